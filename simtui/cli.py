@@ -1,0 +1,226 @@
+"""The `simtui` command: argument handling only; the work is done by the engine and the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from simtui import __version__
+
+COMMANDS = ("run", "check", "replay", "list", "schema")
+FORMATS = ("text", "jsonl", "chrome")
+RUNTIME_CHOICES = ("asyncio", "greenlet", "gevent", "threads")
+
+USAGE = """\
+usage: simtui [SCENARIO] [-r RUNTIME] [--time-scale F] [--speed N]
+       simtui run SCENARIO [-r RUNTIME] [--format text|jsonl|chrome] [-o FILE]
+                           [--time-scale F] [--snapshots]
+       simtui check SCENARIO...
+       simtui replay TRACE [--speed N]
+       simtui list | schema | --version | --help
+
+Watch how a real Python runtime (asyncio, greenlet, gevent, threads under the GIL)
+schedules the tasks of a YAML scenario, switch by switch.
+
+SCENARIO is a YAML file or the name of a bundled scenario (see `simtui list`);
+without one, simtui opens the bundled `gather10`.
+
+commands:
+  run      run headless on a real runtime and write the trace
+           (exit 0: ok; 1: deadlock, timeout, error or limit; 2: invalid input)
+  check    validate scenario files: FILE:LINE:COL: message per problem (exit 0 or 2)
+  replay   open a saved JSONL trace in the TUI; nothing is executed
+  list     the bundled scenarios with their titles and runtimes
+  schema   print the JSON Schema of the scenario format
+"""
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    return value
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, add_help=True)
+    return p
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-r", "--runtime", choices=RUNTIME_CHOICES)
+    p.add_argument("--time-scale", type=_positive, default=1.0, metavar="F",
+                   help="multiplies the scenario's own time_scale")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("--version", "-V"):
+        print(f"simtui {__version__}")
+        return 0
+    if args and args[0] in ("--help", "-h", "help"):
+        print(USAGE, end="")
+        return 0
+    command = args[0] if args and args[0] in COMMANDS else None
+    rest = args[1:] if command else args
+    try:
+        if command == "run":
+            return _run(rest)
+        if command == "check":
+            return _check(rest)
+        if command == "replay":
+            return _replay(rest)
+        if command == "list":
+            return _list(rest)
+        if command == "schema":
+            return _schema(rest)
+        return _tui(rest)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+def _fail(problems: object) -> int:
+    print(problems, file=sys.stderr)
+    return 2
+
+
+def _run(argv: list[str]) -> int:
+    p = _parser("simtui run")
+    p.add_argument("scenario")
+    _add_run_options(p)
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("--snapshots", action="store_true",
+                   help="add `queue` events read from the runtime's own ready queue")
+    a = p.parse_args(argv)
+
+    from simtui.scenario.errors import ScenarioError
+    from simtui.scenario.loader import load_scenario
+
+    try:
+        scenario = load_scenario(a.scenario, runtime=a.runtime)
+    except ScenarioError as e:
+        return _fail(e)
+    runtime = a.runtime or scenario.runtime
+
+    from simtui.trace.export import open_writer
+    from simtui.trace.stream import WorkerProcess
+
+    out = open(a.output, "w", encoding="utf-8", newline="\n") if a.output else sys.stdout
+    worker = WorkerProcess(scenario, runtime, a.time_scale, snapshots=a.snapshots).start()
+    status = None
+    try:
+        writer = open_writer(a.format, out)
+        for event in worker.events():
+            writer.write(event)
+            if event.get("type") == "end":
+                status = event.get("status")
+        writer.close()
+    finally:
+        worker.kill()
+        worker.wait(5)
+        if out is not sys.stdout:
+            out.close()
+    if status is None:
+        if worker.returncode == 2:  # the worker refused the scenario: already reported
+            print(worker.error_text, file=sys.stderr)
+            return 2
+        print(f"simtui: the worker ended without finishing the trace "
+              f"(exit {worker.returncode})\n{worker.error_text}", file=sys.stderr)
+        return 1
+    if worker.returncode == 3:
+        print(f"simtui: internal error in the worker:\n{worker.error_text}", file=sys.stderr)
+    return 0 if status == "ok" else 1
+
+
+def _check(argv: list[str]) -> int:
+    p = _parser("simtui check")
+    p.add_argument("scenarios", nargs="+")
+    p.add_argument("-r", "--runtime", choices=RUNTIME_CHOICES,
+                   help="also check that every op can run on this runtime")
+    a = p.parse_args(argv)
+
+    from simtui.scenario.errors import ScenarioError
+    from simtui.scenario.loader import load_scenario
+
+    status = 0
+    for path in a.scenarios:
+        try:
+            scenario = load_scenario(path, runtime=a.runtime)
+        except ScenarioError as e:
+            print(e)
+            status = 2
+            continue
+        for warning in scenario.warnings:
+            print(f"{warning} (warning)")
+    return status
+
+
+def _replay(argv: list[str]) -> int:
+    p = _parser("simtui replay")
+    p.add_argument("trace")
+    p.add_argument("--speed", type=_positive, default=None)
+    a = p.parse_args(argv)
+    if not Path(a.trace).is_file():
+        print(f"{a.trace}: no such file", file=sys.stderr)
+        return 2
+    from simtui.tui.app import run_tui
+
+    return run_tui(trace_path=a.trace, speed=a.speed)
+
+
+def _list(argv: list[str]) -> int:
+    _parser("simtui list").parse_args(argv)
+    from simtui.scenario.errors import ScenarioError
+    from simtui.scenario.loader import bundled_scenarios, load_scenario
+
+    rows = []
+    for path in bundled_scenarios():
+        try:
+            s = load_scenario(str(path))
+        except ScenarioError as e:  # a bundled scenario must load; show it if not
+            rows.append((path.stem, f"(invalid: {e.problems[0].message})", ""))
+            continue
+        rows.append((path.stem, s.title, ", ".join(s.runtimes)))
+    width = max((len(r[0]) for r in rows), default=0)
+    for name, title, runtimes in rows:
+        print(f"{name:<{width}}  {title}  [{runtimes}]")
+    return 0
+
+
+def _schema(argv: list[str]) -> int:
+    _parser("simtui schema").parse_args(argv)
+    import json
+
+    from simtui.scenario.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _tui(argv: list[str]) -> int:
+    p = _parser("simtui")
+    p.add_argument("scenario", nargs="?", default="gather10")
+    _add_run_options(p)
+    p.add_argument("--speed", type=_positive, default=None, metavar="N",
+                   help="switches per second when playing")
+    a = p.parse_args(argv)
+
+    from simtui.scenario.errors import ScenarioError
+    from simtui.scenario.loader import load_scenario
+
+    try:  # refuse a broken file before the screen opens: the shell shows the error
+        load_scenario(a.scenario, runtime=a.runtime)
+    except ScenarioError as e:
+        return _fail(e)
+    from simtui.tui.app import run_tui
+
+    return run_tui(
+        scenario=a.scenario, runtime=a.runtime, time_scale=a.time_scale, speed=a.speed
+    )

@@ -1,0 +1,1 @@
+"""Scenario files: the YAML format, its model and its loader."""

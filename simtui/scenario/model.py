@@ -1,0 +1,232 @@
+"""The scenario model: frozen dataclasses the loader builds and the runtimes execute."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from simtui.scenario.errors import Problem
+
+RUNTIMES: tuple[str, ...] = ("asyncio", "greenlet", "gevent", "threads")
+
+OPS: tuple[str, ...] = (
+    "print", "sleep", "yield", "cpu", "block", "io", "spawn", "join", "gather", "call",
+    "switch", "acquire", "release", "wait", "set", "put", "get", "repeat",
+)
+DURATION_OPS = frozenset({"sleep", "cpu", "block", "io"})
+MANY_REF_OPS = frozenset({"spawn", "join", "gather"})
+ONE_REF_OPS = frozenset({"call", "switch"})
+NAME_OPS = frozenset({"acquire", "release", "wait", "set", "get"})
+BARE_OPS = frozenset({"yield"})
+
+# Ops a runtime cannot do, with the hint the loader gives (scenario-format.md, op table).
+_NEEDS_SCHEDULER = (
+    "greenlet has no scheduler: hand control over explicitly with `switch: TASK`"
+)
+UNSUPPORTED: Mapping[str, Mapping[str, str]] = {
+    "asyncio": {"switch": "`switch` is greenlet only; on asyncio use `yield`, `spawn` or `gather`"},
+    "gevent": {"switch": "`switch` is greenlet only; on gevent use `yield` (gevent.sleep(0)) or `spawn`"},
+    "threads": {"switch": "`switch` is greenlet only; threads are switched by the interpreter"},
+    "greenlet": {
+        "yield": _NEEDS_SCHEDULER,
+        "join": _NEEDS_SCHEDULER,
+        "gather": _NEEDS_SCHEDULER + " (or `spawn` then `switch` to each)",
+        "acquire": _NEEDS_SCHEDULER + "; locks need one",
+        "release": _NEEDS_SCHEDULER + "; locks need one",
+        "wait": _NEEDS_SCHEDULER + "; events need one",
+        "set": _NEEDS_SCHEDULER + "; events need one",
+        "put": _NEEDS_SCHEDULER + "; queues need one",
+        "get": _NEEDS_SCHEDULER + "; queues need one",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a task: an op with its argument, located in the source file."""
+
+    op: str
+    line: int
+    col: int
+    index: int
+    """Pre-order position of the step in its task definition (nested steps included)."""
+    text: str = ""
+    """`print` text or `put` item: a template with `{i}`, `{name}`, `{item}`."""
+    seconds: float = 0.0
+    """Duration of `sleep`, `cpu`, `block`, `io`, as written (before any time scale)."""
+    refs: tuple[str, ...] = ()
+    """Task instance names of `spawn`, `join`, `gather`, `call` and `switch`."""
+    name: str = ""
+    """Lock, event or queue name."""
+    times: int = 0
+    """`repeat` count."""
+    body: tuple[Step, ...] = ()
+    """`repeat` steps."""
+
+    def describe(self) -> str:
+        """The step as a user wrote it, shortly: `sleep 3`, `gather coco`, `put jobs`."""
+        if self.op in DURATION_OPS:
+            return f"{self.op} {_seconds(self.seconds)}"
+        if self.op == "print":
+            return f"print {self.text!r}"
+        if self.refs:
+            refs = ", ".join(self.refs)
+            return f"{self.op} {refs if len(refs) <= 40 else refs[:37] + '...'}"
+        if self.op == "put":
+            return f"put {self.name} {self.text!r}"
+        if self.name:
+            return f"{self.op} {self.name}"
+        if self.op == "repeat":
+            return f"repeat ×{self.times}"
+        return self.op
+
+
+def _seconds(s: float) -> str:
+    if s >= 1 or s == 0:
+        return f"{s:g} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:g} ms"
+    return f"{s * 1e6:g} µs"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDef:
+    """A task as written: a list of steps, possibly a template instantiated `count` times."""
+
+    name: str
+    steps: tuple[Step, ...]
+    line: int
+    col: int
+    count: int | None = None
+    nsteps: int = 0
+    """Number of steps including nested ones: the `n` of "step i/n"."""
+
+    def instance_names(self) -> list[str]:
+        if self.count is None:
+            return [self.name]
+        return [f"{self.name}[{k}]" for k in range(self.count)]
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """One task instance: `coco[3]` is instance 3 of the definition `coco`."""
+
+    name: str
+    definition: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Per-runtime options (scenario-format.md, `options`)."""
+
+    gevent_monkey_patch: bool = True
+    threads_switch_interval: float | None = None
+    asyncio_eager_tasks: bool = False
+    asyncio_debug: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A loaded, validated scenario."""
+
+    name: str
+    title: str
+    description: str
+    runtime: str
+    runtimes: tuple[str, ...]
+    main: str
+    time_scale: float
+    timeout: float
+    options: Options
+    queues: Mapping[str, int]
+    """Bounded queues: name → maxsize."""
+    tasks: Mapping[str, TaskDef]
+    instances: Mapping[str, Instance]
+    """Every instance in definition order, `main` first."""
+    source: str
+    """The path as the user gave it (or `<string>`)."""
+    text: str
+    """The file's text, for the source pane."""
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def definition_of(self, instance: str) -> TaskDef:
+        return self.tasks[self.instances[instance].definition]
+
+    def ops_used(self) -> frozenset[str]:
+        found: set[str] = set()
+        stack = [s for t in self.tasks.values() for s in t.steps]
+        while stack:
+            s = stack.pop()
+            found.add(s.op)
+            stack.extend(s.body)
+        return frozenset(found)
+
+    def options_for(self, runtime: str) -> dict[str, object]:
+        """The options that matter on `runtime`, for the trace header."""
+        o = self.options
+        if runtime == "gevent":
+            return {"monkey_patch": o.gevent_monkey_patch}
+        if runtime == "threads":
+            return {"switch_interval": o.threads_switch_interval}
+        if runtime == "asyncio":
+            return {"eager_tasks": o.asyncio_eager_tasks, "debug": o.asyncio_debug}
+        return {}
+
+
+def supported_runtimes(ops: frozenset[str]) -> tuple[str, ...]:
+    """Every runtime that can do all of `ops`."""
+    return tuple(rt for rt in RUNTIMES if not ops & UNSUPPORTED[rt].keys())
+
+
+_FIELD = re.compile(r"\{\{|\}\}|\{(i|name|item)\}")
+
+
+def render_text(template: str, index: int, name: str, item: str) -> str:
+    """Fill `{i}`, `{name}` and `{item}` in a `print` or `put` template (validated at load)."""
+    if "{" not in template and "}" not in template:
+        return template
+
+    def sub(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        if tok == "{{":
+            return "{"
+        if tok == "}}":
+            return "}"
+        key = m.group(1)
+        return str(index) if key == "i" else name if key == "name" else item
+
+    return _FIELD.sub(sub, template)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Whose steps are being executed: `{i}`/`{name}` of a `call`ed task are the callee's."""
+
+    index: int
+    name: str
+
+
+def walk(scenario: Scenario, instance: str) -> Iterator[tuple[Step, Frame]]:
+    """Every step an instance executes, in order: `repeat` and `call` expanded lazily.
+
+    `repeat` and `call` steps are yielded themselves before what they expand to, so a
+    runtime records a `step` event for them too. Nothing here runs or waits: the runtime
+    does each op.
+    """
+    inst = scenario.instances[instance]
+    yield from _walk(scenario, scenario.tasks[inst.definition].steps, Frame(inst.index, inst.name))
+
+
+def _walk(scenario: Scenario, steps: tuple[Step, ...], frame: Frame) -> Iterator[tuple[Step, Frame]]:
+    for step in steps:
+        yield step, frame
+        if step.op == "repeat":
+            for _ in range(step.times):
+                yield from _walk(scenario, step.body, frame)
+        elif step.op == "call":
+            callee = scenario.instances[step.refs[0]]
+            yield from _walk(
+                scenario, scenario.tasks[callee.definition].steps, Frame(callee.index, callee.name)
+            )

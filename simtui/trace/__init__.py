@@ -1,0 +1,1 @@
+"""The trace: the JSONL record of one real run, its reading, writing and exports."""

@@ -1,0 +1,42 @@
+"""Event types of the trace format (trace-format.md, version 1) and their fields."""
+
+from __future__ import annotations
+
+FORMAT = "simtui-trace"
+VERSION = 1
+
+# Extra fields of each event type, in order; `None` values are left out of the JSON.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "create": ("parent",),
+    "ready": ("item",),
+    "run": ("from", "item"),
+    "suspend": ("reason", "detail", "until"),
+    "wake": ("reason",),
+    "step": ("index", "op", "line", "col"),
+    "output": ("text",),
+    "block": ("reason", "duration"),
+    "done": (),
+    "error": ("message",),
+    "queue": ("ready",),
+    "end": ("status", "elapsed", "stuck"),
+}
+TYPES = tuple(FIELDS)
+# Fields that are written even when None (the spec requires them present).
+ALWAYS = frozenset({"parent", "from"})
+
+REASONS = frozenset(
+    {"sleep", "yield", "join", "gather", "lock", "event", "queue", "io", "switch", "preempt"}
+)
+STATUSES = ("ok", "deadlock", "timeout", "error", "limit")
+
+# Exit codes of `simtui run` (ui-and-cli.md).
+EXIT_OK, EXIT_RUN_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def to_dict(seq: int, t: float, kind: str, task: str | None, values: tuple) -> dict:
+    """Build the JSON object of one event from its recorded values."""
+    ev: dict = {"seq": seq, "t": t, "type": kind, "task": task}
+    for name, value in zip(FIELDS[kind], values, strict=False):
+        if value is not None or name in ALWAYS:
+            ev[name] = value
+    return ev

@@ -1,0 +1,176 @@
+"""Other renderings of a trace: readable text, JSONL as-is, Chrome Trace Event JSON."""
+
+from __future__ import annotations
+
+from typing import IO, Any, Protocol
+
+import orjson
+
+Event = dict[str, Any]
+
+
+class Writer(Protocol):
+    def write(self, event: Event) -> None: ...
+    def close(self) -> None: ...
+
+
+def open_writer(fmt: str, out: IO[str]) -> Writer:
+    """A writer of `fmt` (`text`, `jsonl`, `chrome`) on the text stream `out`."""
+    if fmt == "jsonl":
+        return JsonlWriter(out)
+    if fmt == "chrome":
+        return ChromeWriter(out)
+    return TextWriter(out)
+
+
+class JsonlWriter:
+    """The trace exactly as the worker produced it, one object per line."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def write(self, event: Event) -> None:
+        self.out.write(orjson.dumps(event).decode())
+        self.out.write("\n")
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+def describe(event: Event) -> str:
+    """What happened, in a few words (the text format and the TUI's event log)."""
+    kind = event["type"]
+    if kind == "create":
+        parent = event.get("parent")
+        return f"created by {parent}" if parent else "created"
+    if kind == "ready":
+        item = event.get("item")
+        return f"{item} queued" if item and event.get("task") is None else "enters the ready queue"
+    if kind == "run":
+        item = event.get("item")
+        came = event.get("from")
+        what = f"runs callback {item}" if event.get("task") is None and item else "runs"
+        return f"{what} (from {came})" if came else what
+    if kind == "suspend":
+        text = f"suspends: {event['reason']}"
+        if event.get("detail"):
+            text += f" {event['detail']}"
+        if event.get("until") is not None:
+            text += f", wakes at {event['until']:.4f}s"
+        return text
+    if kind == "wake":
+        return f"wakes ({event['reason']})"
+    if kind == "step":
+        return f"step {event['index']}: {event['op']}  (line {event['line']})"
+    if kind == "output":
+        return f"prints {event['text']!r}"
+    if kind == "block":
+        return f"blocks the scheduler: {event['reason']} {event.get('duration', 0):g}s"
+    if kind == "done":
+        return "done"
+    if kind == "error":
+        return f"error: {event['message']}"
+    if kind == "queue":
+        return "ready queue: [" + ", ".join(event["ready"]) + "]"
+    if kind == "end":
+        text = f"run ended: {event['status']} after {event['elapsed']:.4f}s"
+        stuck = event.get("stuck")
+        if stuck:
+            text += "; stuck: " + ", ".join(f"{s['task']} ({s['waiting_on']})" for s in stuck)
+        return text
+    return kind
+
+
+class TextWriter:
+    """One readable line per event: `  3.0012s  coco[4]   run   (from coco[3])`."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.width = 10
+
+    def write(self, event: Event) -> None:
+        if event.get("type") == "header":
+            self.out.write(
+                f"# {event.get('scenario')} on {event.get('runtime')} "
+                f"(Python {event.get('python')}, time scale {event.get('time_scale')})\n"
+            )
+            tasks = event.get("tasks") or [""]
+            self.width = min(24, max(10, *(len(t) for t in tasks)))
+            return
+        task = event.get("task") or "-"
+        kind = event["type"]
+        self.out.write(f"{event['t']:9.4f}s  {task:<{self.width}} {kind:<8} {describe(event)}\n")
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+class ChromeWriter:
+    """Chrome Trace Event JSON: a track per task, a slice per running interval.
+
+    Opens in Perfetto and chrome://tracing. Slices need to know when a run interval ends,
+    so events are collected and the file is written on `close`.
+    """
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.events: list[dict[str, Any]] = []
+        self.tids: dict[str, int] = {}
+        self.open: dict[str, float] = {}
+        self.meta: dict[str, Any] = {}
+
+    def _tid(self, task: str | None) -> int:
+        name = task or "scheduler"
+        if name not in self.tids:
+            self.tids[name] = len(self.tids) + 1
+            self.events.append({"ph": "M", "name": "thread_name", "pid": 1,
+                                "tid": self.tids[name], "args": {"name": name}})
+        return self.tids[name]
+
+    def _close_slice(self, task: str, t: float, why: str) -> None:
+        start = self.open.pop(task, None)
+        if start is not None:
+            self.events.append({"ph": "X", "name": why, "cat": "run", "pid": 1,
+                                "tid": self._tid(task), "ts": start * 1e6,
+                                "dur": max(0.0, (t - start) * 1e6)})
+
+    def write(self, event: Event) -> None:
+        kind = event.get("type")
+        if kind == "header":
+            self.meta = {k: event.get(k) for k in ("scenario", "runtime", "python", "time_scale")}
+            self.events.append({"ph": "M", "name": "process_name", "pid": 1,
+                                "args": {"name": f"{event.get('scenario')} on {event.get('runtime')}"}})
+            self._tid(None)
+            return
+        t = float(event["t"])
+        task = event.get("task")
+        if kind == "create" and task:
+            self._tid(task)
+        elif kind == "run" and task:
+            prev = event.get("from")
+            if prev and prev in self.open:
+                self._close_slice(prev, t, "run")
+            self.open[task] = t
+        elif kind in ("suspend", "done", "error") and task:
+            self._close_slice(task, t, "run")
+            if kind == "suspend":
+                self.events.append({"ph": "i", "s": "t", "name": f"suspend: {event['reason']}",
+                                    "pid": 1, "tid": self._tid(task), "ts": t * 1e6})
+        elif kind == "block" and task:
+            self.events.append({"ph": "X", "name": f"block: {event['reason']}", "cat": "block",
+                                "pid": 1, "tid": self._tid(task), "ts": t * 1e6,
+                                "dur": float(event.get("duration") or 0) * 1e6})
+        elif kind == "output":
+            self.events.append({"ph": "i", "s": "t", "name": event["text"], "cat": "output",
+                                "pid": 1, "tid": self._tid(task), "ts": t * 1e6})
+        elif kind == "end":
+            for name in list(self.open):
+                self._close_slice(name, t, "run")
+            self.meta["status"] = event.get("status")
+            self.meta["elapsed"] = event.get("elapsed")
+
+    def close(self) -> None:
+        doc = {"traceEvents": self.events, "displayTimeUnit": "ms", "otherData": self.meta}
+        self.out.write(orjson.dumps(doc).decode())
+        self.out.write("\n")
+        self.out.flush()
