@@ -1,0 +1,424 @@
+"""gevent runtime: the scenario's tasks are real `Greenlet`s scheduled by the real hub.
+
+What is observed, and how (runtime-instrumentation.md §4):
+
+- The hub's callback queue, through a subclass of the configured loop class installed
+  with `gevent.config.loop` before the hub exists. Its `run_callback` records every
+  enqueue (`ready(task)` when the callback switches into a task's greenlet — a spawned
+  Greenlet's start, a `Waiter` of `gevent.sleep(0)` —, `ready(None, item=...)` for any
+  other callback, such as a finished greenlet's `_notify_links`) and queues a small
+  wrapper that records the dequeue when the hub calls it. The queue is FIFO, so this is
+  exact. With `--snapshots`, the wrapper also reads the real queue (`loop._callbacks`).
+- Switches, through `greenlet.settrace`: `X → hub → Y` is reported as one switch,
+  `suspend(X)` then `run(Y, from=X)`. When a timer or an I/O watcher (or a callback that
+  notifies waiters, like `_notify_links`) switches into Y straight from the hub, Y was
+  never in the queue: the trace shows `wake(Y)` then `run(Y)`.
+- Timer deadlines, through the loop's `timer()`: a started libev timer's `at` is its
+  expiry on the monotonic clock.
+
+`main` runs in a Greenlet spawned like every other task (so its start goes through the
+hub's queue); the process's root greenlet waits for it with `join`. When the hub runs out
+of work while greenlets still wait, gevent throws `LoopExit` into the root: that is the
+`deadlock` outcome.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import gevent
+import gevent.event
+import gevent.lock
+import gevent.queue
+import gevent.socket
+import greenlet
+from gevent import monkey
+from gevent.exceptions import LoopExit
+
+from simtui.runtimes.base import Outcome, RunContext, io_payload
+from simtui.runtimes.probe import Probe
+from simtui.scenario.model import Scenario, Step, render_text, walk
+
+_loop_classes: dict[type, type] = {}
+
+
+def _tracing_loop_class(base: type) -> type:
+    """A subclass of gevent's loop class that reports its callback queue and its timers."""
+    cls = _loop_classes.get(base)
+    if cls is not None:
+        return cls
+    run_callback = base.run_callback
+    make_timer = base.timer
+
+    class TracingLoop(base):  # type: ignore[valid-type, misc]
+        _simtui: GeventRun | None = None
+
+        def run_callback(self, func: Callable[..., Any], *args: Any) -> Any:
+            state = self._simtui
+            if state is None:
+                return run_callback(self, func, *args)
+            return run_callback(self, state.enqueue(func), *args)
+
+        def timer(self, *args: Any, **kwargs: Any) -> Any:
+            t = make_timer(self, *args, **kwargs)
+            state = self._simtui
+            if state is not None:
+                state.last_timer = t
+            return t
+
+    TracingLoop.__name__ = TracingLoop.__qualname__ = f"Tracing{base.__name__}"
+    _loop_classes[base] = TracingLoop
+    return TracingLoop
+
+
+class _Queued:
+    """What the hub's queue holds instead of a callback: the callback, named, recording its dequeue."""
+
+    __slots__ = ("func", "task", "label", "state")
+
+    def __init__(self, func: Callable[..., Any], task: str | None, label: str, state: GeventRun):
+        self.func = func
+        self.task = task
+        self.label = label
+        self.state = state
+
+    def __call__(self, *args: Any) -> Any:
+        state = self.state
+        probe = state.probe
+        if state.snapshots:
+            # The hub has just popped this entry from the head of its FIFO: the queue as it
+            # stood when it picked it is this entry followed by what is still there.
+            probe.queue([self.label, *state.queue_labels()])
+        if self.task is None:
+            probe.run(None, state.last_from, self.label)
+        state.dequeued = self
+        try:
+            return self.func(*args)
+        finally:
+            state.dequeued = None
+
+
+def _short(refs: tuple[str, ...]) -> str:
+    if len(refs) <= 3:
+        return ", ".join(refs)
+    return f"{refs[0]} … {refs[-1]} ({len(refs)} tasks)"
+
+
+class _Silent:
+    """A probe that records nothing: the uninstrumented baseline of the overhead benchmark."""
+
+    snapshots = False
+    stuck_provider = None
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return _nothing
+
+
+def _nothing(*args: object) -> None:
+    return None
+
+
+class GeventRun:
+    """One run of a scenario on the gevent hub."""
+
+    def __init__(self, scenario: Scenario, probe: Probe, ctx: RunContext, record: bool = True):
+        self.scenario = scenario
+        self.probe: Any = probe if record else _Silent()
+        self.ctx = ctx
+        self.record = record
+        self.snapshots = record and probe.snapshots
+        self.greenlets: dict[str, gevent.Greenlet] = {}
+        self.names: dict[int, str] = {}
+        """id(greenlet) → task; the greenlets are kept alive by `greenlets`, so ids stay unique."""
+        self.labels: dict[int, str] = {}
+        """id(lock/event/queue) → its scenario name, to name their hub callbacks."""
+        self.waiting: dict[str, tuple[str, str | None]] = {}
+        """Task → (reason, detail) while it is inside an op that may switch to the hub."""
+        self.items: dict[str, str] = {}
+        self.spawned: dict[str, gevent.event.Event] = {}
+        self.locks: dict[str, gevent.lock.BoundedSemaphore] = {}
+        self.events: dict[str, gevent.event.Event] = {}
+        self.queues: dict[str, gevent.queue.Queue] = {}
+        self.last_from: str | None = None
+        self.dequeued: _Queued | None = None
+        self.last_timer: Any = None
+        self.loop: Any = None
+        self.failed = False
+        self._previous: Callable[[str, tuple[Any, Any]], None] | None = None
+        self.patched_sleep = monkey.is_object_patched("time", "sleep")
+
+    # -- the hub's queue -------------------------------------------------------------------
+
+    def enqueue(self, func: Callable[..., Any]) -> _Queued:
+        """Name a callback entering the hub's queue, record it, and wrap it."""
+        owner = getattr(func, "__self__", None)
+        fname = getattr(func, "__name__", "?")
+        names = self.names
+        task = None
+        if owner is not None:
+            if fname == "switch":
+                task = names.get(id(owner))
+                if task is None and hasattr(owner, "greenlet"):
+                    # A Waiter: its greenlet is set once someone waits on it; in
+                    # `gevent.sleep(0)` that is the current greenlet, right after this call.
+                    g = owner.greenlet or greenlet.getcurrent()
+                    task = names.get(id(g))
+            if task is None:
+                whose = names.get(id(owner)) or self.labels.get(id(owner)) or type(owner).__name__
+                label = f"{whose}.{fname.lstrip('_')}"
+            else:
+                label = task
+        else:
+            label = getattr(func, "__qualname__", None) or repr(func)
+        self.probe.ready(task, None if task is not None else label)
+        return _Queued(func, task, label, self)
+
+    def queue_labels(self) -> list[str]:
+        """The names of what the hub's real callback queue holds now, in order (O(n))."""
+        out = []
+        for cb in self.loop._callbacks:
+            f = cb.callback
+            if f is not None:
+                out.append(getattr(f, "label", None) or getattr(f, "__qualname__", repr(f)))
+        return out
+
+    # -- switches ---------------------------------------------------------------------------
+
+    def _trace(self, event: str, args: tuple[Any, Any]) -> None:
+        try:
+            origin, target = args
+            names = self.names
+            came = names.get(id(origin))
+            to = names.get(id(target))
+            probe = self.probe
+            if came is not None:
+                if origin.dead:
+                    probe.done(came)
+                else:
+                    reason, detail = self.waiting.get(came) or ("yield", "hub")
+                    until = None
+                    if reason == "sleep" and self.last_timer is not None:
+                        at = getattr(self.last_timer, "at", None)
+                        if at is not None and self.last_timer.active:
+                            # libev: a started timer's `at` is its expiry on the monotonic clock.
+                            until = round(probe.now() + (at - time.monotonic()), 7)
+                    probe.suspend(came, reason, detail, until)
+                self.last_from = came
+            if to is not None:
+                queued = self.dequeued
+                if queued is not None and queued.task == to:
+                    self.dequeued = None  # the entry that made it ready; a later one is a wake
+                else:
+                    # Straight from a timer, an I/O watcher or a notifier: never in the queue.
+                    waited = self.waiting.get(to)
+                    probe.wake(to, waited[0] if waited else "switch")
+                    if self.snapshots:
+                        probe.queue(self.queue_labels())
+                probe.run(to, self.last_from)
+        except Exception:  # a tracer that raises is uninstalled by greenlet: never raise
+            pass
+        previous = self._previous
+        if previous is not None:
+            with contextlib.suppress(Exception):
+                previous(event, args)
+
+    # -- tasks ----------------------------------------------------------------------------------
+
+    def spawn(self, name: str, parent: str | None) -> gevent.Greenlet:
+        """`gevent.spawn`, in its two halves, so the task is named before it is queued."""
+        if name in self.greenlets:
+            raise RuntimeError(f"{name} was already spawned")
+        g = gevent.Greenlet(self._steps, name)
+        self.greenlets[name] = g
+        self.names[id(g)] = name
+        self.probe.create(name, parent)
+        g.start()
+        started = self.spawned.get(name)
+        if started is not None:
+            started.set()
+        return g
+
+    def _waiting(self, task: str, reason: str, detail: str | None) -> None:
+        self.waiting[task] = (reason, detail)
+
+    def _steps(self, name: str) -> None:
+        try:
+            self._do_steps(name)
+        except greenlet.GreenletExit:
+            return  # killed or collected after the run ended: nothing to record
+        except Exception as e:  # a scenario-level failure (e.g. the io server refused)
+            self.failed = True
+            self.probe.error(name, f"{type(e).__name__}: {e}")
+
+    def _do_steps(self, name: str) -> None:
+        probe = self.probe
+        scale = self.ctx.scale
+        waiting = self.waiting
+        for step, frame in walk(self.scenario, name):
+            probe.step(name, step)
+            op = step.op
+            if op == "yield":
+                waiting[name] = ("yield", None)
+                gevent.sleep(0)
+                del waiting[name]
+            elif op == "print":
+                text = render_text(step.text, frame.index, frame.name, self.items.get(name, ""))
+                probe.output(name, text)
+            elif op == "sleep":
+                waiting[name] = ("sleep", None)
+                gevent.sleep(step.seconds * scale)
+                del waiting[name]
+            elif op in ("call", "repeat"):
+                pass  # expanded by walk()
+            else:
+                self._other(name, step, frame.index, frame.name, step.seconds * scale)
+
+    def _other(self, name: str, step: Step, index: int, inst: str, seconds: float) -> None:
+        op = step.op
+        probe = self.probe
+        waiting = self.waiting
+        if op == "cpu":
+            probe.block(name, "cpu", seconds)
+            self.ctx.cpu.burn(seconds)
+        elif op == "block":
+            if self.patched_sleep:
+                # monkey.patch_all() made time.sleep gevent.sleep: a cooperative wait.
+                waiting[name] = ("sleep", "time.sleep, monkey-patched to gevent.sleep")
+                time.sleep(seconds)
+                del waiting[name]
+            else:
+                # The real time.sleep: the hub (and every other greenlet) waits with it.
+                probe.block(name, "block", seconds)
+                time.sleep(seconds)
+        elif op == "io":
+            port = self.ctx.io_port
+            if port is None:
+                raise RuntimeError("no delay server for `io`")
+            waiting[name] = ("io", f"127.0.0.1:{port}")
+            sock = gevent.socket.create_connection(("127.0.0.1", port))
+            with sock:
+                sock.sendall(io_payload(seconds))
+                while sock.recv(64):
+                    pass
+            del waiting[name]
+        elif op == "spawn":
+            for ref in step.refs:
+                self.spawn(ref, name)
+        elif op == "join":
+            for ref in step.refs:
+                g = self.greenlets.get(ref)
+                if g is None:  # not spawned yet: wait until some task spawns it
+                    waiting[name] = ("join", f"{ref} (not spawned yet)")
+                    self.spawned.setdefault(ref, gevent.event.Event()).wait()
+                    g = self.greenlets[ref]
+                waiting[name] = ("join", ref)
+                g.join()
+            waiting.pop(name, None)
+        elif op == "gather":
+            gs = [self.greenlets.get(ref) or self.spawn(ref, name) for ref in step.refs]
+            waiting[name] = ("gather", _short(step.refs))
+            gevent.joinall(gs)
+            del waiting[name]
+        elif op in ("acquire", "release"):
+            lock = self.locks.get(step.name)
+            if lock is None:
+                lock = self.locks[step.name] = gevent.lock.BoundedSemaphore(1)
+                self.labels[id(lock)] = f"lock {step.name}"
+            if op == "acquire":
+                waiting[name] = ("lock", step.name)
+                lock.acquire()
+                del waiting[name]
+            else:
+                lock.release()
+        elif op in ("wait", "set"):
+            event = self.events.get(step.name)
+            if event is None:
+                event = self.events[step.name] = gevent.event.Event()
+                self.labels[id(event)] = f"event {step.name}"
+            if op == "wait":
+                waiting[name] = ("event", step.name)
+                event.wait()
+                del waiting[name]
+            else:
+                event.set()
+        elif op in ("put", "get"):
+            queue = self.queues.get(step.name)
+            if queue is None:
+                queue = self.queues[step.name] = gevent.queue.Queue(
+                    self.scenario.queues.get(step.name)
+                )
+                self.labels[id(queue)] = f"queue {step.name}"
+            if op == "put":
+                waiting[name] = ("queue", f"{step.name} (full)")
+                queue.put(render_text(step.text, index, inst, self.items.get(name, "")))
+                del waiting[name]
+            else:
+                waiting[name] = ("queue", f"{step.name} (empty)")
+                self.items[name] = queue.get()
+                del waiting[name]
+        else:  # the loader refuses ops a runtime cannot do; this is a bug if reached
+            raise RuntimeError(f"`{op}` is not supported on gevent")
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def stuck(self) -> list[dict[str, str]]:
+        """Every task not finished, with what it waits on."""
+        out = []
+        for name, g in list(self.greenlets.items()):
+            if g.dead:
+                continue
+            if not g:
+                on = "never started"
+            else:
+                reason, detail = self.waiting.get(name) or ("yield", None)
+                on = f"{reason} {detail}" if detail else reason
+            out.append({"task": name, "waiting_on": on})
+        return out
+
+    def run(self) -> Outcome:
+        original = gevent.config.loop
+        base = original
+        if getattr(base, "_simtui", False) is not False:  # our subclass, from an earlier run
+            base = base.__mro__[1]
+        wanted = _tracing_loop_class(base) if self.record else base
+        if _hub_exists() and type(gevent.get_hub().loop) is not wanted:
+            # A hub made before the run (e.g. by a patched subprocess) has a loop that
+            # cannot be observed: replace it with a fresh hub whose loop can.
+            gevent.get_hub().destroy(destroy_loop=True)
+        gevent.config.loop = wanted
+        hub = gevent.get_hub()
+        self.loop = hub.loop
+        if self.record:
+            self.loop._simtui = self
+            self._previous = greenlet.settrace(self._trace)
+        self.probe.stuck_provider = self.stuck
+        status = "ok"
+        try:
+            main = self.spawn(self.scenario.main, None)
+            try:
+                main.join()
+            except LoopExit:
+                status = "deadlock"
+        finally:
+            if self.record:
+                greenlet.settrace(self._previous)
+                self.loop._simtui = None
+            gevent.config.loop = original
+        stuck = self.stuck()
+        if status == "ok" and self.failed:
+            status = "error"
+        return Outcome(status, stuck or None)
+
+
+def _hub_exists() -> bool:
+    from gevent._hub_local import get_hub_if_exists
+
+    return get_hub_if_exists() is not None
+
+
+def run(scenario: Scenario, probe: Probe, ctx: RunContext) -> Outcome:
+    """Run every instance of `scenario` as Greenlets on the gevent hub, reporting to `probe`."""
+    return GeventRun(scenario, probe, ctx).run()
