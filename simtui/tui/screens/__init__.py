@@ -1,0 +1,1 @@
+"""The simtui screens other than the player: editor, open scenario, runtime picker, confirm."""

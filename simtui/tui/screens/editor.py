@@ -1,0 +1,381 @@
+"""The in-app scenario editor: YAML with live validation, atomic saves, nothing typed is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TextArea
+
+from simtui.scenario.errors import Problem, ScenarioError
+from simtui.scenario.loader import BUNDLED_DIR, load_text
+from simtui.tui.screens.confirm import ConfirmScreen
+
+VALIDATE_DELAY = 0.3
+"""Seconds of quiet typing before the text is checked: checking every key would lag."""
+
+BANNER_PROBLEMS = 3
+"""How many problems the banner lists; the rest are counted."""
+
+
+def atomic_write(path: Path, text: str) -> Path:
+    """Replace `path` with `text` (UTF-8) so that a crash leaves the old or the new file.
+
+    The text goes to a temporary file in the same directory (same file system, so the
+    rename is atomic), is flushed to disk, takes the old file's permission bits, and then
+    replaces the file with `os.replace`. A symlink is followed: the file it names is
+    replaced, the link stays. Returns the path written. Raises `OSError`; on failure the
+    temporary file is removed and the old file is untouched.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None  # a new file: the O_CREAT mode below is filtered by the umask, as usual
+    data = text.encode("utf-8")
+    tmp, fd = _create_temp(target)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+            if mode is not None:
+                os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(target.parent)
+    return target
+
+
+def _create_temp(target: Path) -> tuple[Path, int]:
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary file next to {target}")
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable; some file systems cannot open or sync a directory.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def is_bundled(path: Path) -> bool:
+    """Whether `path` is one of simtui's own scenarios (edits must not touch the package)."""
+    return Path(os.path.realpath(path)).is_relative_to(BUNDLED_DIR.resolve())
+
+
+def copy_target(path: Path, text: str, directory: Path) -> Path:
+    """Where an edited bundled scenario is saved: `directory/NAME.yaml`, or `NAME-1.yaml`…
+
+    An existing file is only reused when it already holds exactly `text`; a different
+    file is never overwritten.
+    """
+    stem, suffix = path.stem, path.suffix or ".yaml"
+    for n in range(10_000):
+        candidate = directory / (f"{stem}{suffix}" if n == 0 else f"{stem}-{n}{suffix}")
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+        try:
+            if candidate.is_file() and candidate.read_text("utf-8") == text:
+                return candidate
+        except (OSError, UnicodeDecodeError):
+            pass
+    raise FileExistsError(f"no free name for a copy of {path.name} in {directory}")
+
+
+def check_text(text: str, source: str) -> tuple[Problem, ...]:
+    """The problems of a scenario text, first first; empty when it loads."""
+    try:
+        load_text(text, source)
+    except ScenarioError as e:
+        return tuple(e.problems)
+    except Exception as e:  # a bug in the loader must not take the user's text with it
+        return (Problem(source, 1, 1, f"simtui could not check this text (a bug): {e!r}"),)
+    return ()
+
+
+class ScenarioTextArea(TextArea):
+    """A YAML code editor that marks the lines with problems."""
+
+    DEFAULT_CSS = """
+    ScenarioTextArea {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.problem_lines: frozenset[int] = frozenset()
+        """0-based lines to mark."""
+
+    def mark_lines(self, lines: Iterable[int]) -> None:
+        lines = frozenset(lines)
+        if lines != self.problem_lines:
+            self.problem_lines = lines
+            # Rendered lines are cached by content and cursor, not by our marks: drop them.
+            self.notify_style_update()
+            self.refresh()
+
+    def get_line(self, line_index: int) -> Text:
+        line = super().get_line(line_index)
+        if line_index in self.problem_lines:
+            line.stylize("underline")
+        return line
+
+
+class EditorScreen(Screen[Path | None]):
+    """Edit a scenario file; ctrl+s saves atomically and posts `Saved`, esc leaves.
+
+    Dismisses with the path of the last successful save (None when nothing was saved).
+    A bundled scenario is never overwritten: the first save writes a copy into the
+    current directory and the editor goes on with that copy.
+    """
+
+    DEFAULT_CSS = """
+    EditorScreen {
+        layout: vertical;
+    }
+    EditorScreen #editor-title {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text;
+        text-style: bold;
+    }
+    EditorScreen.-dirty #editor-title {
+        background: $warning 40%;
+    }
+    EditorScreen #editor-problems {
+        display: none;
+        height: auto;
+        max-height: 5;
+        padding: 0 1;
+        background: $error 30%;
+        color: $text;
+    }
+    EditorScreen #editor-problems.-error {
+        display: block;
+    }
+    EditorScreen #editor-status {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    EditorScreen #editor-status.-error {
+        color: $error;
+        text-style: bold;
+    }
+    """
+
+    BINDINGS = [
+        # Priority: the text area would otherwise take esc (it moves the focus on).
+        Binding("ctrl+s", "save", "Save and re-run", priority=True, id="simtui.editor.save"),
+        Binding("escape", "leave", "Leave editor", priority=True, id="simtui.editor.leave"),
+        Binding("f8", "next_problem", "Go to problem", id="simtui.editor.problem"),
+    ]
+
+    class Saved(Message):
+        """The scenario was written to `path` (after a copy: the copy's path)."""
+
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
+
+    dirty: var[bool] = var(False)
+    """The text differs from what was last loaded or saved."""
+    problems: var[tuple[Problem, ...]] = var(())
+    """What the loader says about the current text (after the debounce)."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        super().__init__()
+        self.path = Path(path)
+        """The file the next save writes (changes once, when a bundled file is copied)."""
+        self.saved_text = text
+        """The text as it is on disk, as far as this editor knows."""
+        self.last_saved: Path | None = None
+        self._initial_text = text
+        self._problem_cursor = -1
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="editor-title", markup=False)
+        yield Static("", id="editor-problems", markup=False)
+        editor = ScenarioTextArea.code_editor(self._initial_text, language="yaml",
+                                              id="editor-text")
+        editor.indent_width = 2  # YAML's usual indent; a tab inserts spaces
+        yield editor
+        yield Static("", id="editor-status", markup=False)
+        yield Footer()
+
+    @property
+    def text_area(self) -> ScenarioTextArea:
+        return self.query_one("#editor-text", ScenarioTextArea)
+
+    @property
+    def text(self) -> str:
+        """The text being edited."""
+        return self.text_area.text
+
+    def on_mount(self) -> None:
+        self._update_title()
+        if is_bundled(self.path):
+            self._say("A bundled scenario: ctrl+s saves a copy in the current directory.")
+        else:
+            self._say("ctrl+s saves and re-runs · esc leaves · f8 goes to the first problem")
+        self.text_area.focus()
+        self._validate()
+
+    # -- dirty state and validation ------------------------------------------------------
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        # Comparing with the saved text (rather than counting Changed events, one of which
+        # arrives at load) makes undo back to the saved text clean again.
+        self.dirty = self.text != self.saved_text
+        self._validate()
+
+    def watch_dirty(self, dirty: bool) -> None:
+        self.set_class(dirty, "-dirty")
+        if self.is_mounted:
+            self._update_title()
+
+    @work(exclusive=True, group="editor-validate")
+    async def _validate(self) -> None:
+        # exclusive: a new keystroke cancels the pending check, which debounces it.
+        await asyncio.sleep(VALIDATE_DELAY)
+        text = self.text
+        self.problems = await asyncio.to_thread(check_text, text, str(self.path))
+
+    def watch_problems(self, problems: tuple[Problem, ...]) -> None:
+        if not self.is_mounted:
+            return
+        banner = self.query_one("#editor-problems", Static)
+        self._problem_cursor = -1
+        self.text_area.mark_lines(p.line - 1 for p in problems)
+        if not problems:
+            banner.update("")
+            banner.remove_class("-error")
+            return
+        lines = [p.short() for p in problems[:BANNER_PROBLEMS]]
+        if len(problems) > BANNER_PROBLEMS:
+            lines.append(f"… and {len(problems) - BANNER_PROBLEMS} more")
+        lines[0] += "   (f8 or a click: go to the line)"
+        banner.update("\n".join(lines))
+        banner.add_class("-error")
+
+    def on_click(self, event: events.Click) -> None:
+        if event.widget is not None and event.widget.id == "editor-problems":
+            self._problem_cursor = -1
+            self.action_next_problem()
+
+    def action_next_problem(self) -> None:
+        """Move the cursor to the next problem, in order, wrapping around."""
+        if not self.problems:
+            self._say("No problems: the scenario loads.")
+            return
+        self._problem_cursor = (self._problem_cursor + 1) % len(self.problems)
+        problem = self.problems[self._problem_cursor]
+        area = self.text_area
+        row = min(max(problem.line - 1, 0), max(area.document.line_count - 1, 0))
+        col = min(max(problem.col - 1, 0), len(area.document.get_line(row)))
+        area.move_cursor((row, col), center=True)
+        area.focus()
+        self._say(problem.short(), error=True)
+
+    # -- saving ------------------------------------------------------------------------
+
+    def action_save(self) -> bool:
+        """Write the text; True when it reached the disk. A failure keeps the text dirty."""
+        text = self.text
+        copied = False
+        try:
+            if is_bundled(self.path):
+                directory = Path.cwd()
+                if is_bundled(directory / "x.yaml"):  # never write into the package
+                    directory = Path.home()
+                target = copy_target(self.path, text, directory)
+                copied = True
+            else:
+                target = self.path
+            atomic_write(target, text)
+        except OSError as e:
+            where = getattr(e, "filename", None) or self.path
+            reason = e.strerror or str(e)
+            self._say(f"NOT saved: {reason} ({where}). Your text is still here; "
+                      "fix the cause and press ctrl+s again.", error=True)
+            self.notify(f"Not saved: {reason}", severity="error", title="Save failed")
+            return False
+        self.path = target
+        self.saved_text = text
+        self.last_saved = target
+        self.dirty = self.text != self.saved_text
+        self._update_title()
+        if copied:
+            self._say(f"Bundled scenarios are not changed: saved a copy as {target}; "
+                      "ctrl+s now saves there.")
+            self.notify(f"Saved a copy as {target}", title="Saved")
+        else:
+            self._say(f"Saved {target}." + (" It has problems: the last good run stays on "
+                                            "screen." if self.problems else ""))
+        self.post_message(self.Saved(target))
+        return True
+
+    # -- leaving -----------------------------------------------------------------------
+
+    def action_leave(self) -> None:
+        if not self.dirty:
+            self.dismiss(self.last_saved)
+            return
+        self._ask_and_leave()
+
+    @work(exclusive=True, group="editor-leave")
+    async def _ask_and_leave(self) -> None:
+        choice = await self.app.push_screen_wait(ConfirmScreen(
+            f"{self.path.name} has unsaved changes.",
+            [("save", "Save and leave"), ("discard", "Discard changes"),
+             ("cancel", "Keep editing")],
+        ))
+        if choice == "discard" or (choice == "save" and self.action_save()):
+            self.dismiss(self.last_saved)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _update_title(self) -> None:
+        marker = "  ● modified" if self.dirty else ""
+        where = "bundled, saved as a copy" if is_bundled(self.path) else str(self.path)
+        self.query_one("#editor-title", Static).update(
+            f"Editing {self.path.name}{marker}    ({where})"
+        )
+
+    def _say(self, message: str, error: bool = False) -> None:
+        status = self.query_one("#editor-status", Static)
+        status.update(message)
+        status.set_class(error, "-error")

@@ -1,0 +1,146 @@
+"""A modal to open another scenario: the bundled ones in a list, or a file by its path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from simtui.scenario.errors import ScenarioError
+from simtui.scenario.loader import bundled_scenarios, load_scenario
+
+
+@dataclass(frozen=True, slots=True)
+class BundledEntry:
+    """One bundled scenario as the list shows it."""
+
+    name: str
+    title: str = ""
+    runtimes: tuple[str, ...] = ()
+    error: str | None = None
+    """The first problem when the file does not load; the entry is then greyed out."""
+
+
+def bundled_entries() -> list[BundledEntry]:
+    """Every bundled scenario with its title and runtimes, or why it does not load."""
+    entries = []
+    for path in bundled_scenarios():
+        try:
+            scenario = load_scenario(str(path))
+        except ScenarioError as e:
+            first = e.problems[0] if e.problems else None
+            entries.append(BundledEntry(path.stem, error=first.short() if first else str(e)))
+        else:
+            entries.append(BundledEntry(path.stem, scenario.title, scenario.runtimes))
+    return entries
+
+
+class OpenScenarioScreen(ModalScreen[str | None]):
+    """Pick a bundled scenario (dismisses with its name) or type a path (dismisses with it).
+
+    Dismisses with None on esc. A typed path must name an existing file; `~` is expanded.
+    """
+
+    DEFAULT_CSS = """
+    OpenScenarioScreen {
+        align: center middle;
+        background: $background 60%;
+    }
+    OpenScenarioScreen > #open-dialog {
+        width: 110;
+        max-width: 95%;
+        height: auto;
+        max-height: 90%;
+        padding: 1 2;
+        border: thick $primary;
+        background: $surface;
+    }
+    OpenScenarioScreen .open-heading {
+        text-style: bold;
+        margin-top: 1;
+    }
+    OpenScenarioScreen #open-bundled {
+        height: auto;
+        max-height: 20;
+    }
+    OpenScenarioScreen #open-path-error {
+        color: $error;
+        display: none;
+    }
+    OpenScenarioScreen #open-path-error.-error {
+        display: block;
+    }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="simtui.open.cancel")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries = bundled_entries()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="open-dialog"):
+            yield Label("Bundled scenarios", classes="open-heading")
+            yield OptionList(*(self._option(e) for e in self.entries), id="open-bundled")
+            yield Label("Or a scenario file (tab to reach, enter to open)",
+                        classes="open-heading")
+            yield Input(placeholder="path/to/scenario.yaml", id="open-path")
+            yield Label("", id="open-path-error", markup=False)
+
+    @staticmethod
+    def _option(entry: BundledEntry) -> Option:
+        prompt = Text()
+        prompt.append(f"{entry.name:<20} ", style="bold")
+        if entry.error is not None:
+            # Shown, not hidden: a broken bundled file is a bug the user should be able to see.
+            prompt.append(f"does not load: {entry.error}", style="italic")
+            return Option(prompt, id=entry.name, disabled=True)
+        prompt.append(entry.title)
+        if entry.runtimes:
+            prompt.append(f"  [{', '.join(entry.runtimes)}]", style="dim")
+        return Option(prompt, id=entry.name)
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    @on(Input.Submitted, "#open-path")
+    def _open_path(self, event: Input.Submitted) -> None:
+        event.stop()
+        typed = event.value.strip()
+        problem = self._path_problem(typed)
+        error = self.query_one("#open-path-error", Label)
+        if problem is None:
+            self.dismiss(str(Path(typed).expanduser()))
+            return
+        error.update(problem)
+        error.add_class("-error")
+
+    @on(Input.Changed, "#open-path")
+    def _clear_error(self) -> None:
+        self.query_one("#open-path-error", Label).remove_class("-error")
+
+    @staticmethod
+    def _path_problem(typed: str) -> str | None:
+        if not typed:
+            return "type the path of a scenario file"
+        path = Path(typed).expanduser()
+        if not path.exists():
+            return f"no such file: {typed}"
+        if not path.is_file():
+            return f"not a file: {typed}"
+        return None
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,85 @@
+"""A modal list of the runtimes a scenario supports, each with what it is in one line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+RUNTIME_SUMMARIES: dict[str, str] = {
+    "asyncio": "one event loop; tasks yield at await and wait in its FIFO ready deque",
+    "greenlet": "no scheduler at all: control goes exactly where switch() sends it",
+    "gevent": "greenlets run by a hub on libev; monkey patching makes blocking calls yield",
+    "threads": "real OS threads; only the one holding the GIL runs Python code",
+}
+"""One line per runtime: what decides who runs next."""
+
+
+class RuntimePickerScreen(ModalScreen[str | None]):
+    """Choose one of `runtimes`; `current` is marked and highlighted first.
+
+    Dismisses with the chosen runtime (enter or a click), or None on esc.
+    """
+
+    DEFAULT_CSS = """
+    RuntimePickerScreen {
+        align: center middle;
+        background: $background 60%;
+    }
+    RuntimePickerScreen > #runtime-dialog {
+        width: 100;
+        max-width: 95%;
+        height: auto;
+        padding: 1 2;
+        border: thick $primary;
+        background: $surface;
+    }
+    RuntimePickerScreen #runtime-title {
+        margin-bottom: 1;
+        text-style: bold;
+    }
+    RuntimePickerScreen #runtime-options {
+        height: auto;
+        max-height: 12;
+    }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="simtui.runtime.cancel")]
+
+    def __init__(self, runtimes: Sequence[str], current: str) -> None:
+        super().__init__()
+        self.runtimes = tuple(runtimes)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="runtime-dialog"):
+            yield Label("Run this scenario on", id="runtime-title")
+            yield OptionList(*(self._option(rt) for rt in self.runtimes), id="runtime-options")
+
+    def _option(self, runtime: str) -> Option:
+        prompt = Text()
+        prompt.append("● " if runtime == self.current else "  ", style="bold")
+        prompt.append(f"{runtime:<9}", style="bold")
+        prompt.append(RUNTIME_SUMMARIES.get(runtime, ""), style="dim")
+        if runtime == self.current:
+            prompt.append("  (current)", style="italic")
+        return Option(prompt, id=runtime)
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        if self.current in self.runtimes:
+            options.highlighted = self.runtimes.index(self.current)
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
