@@ -75,7 +75,7 @@ def _tracing_loop_class(base: type) -> type:
 
 
 class _Queued:
-    """What the hub's queue holds instead of a callback: the callback, named, recording its dequeue."""
+    """Queued in place of a callback: the callback, its name, and a record of its dequeue."""
 
     __slots__ = ("func", "task", "label", "state")
 

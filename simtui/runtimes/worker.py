@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import _thread
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     scale = scenario.time_scale * args.time_scale
     ops = scenario.ops_used()
     cpu = CpuWork.calibrate() if "cpu" in ops else CpuWork(0)
-    server = _start_delay_server() if "io" in ops else None
+    server = _start_delay_server(args.fd) if "io" in ops else None
     port = server[1] if server else None
 
     header = make_header(scenario, args.runtime, scale)
@@ -179,18 +180,53 @@ def _runtime_module(name: str):
     return importlib.import_module(f"simtui.runtimes.{name}_rt")
 
 
-def _start_delay_server():
-    import subprocess
+class _Server:
+    """The delay server's process: only its pid is needed, to kill it at the end."""
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simtui.runtimes.delay_server"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    port = int(proc.stdout.readline())
-    return proc, port
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def kill(self) -> None:
+        import signal
+
+        with contextlib.suppress(OSError):  # already gone
+            os.kill(self.pid, signal.SIGKILL)
+
+
+def _start_delay_server(trace_fd: int):
+    # Not subprocess.Popen: once gevent has patched it, Popen keeps a referenced child
+    # watcher on the hub, so the hub never runs out of work and a deadlocked scenario
+    # could not end with LoopExit. The unpatched posix_spawn leaves the hub alone.
+    spawn = os.posix_spawn
+    if "gevent.monkey" in sys.modules:
+        from gevent import monkey
+
+        spawn = monkey.get_original("os", "posix_spawn")
+    read_fd, write_fd = os.pipe()
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        pid = spawn(
+            sys.executable,
+            [sys.executable, "-m", "simtui.runtimes.delay_server"],
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, null, 0),
+                (os.POSIX_SPAWN_DUP2, write_fd, 1),
+                (os.POSIX_SPAWN_DUP2, null, 2),
+                (os.POSIX_SPAWN_CLOSE, trace_fd),
+            ],
+        )
+    finally:
+        os.close(write_fd)
+        os.close(null)
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(read_fd, 64)
+        if not chunk:
+            raise RuntimeError("the delay server did not start")
+        line += chunk
+    os.close(read_fd)
+    return _Server(pid), int(line)
 
 
 if __name__ == "__main__":
