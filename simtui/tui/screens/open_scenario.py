@@ -69,7 +69,7 @@ class OpenScenarioScreen(ModalScreen[str | None]):
     }
     OpenScenarioScreen #open-bundled {
         height: auto;
-        max-height: 20;
+        max-height: 24;
     }
     OpenScenarioScreen #open-path-error {
         color: $error;
@@ -97,15 +97,16 @@ class OpenScenarioScreen(ModalScreen[str | None]):
 
     @staticmethod
     def _option(entry: BundledEntry) -> Option:
-        prompt = Text()
-        prompt.append(f"{entry.name:<20} ", style="bold")
+        # Two lines each, so that long titles never wrap into the runtimes.
+        prompt = Text(no_wrap=True, overflow="ellipsis")
+        prompt.append(entry.name, style="bold")
         if entry.error is not None:
             # Shown, not hidden: a broken bundled file is a bug the user should be able to see.
-            prompt.append(f"does not load: {entry.error}", style="italic")
+            prompt.append(f"\n  does not load: {entry.error}", style="italic")
             return Option(prompt, id=entry.name, disabled=True)
-        prompt.append(entry.title)
         if entry.runtimes:
-            prompt.append(f"  [{', '.join(entry.runtimes)}]", style="dim")
+            prompt.append(f"  ({', '.join(entry.runtimes)})", style="dim")
+        prompt.append(f"\n  {entry.title}")
         return Option(prompt, id=entry.name)
 
     def on_mount(self) -> None:

@@ -46,7 +46,7 @@ class RuntimePickerScreen(ModalScreen[str | None]):
     }
     RuntimePickerScreen #runtime-options {
         height: auto;
-        max-height: 12;
+        max-height: 16;
     }
     """
 
@@ -63,12 +63,13 @@ class RuntimePickerScreen(ModalScreen[str | None]):
             yield OptionList(*(self._option(rt) for rt in self.runtimes), id="runtime-options")
 
     def _option(self, runtime: str) -> Option:
-        prompt = Text()
-        prompt.append("● " if runtime == self.current else "  ", style="bold")
-        prompt.append(f"{runtime:<9}", style="bold")
-        prompt.append(RUNTIME_SUMMARIES.get(runtime, ""), style="dim")
-        if runtime == self.current:
-            prompt.append("  (current)", style="italic")
+        current = runtime == self.current
+        prompt = Text(no_wrap=True, overflow="ellipsis")
+        prompt.append("● " if current else "  ", style="bold")
+        prompt.append(runtime, style="bold")
+        if current:
+            prompt.append(" (current)", style="italic")
+        prompt.append(f"\n    {RUNTIME_SUMMARIES.get(runtime, '')}", style="dim")
         return Option(prompt, id=runtime)
 
     def on_mount(self) -> None:
