@@ -1,0 +1,553 @@
+"""The OS-threads runtime: every task instance is a real thread that contends for the GIL.
+
+There is no Python hook for "the GIL changed hands", so the threads report what they can
+see for themselves and one consumer turns that into the trace:
+
+- Each scenario thread appends raw records to one shared list (a single `list.append`
+  each: atomic under the GIL, no I/O, so recording never releases the GIL and never
+  changes the schedule it records). A record from a thread is also an *observation*: at
+  that point in the list, that thread was executing Python code, so it held the GIL.
+- `cpu` steps run in calibrated work units. After each unit a thread compares one shared
+  slot, "who recorded last", with itself and appends an `obs` record only when it
+  changed: one comparison per unit, an append only at a GIL handoff.
+- The worker's main thread drains the list every `POLL` seconds, in order, and replays it
+  through a small state machine that knows who holds the GIL. A record from a thread that
+  does not hold it means the GIL changed hands: the holder, which had not given the GIL up
+  itself, was preempted (`suspend preempt`, then `ready`: it is runnable again), and the
+  new thread runs (`run`, `from` the previous holder). Because only this one consumer
+  interprets the records, the trace stays consistent whatever interleaving the threads
+  had between their comparison and their append: a race can only make an observation
+  late, never false.
+- The same main thread watches for deadlock: every live thread blocked on simtui's own
+  primitives (locks, events, queues, joins), each still unsatisfiable, unchanged across
+  two polls. Blocked threads cannot be woken, so the run ends there; the threads are
+  daemons and die with the worker.
+
+The ready "queue" of threads is a set: the OS picks which runnable thread takes the GIL
+next, so a trace of threads never claims FIFO order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from simtui.runtimes.base import Outcome, RunContext, io_request_blocking
+from simtui.runtimes.probe import Probe, Record
+from simtui.scenario.model import Scenario, render_text, walk
+
+POLL = 0.1
+"""Seconds between two passes of the consumer and deadlock watcher (the worker's flusher
+runs at the same pace for threads: fewer wake-ups perturb the GIL schedule less)."""
+
+STABLE_POLLS = 2
+"""A deadlock must look the same on this many consecutive polls before the run ends: a
+thread whose blocking call just returned needs a moment to clear its waiting entry."""
+
+THREAD_STACK = 1 << 20
+"""Stack size of scenario threads: the default 8 MiB is plenty more than they need, and
+scenarios may start thousands of them."""
+
+# Waits the deadlock watcher counts: nothing but another scenario thread can end them.
+_PRIMITIVE_WAITS = frozenset({"lock", "event", "get", "put", "join"})
+
+
+class _TaskError(Exception):
+    """A scenario-level failure of one task (e.g. `release` of an unlocked lock)."""
+
+
+class _Wait:
+    """What one blocked thread waits on, for the deadlock watcher and the stuck list."""
+
+    __slots__ = ("kind", "label", "target", "task", "reason", "left")
+
+    def __init__(
+        self, kind: str, label: str, target: Any, task: str = "", reason: str = ""
+    ) -> None:
+        self.kind = kind
+        """lock, event, get, put, join (primitives); sleep, io, start (they end by themselves)."""
+        self.label = label
+        """`waiting_on` in the stuck list: `lock db`, `queue jobs`, `join b`."""
+        self.target = target
+        """The primitive, or for joins the tuple of task names waited for."""
+        self.task = task
+        """The waiting task (for joins: whom the last joined thread to end tells)."""
+        self.reason = reason or kind
+        """The trace's suspend reason (`join` or `gather` for joins)."""
+        self.left: set[str] = set(target) if kind == "join" else set()
+        """For joins: the joined tasks not yet ended."""
+
+
+def run(scenario: Scenario, probe: Probe, ctx: RunContext) -> Outcome:
+    """Run `scenario` on real threads under the GIL, reporting to `probe`."""
+    return _ThreadsRun(scenario, probe, ctx).run()
+
+
+def _primitive_names(scenario: Scenario) -> tuple[set[str], set[str], set[str]]:
+    """Every lock, event and queue name the scenario mentions."""
+    locks: set[str] = set()
+    events: set[str] = set()
+    queues: set[str] = set()
+    stack = [s for t in scenario.tasks.values() for s in t.steps]
+    while stack:
+        s = stack.pop()
+        if s.op in ("acquire", "release"):
+            locks.add(s.name)
+        elif s.op in ("wait", "set"):
+            events.add(s.name)
+        elif s.op in ("put", "get"):
+            queues.add(s.name)
+        stack.extend(s.body)
+    return locks, events, queues
+
+
+class _ThreadsRun:
+    """One run: the threads, their shared records, and the consumer/watcher state."""
+
+    def __init__(self, scenario: Scenario, probe: Probe, ctx: RunContext) -> None:
+        self.scenario = scenario
+        self.probe = probe
+        self.ctx = ctx
+        self.scale = ctx.scale
+        self.t0 = probe.t0
+        self.raw: list[Record] = []
+        self.slot: list[str | None] = [None]
+        """The thread that recorded last; None after it gave the GIL up itself."""
+        self.threads: dict[str, threading.Thread] = {}
+        self.live: set[str] = set()
+        """Started and not yet done."""
+        self.waiting: dict[str, _Wait] = {}
+        self.all_done = threading.Event()
+        self.failed = False
+        # Created before any thread starts: no race on first mention.
+        locks, events, queues = _primitive_names(scenario)
+        self.locks = {n: threading.Lock() for n in locks}
+        self.events = {n: threading.Event() for n in events}
+        self.queues: dict[str, queue.Queue[str]] = {
+            n: queue.Queue(scenario.queues.get(n, 0)) for n in queues
+        }
+        # Consumer state: who holds the GIL according to the records so far.
+        self.holder: str | None = None
+        self.last: str | None = None
+        self.ready_set: set[str] = set()
+        self.blocked: set[str] = set()
+        """Suspended in the trace and not yet made ready."""
+        self.timers: list[tuple[int, int, str]] = []
+        """Heap of (deadline ns, n, task) of sleeps, to make sleepers ready on time."""
+        self.timer_seq = itertools.count()
+        # Who to tell when something ends: waiters of each event, join waits on each task.
+        self.event_waiters: dict[str, set[str]] = {n: set() for n in self.events}
+        self.join_waits: dict[str, list[_Wait]] = {}
+
+    # ----------------------------------------------------------------- supervisor
+
+    def run(self) -> Outcome:
+        interval = self.scenario.options.threads_switch_interval
+        if interval is not None:
+            sys.setswitchinterval(interval)
+        threading.stack_size(THREAD_STACK)
+        self.probe.stuck_provider = self.stuck
+        main = self.scenario.main
+        thread = threading.Thread(target=self._body, args=(main,), name=main, daemon=True)
+        self.threads[main] = thread
+        self.live.add(main)
+        self.raw.append((time.perf_counter_ns(), "create", main, None))
+        thread.start()
+        previous: dict[str, _Wait] | None = None
+        stable = 0
+        while not self.all_done.wait(POLL):
+            self.consume()
+            stuck, snapshot = self._deadlock()
+            if stuck is None:
+                previous, stable = None, 0
+                continue
+            if previous is not None and _same(previous, snapshot):
+                stable += 1
+            else:
+                previous, stable = snapshot, 1
+            if stable >= STABLE_POLLS:
+                self.consume()
+                return Outcome("deadlock", stuck)
+        self.consume()
+        return Outcome("error" if self.failed else "ok")
+
+    def consume(self) -> None:
+        """Turn the raw records so far into trace events, in order (see the module doc)."""
+        raw = self.raw
+        n = len(raw)
+        if not n:
+            return
+        batch = raw[:n]
+        del raw[:n]  # records appended meanwhile stay for the next pass
+        out = self.probe.events.append
+        holder, last = self.holder, self.last
+        ready, blocked, timers = self.ready_set, self.blocked, self.timers
+        for r in batch:
+            t = r[0]
+            # A sleeping thread becomes runnable when its timer expires, whether or not
+            # it can take the GIL then: that is the wait this trace wants to show.
+            while timers and timers[0][0] <= t:
+                until, _, sleeper = heapq.heappop(timers)
+                if sleeper in blocked:
+                    blocked.discard(sleeper)
+                    ready.add(sleeper)
+                    out((until, "wake", sleeper, "sleep"))
+                    out((until, "ready", sleeper, None))
+            kind = r[1]
+            if kind == "create":
+                actor = r[3]
+            elif kind == "notify":
+                actor = r[4]
+            else:
+                actor = r[2]
+            if kind == "wake" and actor in blocked:
+                # Nobody saw it become runnable: it says so itself, now.
+                blocked.discard(actor)
+                ready.add(actor)
+                out(r)
+                out((t, "ready", actor, None))
+            if actor is not None and actor is not holder:
+                if holder is not None:
+                    # The holder did not give the GIL up itself: the interpreter took it.
+                    out((t, "suspend", holder, "preempt", None, None))
+                    out((t, "ready", holder, None))
+                    ready.add(holder)
+                if actor not in ready:
+                    out((t, "ready", actor, None))
+                ready.discard(actor)
+                blocked.discard(actor)
+                out((t, "run", actor, last, None))
+                holder = last = actor
+            if kind == "obs" or kind == "wake" or kind == "resume":
+                continue
+            if kind == "notify":
+                # The thread that released `waiter` (started it, set its event) made
+                # it runnable; the end of a joined thread says so in its `done`.
+                waiter = r[2]
+                if waiter in blocked:
+                    blocked.discard(waiter)
+                    ready.add(waiter)
+                    out((t, "wake", waiter, r[3]))
+                    out((t, "ready", waiter, None))
+                continue
+            if kind == "done" or kind == "error":
+                out(r[:-1])
+                holder = None
+                for waiter, reason in r[-1]:
+                    if waiter in blocked:
+                        blocked.discard(waiter)
+                        ready.add(waiter)
+                        out((t, "wake", waiter, reason))
+                        out((t, "ready", waiter, None))
+                continue
+            out(r)
+            if kind == "create":
+                ready.add(r[2])  # a started thread is runnable at once
+                out((t, "ready", r[2], None))
+            elif kind == "suspend":
+                holder = None
+                if r[3] == "yield":
+                    ready.add(actor)  # time.sleep(0) leaves it runnable at once
+                    out((t, "ready", actor, None))
+                else:
+                    blocked.add(actor)
+                    if r[3] == "sleep":
+                        deadline = self.t0 + round(r[5] * 1e9)
+                        heapq.heappush(timers, (deadline, next(self.timer_seq), actor))
+        self.holder, self.last = holder, last
+
+    def _deadlock(self) -> tuple[list[dict[str, str]] | None, dict[str, _Wait]]:
+        """The stuck list if every live thread waits on a primitive nobody can satisfy."""
+        live = list(self.live)
+        waiting = dict(self.waiting)
+        if not live:
+            return None, waiting
+        for name in live:
+            w = waiting.get(name)
+            if w is None or w.kind not in _PRIMITIVE_WAITS or self._satisfiable(w):
+                return None, waiting
+        return self._stuck_list(live, waiting), waiting
+
+    def _satisfiable(self, w: _Wait) -> bool:
+        kind, target = w.kind, w.target
+        if kind == "lock":
+            return not target.locked()
+        if kind == "event":
+            return bool(target.is_set())
+        if kind == "get":
+            return bool(target.qsize() > 0)
+        if kind == "put":
+            return not target.full()
+        if kind == "join":
+            return not any(name in self.live for name in target)
+        return True
+
+    def _stuck_list(self, names: list[str], waiting: dict[str, _Wait]) -> list[dict[str, str]]:
+        holder = self.slot[0]
+        chosen = set(names)
+        out = []
+        for name in self.scenario.instances:
+            if name not in chosen:
+                continue
+            w = waiting.get(name)
+            if w is not None:
+                label = w.label
+                if w.kind == "join" and len(w.target) > 1:
+                    left = [t for t in w.target if t in self.live]
+                    label = f"join {len(left)} tasks"
+                    if len(left) <= 5:
+                        label = "join " + ", ".join(left)
+            else:
+                label = "running" if name == holder else "GIL"
+            out.append({"task": name, "waiting_on": label})
+        return out
+
+    def stuck(self) -> list[dict[str, str]]:
+        """Threads still alive, with what each waits on (for a `timeout` end)."""
+        return self._stuck_list(list(self.live), dict(self.waiting))
+
+    # ----------------------------------------------------------------- threads
+
+    def _body(self, me: str, starter: str | None = None) -> None:
+        rec = self.raw.append
+        clock = time.perf_counter_ns
+        slot = self.slot
+        slot[0] = me
+        if starter is not None:
+            # Thread.start() in the starter returns once this thread has signalled that
+            # it runs (just before this function): the starter is runnable from now on.
+            rec((clock(), "notify", starter, "event", me))
+        try:
+            self._steps(me, rec, clock, slot)
+        except _TaskError as e:
+            self._end(me, ("error", str(e)))
+        except Exception as e:  # a bug in simtui: still end the task visibly
+            self._end(me, ("error", f"{type(e).__name__}: {e}"))
+        else:
+            self._end(me, ("done",))
+
+    def _end(self, me: str, how: tuple[str, ...]) -> None:
+        """The thread's last record: done (or error), with the joiners it releases."""
+        if how[0] == "error":
+            self.failed = True
+        self.live.discard(me)
+        # A joiner is runnable once the last thread it joins has ended.
+        released = []
+        for wait in self.join_waits.pop(me, ()):
+            wait.left.discard(me)
+            if not wait.left:
+                released.append((wait.task, wait.reason))
+        self.slot[0] = me
+        self.raw.append((time.perf_counter_ns(), how[0], me, *how[1:], tuple(released)))
+        self.slot[0] = None
+        if not self.live:
+            self.all_done.set()
+
+    def _steps(
+        self, me: str, rec: Callable[[Record], None], clock: Callable[[], int], slot: list[Any]
+    ) -> None:
+        scenario = self.scenario
+        scale = self.scale
+        waiting = self.waiting
+        sleep = time.sleep
+        item = ""
+        # Ordering of slot writes and appends: an observation sets the slot first and then
+        # appends; giving the GIL up appends first and then clears the slot. Either way a
+        # thread preempted between the two is seen by the next thread that records.
+        for step, frame in walk(scenario, me):
+            op = step.op
+            slot[0] = me
+            rec((clock(), "step", me, step.index, op, step.line, step.col))
+            if op == "print":
+                slot[0] = me
+                rec((clock(), "output", me, render_text(step.text, frame.index, frame.name, item)))
+            elif op == "cpu":
+                self._cpu(me, self.ctx.cpu.units(step.seconds * scale), rec, clock, slot)
+            elif op == "sleep" or op == "block":
+                d = step.seconds * scale
+                t = clock()
+                detail = "time.sleep" if op == "block" else None
+                waiting[me] = _Wait("sleep", "sleep", None)
+                rec((t, "suspend", me, "sleep", detail, (t + d * 1e9 - self.t0) / 1e9))
+                slot[0] = None
+                sleep(d)
+                del waiting[me]
+                slot[0] = me
+                rec((clock(), "wake", me, "sleep"))
+            elif op == "yield":
+                rec((clock(), "suspend", me, "yield", None, None))
+                slot[0] = None
+                sleep(0)
+                slot[0] = me
+                rec((clock(), "resume", me))
+            elif op == "io":
+                self._io(me, step.seconds * scale, rec, clock, slot)
+            elif op == "spawn":
+                for ref in step.refs:
+                    self._start(me, ref, rec, clock, slot)
+            elif op == "gather":
+                for ref in step.refs:
+                    self._start(me, ref, rec, clock, slot)
+                self._join(me, step.refs, "gather", rec, clock, slot)
+            elif op == "join":
+                self._join(me, step.refs, "join", rec, clock, slot)
+            elif op == "acquire":
+                lock = self.locks[step.name]
+                if not lock.acquire(False):
+                    self._block(me, _Wait("lock", f"lock {step.name}", lock), "lock",
+                                lock.acquire, rec, clock, slot)
+            elif op == "release":
+                try:
+                    self.locks[step.name].release()
+                except RuntimeError:
+                    raise _TaskError(f"release of lock {step.name!r}, which is not held") from None
+            elif op == "wait":
+                event = self.events[step.name]
+                if not event.is_set():
+                    self._block(me, _Wait("event", f"event {step.name}", event), "event",
+                                event.wait, rec, clock, slot, self.event_waiters[step.name])
+            elif op == "set":
+                self.events[step.name].set()
+                # Every thread waiting on the event is runnable from now on.
+                for waiter in list(self.event_waiters[step.name]):
+                    slot[0] = me
+                    rec((clock(), "notify", waiter, "event", me))
+            elif op == "put":
+                q = self.queues[step.name]
+                text = render_text(step.text, frame.index, frame.name, item)
+                try:
+                    q.put_nowait(text)
+                except queue.Full:
+                    self._block(me, _Wait("put", f"queue {step.name} (full)", q), "queue",
+                                lambda q=q, text=text: q.put(text), rec, clock, slot)
+            elif op == "get":
+                q = self.queues[step.name]
+                try:
+                    item = q.get_nowait()
+                except queue.Empty:
+                    got: list[str] = []
+                    self._block(me, _Wait("get", f"queue {step.name}", q), "queue",
+                                lambda q=q, got=got: got.append(q.get()), rec, clock, slot)
+                    item = got[0]
+            # `call` and `repeat` only record their step: walk() expands them.
+
+    def _cpu(
+        self, me: str, n: int, rec: Callable[[Record], None], clock: Callable[[], int],
+        slot: list[Any],
+    ) -> None:
+        # The hot loop: one work unit, one comparison; an append only at a GIL handoff.
+        unit = self.ctx.cpu.unit
+        for _ in range(n):
+            unit()
+            if slot[0] is not me:
+                slot[0] = me
+                rec((clock(), "obs", me))
+
+    def _block(
+        self, me: str, wait: _Wait, reason: str, call: Callable[[], object],
+        rec: Callable[[Record], None], clock: Callable[[], int], slot: list[Any],
+        waiters: set[str] | None = None,
+    ) -> None:
+        """Suspend on a primitive that is not available now, block on it, wake."""
+        self.waiting[me] = wait
+        rec((clock(), "suspend", me, reason, wait.label, None))
+        # Registered after the suspend record, so a notify never precedes it.
+        if waiters is not None:
+            waiters.add(me)
+        slot[0] = None
+        call()
+        if waiters is not None:
+            waiters.discard(me)
+        del self.waiting[me]
+        slot[0] = me
+        rec((clock(), "wake", me, reason))
+
+    def _io(
+        self, me: str, seconds: float, rec: Callable[[Record], None], clock: Callable[[], int],
+        slot: list[Any],
+    ) -> None:
+        port = self.ctx.io_port
+        if port is None:
+            raise _TaskError("no delay server for `io`")
+        self.waiting[me] = _Wait("io", f"io {seconds:g} s", None)
+        rec((clock(), "suspend", me, "io", f"request {seconds:g} s", None))
+        slot[0] = None
+        try:
+            io_request_blocking(port, seconds)
+        except OSError as e:
+            raise _TaskError(f"io request failed: {e}") from None
+        finally:
+            self.waiting.pop(me, None)
+        slot[0] = me
+        rec((clock(), "wake", me, "io"))
+
+    def _start(
+        self, me: str, ref: str, rec: Callable[[Record], None], clock: Callable[[], int],
+        slot: list[Any],
+    ) -> None:
+        """`Thread.start`: the starter waits on the new thread's `started` event, which
+        hands the GIL to the new thread; the trace shows that wait as it is."""
+        if ref in self.threads:
+            raise _TaskError(f"{ref} was already started (threads can only be started once)")
+        thread = threading.Thread(target=self._body, args=(ref, me), name=ref, daemon=True)
+        self.threads[ref] = thread
+        self.live.add(ref)
+        slot[0] = me
+        rec((clock(), "create", ref, me))
+        self.waiting[me] = _Wait("start", f"start {ref}", None)
+        rec((clock(), "suspend", me, "event", f"Thread.start {ref}", None))
+        slot[0] = None
+        try:
+            thread.start()
+        except RuntimeError as e:  # the OS refused another thread
+            self.live.discard(ref)
+            raise _TaskError(f"cannot start {ref}: {e}") from None
+        finally:
+            self.waiting.pop(me, None)
+        slot[0] = me
+        rec((clock(), "wake", me, "event"))
+
+    def _join(
+        self, me: str, refs: tuple[str, ...], reason: str, rec: Callable[[Record], None],
+        clock: Callable[[], int], slot: list[Any],
+    ) -> None:
+        threads = []
+        for ref in refs:
+            if ref == me:
+                raise _TaskError(f"{me} cannot join itself")
+            thread = self.threads.get(ref)
+            if thread is None:
+                raise _TaskError(f"join {ref}: it was never started (spawn it first)")
+            threads.append(thread)
+        pending = tuple(ref for ref in refs if ref in self.live)
+        if not pending:
+            for thread in threads:
+                thread.join()
+            return
+        label = f"join {pending[0]}" if len(pending) == 1 else f"join {len(pending)} tasks"
+        detail = pending[0] if len(pending) == 1 else f"{len(pending)} left"
+        wait = _Wait("join", label, pending, me, reason)
+        self.waiting[me] = wait
+        rec((clock(), "suspend", me, reason, detail, None))
+        # Registered after the suspend record; a task that ended meanwhile never tells,
+        # and this thread then says itself that it woke.
+        join_waits = self.join_waits
+        for ref in pending:
+            join_waits.setdefault(ref, []).append(wait)
+        slot[0] = None
+        for thread in threads:
+            thread.join()
+        del self.waiting[me]
+        slot[0] = me
+        rec((clock(), "wake", me, reason))
+
+
+def _same(a: dict[str, _Wait], b: dict[str, _Wait]) -> bool:
+    """The same threads waiting on the very same waits (not a new wait on the same thing)."""
+    return a.keys() == b.keys() and all(a[k] is b[k] for k in a)
