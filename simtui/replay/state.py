@@ -33,6 +33,8 @@ class TaskView:
     line: int | None = None
     col: int | None = None
     parent: str | None = None
+    woken: bool = False
+    """While waiting: what it waited for happened, and it is not in the ready queue yet."""
 
 
 @dataclass(frozen=True, slots=True)

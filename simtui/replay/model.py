@@ -1,0 +1,809 @@
+"""The replay model: a run's events stored in columns, and the State at any event via keyframes.
+
+`Trace` keeps every event of one run compactly: one small integer column per event for
+the type, the task and an index into a table of interned extra fields, and a float column
+for `t`. An event dict is built only when asked for. `Replay` folds the events into state
+once, as they arrive (`sync`), keeping along the way what the panes ask for again and
+again: the switch index, the outputs, each task's status segments, and keyframes. A
+keyframe holds only per-task integers and the ready queue and waiting list, so any
+`state(i)` restores the nearest keyframe at or before `i` and replays at most K events.
+Keyframes are spaced by their size (a snapshot with 10,000 tasks is worth more events
+than one with 10), which bounds their memory per event whatever the number of tasks.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from array import array
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, overload
+
+from simtui.replay.state import TASK_STATUSES, ReadyEntry, State, TaskView
+from simtui.trace.events import ALWAYS, FIELDS, TYPES
+from simtui.trace.reader import TraceError, check_header, read_trace
+
+__all__ = ["Replay", "Trace", "TraceError"]
+
+KIND = {name: code for code, name in enumerate(TYPES)}
+CREATE, READY, RUN, SUSPEND, WAKE, STEP, OUTPUT, BLOCK, DONE, ERROR, QUEUE, END = (
+    KIND[name]
+    for name in (
+        "create", "ready", "run", "suspend", "wake", "step", "output", "block", "done",
+        "error", "queue", "end",
+    )
+)
+_NO_TASK = -1
+"""Task column for an event whose `task` is null. A `ready`/`run` of a callback (null task,
+with `item`) stores `-2 - id(item)` instead, so a queue entry's key is its task column."""
+
+
+def _ex_none(e: dict[str, Any]) -> None:
+    return None
+
+
+# Per type: the extra fields in FIELDS order. Required fields are indexed (a missing one is
+# a KeyError, reported as a bad event), optional ones fetched with get.
+_EXTRACT = [
+    lambda e: (e["parent"],),
+    lambda e: (e.get("item"),),
+    lambda e: (e["from"], e.get("item")),
+    lambda e: (e["reason"], e.get("detail"), e.get("until")),
+    lambda e: (e["reason"],),
+    lambda e: (e["index"], e["op"], e["line"], e.get("col")),
+    lambda e: (e["text"],),
+    lambda e: (e["reason"], e.get("duration")),
+    _ex_none,
+    lambda e: (e["message"],),
+    lambda e: (e["ready"],),
+    lambda e: (e["status"], e["elapsed"], e.get("stuck")),
+]
+assert len(_EXTRACT) == len(TYPES)
+_NFIELDS = [4 + len(FIELDS[name]) for name in TYPES]
+_FIELD_NAMES = [FIELDS[name] for name in TYPES]
+
+# Internal task status codes: the public TASK_STATUSES plus "waiting, already woken".
+NEW, S_READY, RUNNING, WAITING, BLOCKING, S_DONE, S_ERROR, WOKEN = range(8)
+_PUBLIC = [*range(7), WAITING]
+_STATUS_NAME = [*TASK_STATUSES, "waiting"]
+assert TASK_STATUSES[WAITING] == "waiting" and TASK_STATUSES[BLOCKING] == "blocking"
+
+KEYFRAME_MIN = 512
+"""Fewest events between two keyframes (their cost is negligible with few tasks)."""
+KEYFRAME_BYTES_PER_EVENT = 64
+"""Keyframes are spaced so that they cost at most about this many bytes per event."""
+
+
+class _Names(dict[str, int]):
+    """Interns task and callback names: name -> small id, with `list` holding id -> name."""
+
+    __slots__ = ("list",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.list: list[str] = []
+
+    def __missing__(self, name: str) -> int:
+        if not isinstance(name, str):
+            raise TypeError(f"{name!r} is not a name")
+        n = self[name] = len(self.list)
+        self.list.append(name)
+        return n
+
+
+class _Interned(dict[Any, int]):
+    """Interns extra-field tuples into `table`, so repeated ones (steps, reasons) share one."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: list[Any]) -> None:
+        super().__init__()
+        self.table = table
+
+    def __missing__(self, key: Any) -> int:
+        n = self[key] = len(self.table)
+        self.table.append(key)
+        return n
+
+
+class Trace:
+    """Every event of one run, stored compactly (not one dict per event).
+
+    One writer may `extend` while one reader uses the events (e.g. a reader thread and the
+    UI): `len()` only counts an event once all its columns are written.
+    """
+
+    def __init__(self, header: dict[str, Any] | None = None) -> None:
+        self.header: dict[str, Any] = header or {}
+        self.end: dict[str, Any] | None = None
+        self.names = _Names()
+        self._kind = array("b")
+        self._task = array("i")
+        self._t = array("d")
+        self._x = array("i")
+        self._extras: list[Any] = []
+        self._intern = _Interned(self._extras)
+        self._raw: dict[int, dict[str, Any]] = {}
+        """Events with fields beyond the format's, kept whole."""
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        n = self._n
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"event {i} out of range (trace has {n})")
+        raw = self._raw.get(i)
+        if raw is not None:
+            return dict(raw)
+        k = self._kind[i]
+        tid = self._task[i]
+        ev: dict[str, Any] = {
+            "seq": i,
+            "t": self._t[i],
+            "type": TYPES[k],
+            "task": self.names.list[tid] if tid >= 0 else None,
+        }
+        x = self._x[i]
+        if x >= 0:
+            for name, value in zip(_FIELD_NAMES[k], self._extras[x], strict=False):
+                if value is not None or name in ALWAYS:
+                    ev[name] = value
+        return ev
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for i in range(self._n):
+            yield self[i]
+
+    # -- cheap column access for the replay model and the panes -----------------------------
+
+    def kind(self, i: int) -> str:
+        return TYPES[self._kind[i]]
+
+    def t(self, i: int) -> float:
+        return self._t[i]
+
+    def task(self, i: int) -> str | None:
+        tid = self._task[i]
+        return self.names.list[tid] if tid >= 0 else None
+
+    def field(self, i: int, name: str) -> Any:
+        """One extra field of event i (None when absent), without building the dict."""
+        raw = self._raw.get(i)
+        if raw is not None:
+            return raw.get(name)
+        x = self._x[i]
+        if x < 0:
+            return None
+        names = _FIELD_NAMES[self._kind[i]]
+        return self._extras[x][names.index(name)] if name in names else None
+
+    # -- building ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_events(cls, events: Iterable[dict[str, Any]]) -> Trace:
+        """A trace of `events`, the header first."""
+        trace = cls()
+        trace.extend(events)
+        return trace
+
+    @classmethod
+    def load(cls, path: str | Path) -> Trace:
+        """Read a saved JSONL trace; raises TraceError (with the line) if it is not one."""
+        events = read_trace(path)
+        trace = cls(next(events))
+        trace.extend(events)
+        return trace
+
+    def extend(self, events: Iterable[dict[str, Any]]) -> None:
+        """Append events (a header dict first sets `.header`); raises TraceError on a bad one."""
+        it = iter(events)
+        first = next(it, None)
+        if first is None:
+            return
+        if first.get("type") == "header":
+            self.header = check_header(first)
+        else:
+            it = itertools.chain((first,), it)
+        while batch := list(itertools.islice(it, 1 << 16)):
+            self._append(batch)
+
+    def _append(self, batch: list[dict[str, Any]]) -> None:
+        if self.end is not None:
+            raise TraceError("event after 'end'", line=self._n + 2)
+        start = self._n
+        kinds, tasks, ts, xs = self._kind, self._task, self._t, self._x
+        kind_append, task_append, t_append, x_append = (
+            kinds.append, tasks.append, ts.append, xs.append
+        )
+        ids = self.names
+        intern = self._intern
+        extras = self._extras
+        extract = _EXTRACT
+        nfields = _NFIELDS
+        raw = self._raw
+        code = KIND
+        i = start
+        try:
+            for e in batch:
+                k = code[e["type"]]
+                task = e["task"]
+                if task is not None:
+                    task_append(ids[task])
+                elif k <= RUN and k >= READY and (item := e.get("item")) is not None:
+                    task_append(-2 - ids[item])
+                else:
+                    task_append(-1)
+                kind_append(k)
+                t_append(e["t"])
+                tup = extract[k](e)
+                if tup is None:
+                    x_append(-1)
+                elif k == SUSPEND and tup[2] is not None or k >= QUEUE or k == BLOCK:
+                    # Unique (a timer's deadline) or unhashable: not worth interning.
+                    x_append(len(extras))
+                    extras.append(tup)
+                else:
+                    x_append(intern[tup])
+                if len(e) > nfields[k]:
+                    raw[i] = e
+                if k == END:
+                    self.end = e
+                    i += 1
+                    if i - start < len(batch):
+                        raise TraceError("event after 'end'", line=i + 2)
+                    break
+                i += 1
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
+            del kinds[i:], tasks[i:], ts[i:], xs[i:]
+            for j in [j for j in raw if j >= i]:
+                del raw[j]
+            self._n = i
+            bad = batch[i - start] if i - start < len(batch) else None
+            what = f"bad {bad.get('type')!r} event" if isinstance(bad, dict) else "bad event"
+            raise TraceError(f"{what}: {type(e).__name__} {e}", line=i + 2) from None
+        except TraceError:
+            self._n = i
+            raise
+        self._n = i
+
+
+class _Machine:
+    """Mutable state after the first `pos` events; keyframes are frozen copies of it."""
+
+    __slots__ = (
+        "pos", "status", "sidx", "stepi", "queue", "inq", "waiting", "running",
+        "running_item", "came_from", "departed", "last_run",
+    )
+
+    def __init__(self) -> None:
+        self.pos = 0
+        self.status: list[int] = []
+        """Per name id: internal status code."""
+        self.sidx: list[int] = []
+        """Per name id: the event that set the status (-1 before any)."""
+        self.stepi: list[int] = []
+        """Per name id: the task's last `step` event (-1 before any)."""
+        self.queue: deque[int] = deque()
+        """The ready queue: indices of the `ready` events of its entries, head first."""
+        self.inq: Counter[int] = Counter()
+        """How many entries each key (task column value) has in the queue."""
+        self.waiting: dict[int, None] = {}
+        self.running = -1
+        self.running_item = -1
+        self.came_from: str | None = None
+        self.departed = -1
+        self.last_run = -1
+
+    def grow(self, n: int) -> None:
+        short = n - len(self.status)
+        if short > 0:
+            self.status.extend([NEW] * short)
+            self.sidx.extend([-1] * short)
+            self.stepi.extend([-1] * short)
+
+
+class _Keyframe:
+    __slots__ = (
+        "pos", "status", "sidx", "stepi", "queue", "waiting", "running", "running_item",
+        "came_from", "departed", "last_run",
+    )
+
+    def __init__(self, m: _Machine) -> None:
+        self.pos = m.pos
+        self.status = bytes(m.status)
+        self.sidx = array("i", m.sidx)
+        self.stepi = array("i", m.stepi)
+        self.queue = array("i", m.queue)
+        self.waiting = array("i", m.waiting)
+        self.running = m.running
+        self.running_item = m.running_item
+        self.came_from = m.came_from
+        self.departed = m.departed
+        self.last_run = m.last_run
+
+    def nbytes(self) -> int:
+        return 200 + len(self.status) + 4 * (
+            len(self.sidx) + len(self.stepi) + len(self.queue) + len(self.waiting)
+        )
+
+    def restore(self, m: _Machine, tcol: array) -> None:
+        m.pos = self.pos
+        m.status = list(self.status)
+        m.sidx = list(self.sidx)
+        m.stepi = list(self.stepi)
+        m.queue = deque(self.queue)
+        m.inq = Counter(map(tcol.__getitem__, self.queue))
+        m.waiting = dict.fromkeys(self.waiting)
+        m.running = self.running
+        m.running_item = self.running_item
+        m.came_from = self.came_from
+        m.departed = self.departed
+        m.last_run = self.last_run
+
+
+class _Segments:
+    """One task's status over time: start times, start event indices and status codes."""
+
+    __slots__ = ("t", "index", "code")
+
+    def __init__(self) -> None:
+        self.t = array("d")
+        self.index = array("i")
+        self.code = array("b")
+
+
+class _StatusNames(Sequence[str]):
+    """A live view of status codes as TASK_STATUSES names."""
+
+    __slots__ = ("_codes",)
+
+    def __init__(self, codes: array) -> None:
+        self._codes = codes
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [TASK_STATUSES[c] for c in self._codes[i]]
+        return TASK_STATUSES[self._codes[i]]
+
+
+class _Outputs(Sequence[tuple[int, float, "str | None", str]]):
+    """`(event index, t, task, text)` of every output event, built on access."""
+
+    __slots__ = ("_trace", "_index")
+
+    def __init__(self, trace: Trace, index: array) -> None:
+        self._trace = trace
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def _at(self, i: int) -> tuple[int, float, str | None, str]:
+        tr = self._trace
+        j = self._index[i]
+        return (j, tr._t[j], tr.task(j), tr.field(j, "text"))
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self._at(j) for j in range(*i.indices(len(self._index)))]
+        if i < 0:
+            i += len(self._index)
+        return self._at(i)
+
+
+class _TaskViews(Mapping[str, TaskView]):
+    """Every created task's TaskView at one state, built on access and shared between states."""
+
+    __slots__ = ("_replay", "_n", "_status", "_sidx", "_stepi")
+
+    def __init__(self, replay: Replay, n: int, m: _Machine) -> None:
+        self._replay = replay
+        self._n = n
+        # Copies: the machine moves on, this state must not.
+        self._status = bytes(m.status)
+        self._sidx = array("i", m.sidx)
+        self._stepi = array("i", m.stepi)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[str]:
+        names = self._replay.trace.names.list
+        created = self._replay._created
+        return (names[created[j]] for j in range(self._n))
+
+    def __contains__(self, name: object) -> bool:
+        tid = self._replay.trace.names.get(name) if isinstance(name, str) else None
+        return tid is not None and self._replay._created_rank.get(tid, self._n) < self._n
+
+    def __getitem__(self, name: str) -> TaskView:
+        rp = self._replay
+        tid = rp.trace.names.get(name)
+        if tid is None or rp._created_rank.get(tid, self._n) >= self._n:
+            raise KeyError(name)
+        return rp._view(tid, self._status[tid], self._sidx[tid], self._stepi[tid])
+
+
+class Replay:
+    """The state of a trace at any event, the switch index, outputs and status segments."""
+
+    def __init__(
+        self, trace: Trace, *, keyframe_bytes_per_event: int = KEYFRAME_BYTES_PER_EVENT,
+        keyframe_min: int = KEYFRAME_MIN,
+    ) -> None:
+        self.trace = trace
+        self._kf_budget = keyframe_bytes_per_event
+        self._kf_min = keyframe_min
+        self._head = _Machine()
+        self._cursor = _Machine()
+        self._kf_pos: list[int] = [0]
+        self._kf: list[_Keyframe] = [_Keyframe(self._head)]
+        self._next_kf = keyframe_min
+        self.switches = array("i")
+        """Event indices of `run` events (the switch index), ascending."""
+        self._outputs = array("i")
+        self.outputs: Sequence[tuple[int, float, str | None, str]] = _Outputs(
+            trace, self._outputs
+        )
+        self._created: list[int] = []
+        self._created_idx = array("i")
+        self._created_rank: dict[int, int] = {}
+        self._done = array("i")
+        self._done_idx = array("i")
+        self._segs: list[_Segments | None] = []
+        self._end_idx: int | None = None
+        self._views: dict[int, tuple[tuple[int, int, int], TaskView]] = {}
+        self._entries: dict[tuple[int, bool], ReadyEntry] = {}
+        self._tasks_cache: tuple[int, int, list[str]] | None = None
+        self._last: State | None = None
+        self.sync()
+
+    def __len__(self) -> int:
+        return self._head.pos
+
+    # -- ingest --------------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Take in the events appended to the trace since the last call: O(new events)."""
+        n = len(self.trace)
+        head = self._head
+        while head.pos < n:
+            stop = min(n, self._next_kf)
+            self._apply(head, stop, True)
+            if head.pos == self._next_kf:
+                kf = _Keyframe(head)
+                self._kf_pos.append(head.pos)
+                self._kf.append(kf)
+                self._next_kf = head.pos + max(self._kf_min, kf.nbytes() // self._kf_budget)
+
+    def _apply(self, m: _Machine, stop: int, head: bool) -> None:
+        """Apply events m.pos .. stop-1 to `m`; the head machine also records the indexes."""
+        tr = self.trace
+        m.grow(len(tr.names.list))
+        kinds, tcol, ts, xcol, extras = tr._kind, tr._task, tr._t, tr._x, tr._extras
+        status, sidx, stepi = m.status, m.sidx, m.stepi
+        queue, inq, waiting = m.queue, m.inq, m.waiting
+        running, running_item, came_from = m.running, m.running_item, m.came_from
+        departed, last_run = m.departed, m.last_run
+        threads = tr.header.get("runtime") == "threads"
+        # A task that loses control without saying so (a `run` of another task while it
+        # still runs): under the GIL it is runnable; elsewhere it waits to be switched back.
+        implicit = S_READY if threads else WAITING
+        if head:
+            segs = self._segs
+            if len(segs) < len(status):
+                segs.extend([None] * (len(status) - len(segs)))
+            switches_append = self.switches.append
+            public = _PUBLIC
+
+            def seg(tid: int, i: int, code: int) -> None:
+                s = segs[tid]
+                if s is None:
+                    s = segs[tid] = _Segments()
+                c = public[code]
+                if not s.code or s.code[-1] != c:
+                    s.t.append(ts[i])
+                    s.index.append(i)
+                    s.code.append(c)
+
+        for i in range(m.pos, stop):
+            k = kinds[i]
+            tid = tcol[i]
+            if k == RUN:
+                if head:
+                    switches_append(i)
+                prev = running
+                if prev >= 0 and prev != tid:
+                    c = status[prev]
+                    if c in (RUNNING, BLOCKING):
+                        status[prev] = implicit
+                        sidx[prev] = i
+                        if implicit == WAITING:
+                            waiting[prev] = None
+                        if head:
+                            seg(prev, i, implicit)
+                departed = -1
+                if tid != -1 and inq[tid]:
+                    if tcol[queue[0]] == tid:
+                        departed = queue.popleft()
+                    else:  # out of FIFO order: the threads' runnable set, or a bug to show
+                        for pos, r in enumerate(queue):
+                            if tcol[r] == tid:
+                                departed = r
+                                del queue[pos]
+                                break
+                    if inq[tid] == 1:
+                        del inq[tid]
+                    else:
+                        inq[tid] -= 1
+                came_from = extras[xcol[i]][0]
+                last_run = i
+                if tid >= 0:
+                    running = tid
+                    running_item = -1
+                    if status[tid] != RUNNING:
+                        status[tid] = RUNNING
+                        sidx[tid] = i
+                        if head:
+                            seg(tid, i, RUNNING)
+                    waiting.pop(tid, None)
+                else:
+                    running = -1
+                    running_item = tid
+            elif k == READY:
+                queue.append(i)
+                inq[tid] += 1
+                if tid >= 0:
+                    if running == tid:
+                        running = -1
+                    status[tid] = S_READY
+                    sidx[tid] = i
+                    waiting.pop(tid, None)
+                    if head:
+                        seg(tid, i, S_READY)
+            elif k == STEP:
+                if tid >= 0:
+                    stepi[tid] = i
+                    if status[tid] == BLOCKING:
+                        status[tid] = RUNNING
+                        sidx[tid] = i
+                        if head:
+                            seg(tid, i, RUNNING)
+            elif k == SUSPEND:
+                if tid < 0:
+                    continue
+                if running == tid:
+                    running = -1
+                waiting.pop(tid, None)
+                if extras[xcol[i]][0] == "preempt" or inq[tid]:
+                    code = S_READY
+                else:
+                    code = WAITING
+                    waiting[tid] = None
+                status[tid] = code
+                sidx[tid] = i
+                if head:
+                    seg(tid, i, code)
+            elif k == WAKE:
+                if tid >= 0 and status[tid] == WAITING:
+                    status[tid] = WOKEN
+            elif k == OUTPUT:
+                if head:
+                    self._outputs.append(i)
+                if tid >= 0 and status[tid] == BLOCKING:
+                    status[tid] = RUNNING
+                    sidx[tid] = i
+                    if head:
+                        seg(tid, i, RUNNING)
+            elif k == BLOCK:
+                if tid < 0:
+                    continue
+                waiting.pop(tid, None)
+                status[tid] = BLOCKING
+                sidx[tid] = i
+                if head:
+                    seg(tid, i, BLOCKING)
+            elif k in (DONE, ERROR):
+                if tid < 0:
+                    continue
+                if running == tid:
+                    running = -1
+                waiting.pop(tid, None)
+                code = S_DONE if k == DONE else S_ERROR
+                status[tid] = code
+                sidx[tid] = i
+                if head:
+                    seg(tid, i, code)
+                    self._done.append(tid)
+                    self._done_idx.append(i)
+            elif k == CREATE:
+                if tid < 0:
+                    continue
+                status[tid] = NEW
+                sidx[tid] = i
+                if head:
+                    seg(tid, i, NEW)
+                    if tid not in self._created_rank:
+                        self._created_rank[tid] = len(self._created)
+                        self._created.append(tid)
+                        self._created_idx.append(i)
+            elif k == END and head:
+                self._end_idx = i
+        m.pos = stop
+        m.running, m.running_item, m.came_from = running, running_item, came_from
+        m.departed, m.last_run = departed, last_run
+
+    # -- state at an event ---------------------------------------------------------------------
+
+    def state(self, index: int) -> State:
+        """The state after events 0..index (-1: before any event); O(K) via keyframes."""
+        if not -1 <= index < self._head.pos:
+            raise IndexError(f"event {index} out of range (-1 .. {self._head.pos - 1})")
+        last = self._last
+        if last is not None and last.index == index:
+            return last
+        pos = index + 1
+        m = self._cursor
+        k = bisect.bisect_right(self._kf_pos, pos) - 1
+        kf_pos = self._kf_pos[k]
+        # Step on from where the cursor is when that is no farther than the keyframe.
+        if not (kf_pos <= m.pos <= pos):
+            self._kf[k].restore(m, self.trace._task)
+        self._apply(m, pos, False)
+        state = self._state_of(m, index)
+        self._last = state
+        return state
+
+    def _state_of(self, m: _Machine, index: int) -> State:
+        tr = self.trace
+        names = tr.names.list
+        tcol = tr._task
+        last_run = m.last_run
+        entries = self._entries
+        ready = []
+        for r in m.queue:
+            key = (tcol[r], r > last_run)
+            entry = entries.get(key)
+            if entry is None:
+                entry = entries[key] = ReadyEntry(self._key_name(key[0]), key[0] < 0, key[1])
+            ready.append(entry)
+        status = stuck = None
+        if self._end_idx is not None and index >= self._end_idx:
+            end = tr[self._end_idx]
+            status = end.get("status")
+            stuck = tuple(end.get("stuck") or ())
+        n_done = bisect.bisect_right(self._done_idx, index)
+        return State(
+            index=index,
+            t=tr._t[index] if index >= 0 else 0.0,
+            switch=bisect.bisect_right(self.switches, index),
+            running=names[m.running] if m.running >= 0 else None,
+            running_item=self._key_name(m.running_item) if m.running_item <= -2 else None,
+            came_from=m.came_from,
+            ready=tuple(ready),
+            departed=self._key_name(tcol[m.departed]) if m.departed >= 0 else None,
+            tasks=_TaskViews(self, bisect.bisect_right(self._created_idx, index), m),
+            waiting=tuple(map(names.__getitem__, m.waiting)),
+            done=tuple(map(names.__getitem__, self._done[:n_done])),
+            output_count=bisect.bisect_right(self._outputs, index),
+            event=tr[index] if index >= 0 else None,
+            status=status,
+            stuck=stuck or (),
+        )
+
+    def _key_name(self, key: int) -> str:
+        names = self.trace.names.list
+        return names[key] if key >= 0 else names[-2 - key]
+
+    def _view(self, tid: int, code: int, si: int, sj: int) -> TaskView:
+        key = (code, si, sj)
+        cached = self._views.get(tid)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        tr = self.trace
+        reason = detail = until = None
+        if si >= 0 and tr._task[si] == tid:
+            kind = tr._kind[si]
+            if kind == SUSPEND:
+                reason, detail, until = tr._extras[tr._x[si]]
+            elif kind == BLOCK:
+                reason, duration = tr._extras[tr._x[si]]
+                if isinstance(duration, int | float):
+                    until = tr._t[si] + duration
+        step = op = line = col = None
+        if sj >= 0:
+            step, op, line, col = tr._extras[tr._x[sj]]
+        rank = self._created_rank.get(tid)
+        parent = tr.field(self._created_idx[rank], "parent") if rank is not None else None
+        view = TaskView(
+            name=tr.names.list[tid],
+            status=_STATUS_NAME[code],
+            since=tr._t[si] if si >= 0 else 0.0,
+            reason=reason,
+            detail=detail,
+            until=until,
+            step=step,
+            op=op,
+            line=line,
+            col=col,
+            parent=parent,
+            woken=code == WOKEN,
+        )
+        self._views[tid] = (key, view)
+        return view
+
+    # -- indexes -------------------------------------------------------------------------------
+
+    def next_switch(self, index: int) -> int | None:
+        """The smallest `run` event index > index."""
+        k = bisect.bisect_right(self.switches, index)
+        return self.switches[k] if k < len(self.switches) else None
+
+    def prev_switch(self, index: int) -> int | None:
+        """The largest `run` event index < index."""
+        k = bisect.bisect_left(self.switches, index)
+        return self.switches[k - 1] if k > 0 else None
+
+    def switch_count(self, index: int) -> int:
+        """How many `run` events are at or before index."""
+        return bisect.bisect_right(self.switches, index)
+
+    @property
+    def tasks(self) -> Sequence[str]:
+        """Task names in creation order, then the header's not yet created."""
+        names = self.trace.names.list
+        header = self.trace.header.get("tasks") or ()
+        cache = self._tasks_cache
+        if cache is not None and cache[0] == len(self._created) and cache[1] == len(header):
+            return cache[2]
+        out = [names[tid] for tid in self._created]
+        seen = set(out)
+        out += [name for name in header if name not in seen]
+        self._tasks_cache = (len(self._created), len(header), out)
+        return out
+
+    def segments(self, task: str) -> tuple[Sequence[float], Sequence[str]]:
+        """The task's status over trace time: start times (ascending) and the status from each."""
+        s = self._segs_of(task)
+        if s is None:
+            return array("d"), []
+        return s.t, _StatusNames(s.code)
+
+    def segment_indices(self, task: str) -> Sequence[int]:
+        """The event index at which each of `segments(task)` starts (for a switch axis)."""
+        s = self._segs_of(task)
+        return s.index if s is not None else array("i")
+
+    def status_at(self, task: str, t: float) -> str:
+        """The task's status at trace time t (after every event at t); `new` before it exists."""
+        s = self._segs_of(task)
+        if s is None:
+            return "new"
+        k = bisect.bisect_right(s.t, t) - 1
+        return TASK_STATUSES[s.code[k]] if k >= 0 else "new"
+
+    def _segs_of(self, task: str) -> _Segments | None:
+        tid = self.trace.names.get(task)
+        if tid is None or tid >= len(self._segs):
+            return None
+        return self._segs[tid]
+
+    @property
+    def keyframes(self) -> int:
+        """How many keyframes are kept (for the benchmarks)."""
+        return len(self._kf)
