@@ -1,0 +1,60 @@
+"""The Textual app: holds the player screen and the stylesheet; `run_tui` is the entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+
+from simtui.tui.screens.player import PlayerScreen
+
+
+class SimtuiApp(App[int]):
+    """simtui's TUI. The player screen owns the run and its state; the app only hosts it."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "simtui"
+
+    def __init__(
+        self,
+        scenario: str | None = None,
+        trace_path: str | None = None,
+        runtime: str | None = None,
+        time_scale: float = 1.0,
+        speed: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.player = PlayerScreen(scenario, trace_path, runtime, time_scale, speed)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.player)
+
+    def on_editor_screen_saved(self, message: Any) -> None:
+        """The editor (another screen) saved the scenario: the player re-runs it."""
+        path = getattr(message, "path", None)
+        if path is not None:
+            self.player.scenario_saved(Path(path))
+
+    def on_unmount(self) -> None:
+        self.player.stop_run()  # no worker outlives the app, however it ends
+
+    async def action_quit(self) -> None:
+        self.player.stop_run()
+        self.exit(0)
+
+
+def run_tui(
+    scenario: str | None = None,
+    trace_path: str | None = None,
+    runtime: str | None = None,
+    time_scale: float = 1.0,
+    speed: float | None = None,
+) -> int:
+    """Open the TUI on a scenario (run live) or a saved trace (replayed); the exit status."""
+    app = SimtuiApp(scenario, trace_path, runtime, time_scale, speed)
+    try:
+        result = app.run()
+    finally:
+        app.player.stop_run()
+    return result if isinstance(result, int) else 0

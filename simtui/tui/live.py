@@ -1,0 +1,73 @@
+"""A live run: the worker process and a coalescing hand-off of its events to the UI thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from simtui.scenario.model import Scenario
+from simtui.trace.stream import WorkerProcess
+
+Event = dict[str, Any]
+
+
+class LiveRun:
+    """Runs a scenario in a worker process and buffers its event batches for the UI.
+
+    The reader thread calls `_on_events`; it appends to a buffer and calls `wake` only
+    when the buffer was empty, so however fast events come, the UI gets at most one
+    pending message and takes everything buffered at once (`take()`).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        runtime: str,
+        time_scale: float,
+        run_id: int,
+        wake: Callable[[int], None],
+        exited: Callable[[int, WorkerProcess], None],
+    ) -> None:
+        self.run_id = run_id
+        self.runtime = runtime
+        self._wake = wake
+        self._exited = exited
+        self._lock = threading.Lock()
+        self._pending: list[list[Event]] = []
+        self.worker = WorkerProcess(
+            scenario, runtime, time_scale, on_events=self._on_events, on_exit=self._on_exit
+        )
+
+    def start(self) -> LiveRun:
+        """Start the worker (call on the main thread: the worker dies with its starter)."""
+        self.worker.start()
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.worker.proc.pid if self.worker.proc is not None else None
+
+    def _on_events(self, batch: list[Event]) -> None:
+        with self._lock:
+            first = not self._pending
+            self._pending.append(batch)
+        if first:
+            self._wake(self.run_id)
+
+    def _on_exit(self, worker: WorkerProcess) -> None:
+        self._exited(self.run_id, worker)
+
+    def take(self) -> list[Event]:
+        """Every event that arrived since the last call, in order."""
+        with self._lock:
+            batches, self._pending = self._pending, []
+        if len(batches) == 1:
+            return batches[0]
+        return [event for batch in batches for event in batch]
+
+    def stop(self, wait: float = 2.0) -> None:
+        """Kill the worker with its process group and wait until it is gone."""
+        self.worker.on_events = None  # late batches of a killed run are not wanted
+        self.worker.kill()
+        self.worker.wait(wait)

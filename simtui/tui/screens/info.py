@@ -1,0 +1,85 @@
+"""Screens the player opens on demand: every key, the raw event log, the scenario's description."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from simtui.scenario.model import Scenario
+from simtui.tui.bindings import PLAYER_BINDINGS, key_label
+from simtui.tui.view import PlayerView
+from simtui.tui.widgets.event_log import EventLogPane
+
+_CLOSE = [Binding("escape,q", "dismiss", "close", id="simtui.close")]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the player, from the same table as the footer and the palette."""
+
+    BINDINGS = [*_CLOSE, Binding("question_mark", "dismiss", "close", show=False)]
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=False, padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for binding in PLAYER_BINDINGS:
+            table.add_row(key_label(binding), binding.tooltip)
+        table.add_row("ctrl+p", "Command palette: every action by name")
+        with VerticalScroll(id="dialog") as box:
+            box.border_title = "Keys"
+            yield Static(table)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+class DescriptionScreen(ModalScreen[None]):
+    """The scenario's title and what it demonstrates."""
+
+    BINDINGS = [*_CLOSE, Binding("d", "dismiss", "close", show=False)]
+
+    def __init__(self, scenario: Scenario) -> None:
+        super().__init__()
+        self.scenario = scenario
+
+    def compose(self) -> ComposeResult:
+        s = self.scenario
+        text = Text()
+        text.append(s.title + "\n\n", style="bold")
+        text.append(s.description.strip() or "(no description)")
+        text.append(f"\n\nruntimes: {', '.join(s.runtimes)}   default: {s.runtime}",
+                    style="dim")
+        with VerticalScroll(id="dialog") as box:
+            box.border_title = s.name
+            yield Static(text)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+class EventLogScreen(ModalScreen[None]):
+    """The raw event log at the cursor; the current event highlighted."""
+
+    BINDINGS = [*_CLOSE, Binding("l", "dismiss", "close", show=False)]
+
+    def __init__(self, view: PlayerView) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        pane = EventLogPane(id="event-log")
+        pane.border_title = f"Events ({self.view.length})"
+        yield pane
+
+    def on_mount(self) -> None:
+        pane = self.query_one(EventLogPane)
+        pane.focus()
+        pane.view = self.view
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,590 @@
+"""The player: owns the run, the cursor and the transport; hands a `PlayerView` down to panes."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import var
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from simtui.replay.model import Replay, Trace
+from simtui.scenario.errors import ScenarioError
+from simtui.scenario.loader import load_scenario, resolve
+from simtui.scenario.model import Scenario
+from simtui.trace.stream import WorkerProcess
+from simtui.tui.bindings import PLAYER_BINDINGS, PlayerCommands
+from simtui.tui.live import LiveRun
+from simtui.tui.messages import EventsArrived, RunExited
+from simtui.tui.view import PlayerView, Source, step_table
+from simtui.tui.widgets.panes import (
+    ExplanationPane,
+    HeaderBar,
+    OutputPane,
+    ReadyQueuePane,
+    RunningPane,
+    WaitingPane,
+)
+from simtui.tui.widgets.source import SourcePane
+from simtui.tui.widgets.timeline import TimelinePane
+
+TICK = 1 / 30
+"""Seconds between ticks of the one playback timer."""
+SPEEDS = (0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+DEFAULT_SPEED = 4.0
+_CURSOR_ACTIONS = ("prev_switch", "prev_event", "first", "next_switch", "next_event", "last")
+
+
+class PlayerScreen(Screen[None]):
+    """Plays one run of a scenario (live from a worker, or a saved trace) switch by switch."""
+
+    BINDINGS = PLAYER_BINDINGS
+    COMMANDS = {PlayerCommands}
+
+    view: var[PlayerView | None] = var(None, always_update=True)
+    """What the panes render: set on every cursor move and every batch of live events."""
+    playing: var[bool] = var(False, bindings=True)
+    speed: var[float] = var(DEFAULT_SPEED)
+    """Switches per second while playing."""
+    mode: var[str] = var("paused")
+    """`playing`, `paused` or `live`: what the header's transport shows."""
+    progress: var[str] = var("")
+    """The live run's indicator in the header (empty when no run is going)."""
+    title_text: var[str] = var("")
+    error: var[str] = var("")
+    """The error banner (a scenario that does not load, a crashed worker); empty: hidden."""
+
+    def __init__(
+        self,
+        scenario: str | None = None,
+        trace_path: str | None = None,
+        runtime: str | None = None,
+        time_scale: float = 1.0,
+        speed: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.scenario_path = scenario if scenario is not None or trace_path else "gather10"
+        self.trace_path = trace_path
+        self.requested_runtime = runtime
+        self.time_scale = time_scale
+        self.set_reactive(PlayerScreen.speed, speed or DEFAULT_SPEED)
+        self.scenario: Scenario | None = None
+        self.source: Source | None = None
+        self.runtime = runtime or "asyncio"
+        self.trace: Trace = Trace()
+        self.replay: Replay = Replay(self.trace)
+        self.cursor = -1
+        self.follow = False
+        """Live: the cursor stays on the newest event until the user pauses or steps."""
+        self.live: LiveRun | None = None
+        self.run_id = 0
+        self.target_switch: int | None = None
+        """After a re-run: the switch to land on once the new run gets that far."""
+        self.started = 0.0
+        self.last_text: str | None = None
+        """The scenario text last loaded (or refused): file events that match it are ours."""
+        self.last_reload = 0.0
+        self.last_saved: Path | None = None
+        self._steps: dict[Any, Any] = {}
+        self._budget = 0.0
+        self._last_tick = 0.0
+        self._timer: Timer | None = None
+        self._availability: tuple[object, ...] = ()
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(id="header").data_bind(
+            PlayerScreen.view, PlayerScreen.mode, PlayerScreen.speed,
+            PlayerScreen.progress, title=PlayerScreen.title_text,
+        )
+        yield Static(id="banner")
+        with Horizontal(id="top"):
+            with Vertical(id="running-box"):
+                yield RunningPane(id="running").data_bind(PlayerScreen.view)
+            yield ReadyQueuePane(id="ready").data_bind(PlayerScreen.view)
+            yield WaitingPane(id="waiting").data_bind(PlayerScreen.view)
+        yield TimelinePane(id="timeline").data_bind(PlayerScreen.view)
+        with Horizontal(id="middle"):
+            yield SourcePane(id="source").data_bind(PlayerScreen.view)
+            yield OutputPane(id="output").data_bind(PlayerScreen.view)
+        yield ExplanationPane(id="explanation").data_bind(PlayerScreen.view)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#running-box").border_title = "Running"
+        self.query_one("#ready").border_title = "Ready queue"
+        self.query_one("#waiting").border_title = "Waiting"
+        self.query_one("#timeline").border_title = (
+            "Timeline   █ running  ░ ready  · waiting  ▓ blocking the scheduler"
+        )
+        self.query_one("#output").border_title = "Output"
+        self.query_one("#explanation").border_title = "Why"
+        self._timer = self.set_interval(TICK, self._tick, pause=True)
+        if self.trace_path is not None:
+            self._open_trace(self.trace_path)
+        else:
+            self.reload(keep_switch=False)
+            self._watch_scenario()
+
+    def watch_error(self, error: str) -> None:
+        banner = self.query_one("#banner", Static)
+        banner.update(error)
+        banner.set_class(bool(error), "-error")
+
+    def watch_playing(self, playing: bool) -> None:
+        self.set_class(playing, "-playing")
+        self._sync_timer()
+        self._sync_mode()
+
+    def _sync_mode(self) -> None:
+        self.mode = "playing" if self.playing else "live" if self.follow else "paused"
+
+    # -- loading and running -------------------------------------------------------------
+
+    def _open_trace(self, path: str) -> None:
+        from simtui.replay.model import TraceError
+
+        try:
+            trace = Trace.load(path)
+        except (TraceError, OSError) as e:
+            self.error = f"{path}: {e}"
+            return
+        header = trace.header or {}
+        self.runtime = str(header.get("runtime") or "asyncio")
+        self.title_text = f"{header.get('scenario', '?')} — {header.get('title', '')} (replay)"
+        source = header.get("source")
+        if source and resolve(str(source)) is not None:
+            try:
+                self.scenario = load_scenario(str(source))
+                self._steps = step_table(self.scenario)
+                self.source = Source(str(source), self.scenario.text)
+            except ScenarioError:
+                self.scenario = None
+        self.trace = trace
+        self.replay = Replay(trace)
+        self.run_id += 1
+        self.cursor = 0 if len(self.replay) else -1
+        self._rebuild()
+
+    def _read_disk(self) -> tuple[Path | None, str | None]:
+        path = resolve(self.scenario_path)
+        if path is None:
+            return None, None
+        try:
+            return path, path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return path, None
+
+    def reload(self, keep_switch: bool = True) -> bool:
+        """Load the scenario file again and re-run it; on a problem keep the last run shown."""
+        path, text = self._read_disk()
+        self.last_text = text
+        self.last_reload = time.monotonic()
+        try:
+            scenario = load_scenario(self.scenario_path)
+        except ScenarioError as e:
+            problem = e.problems[0]
+            more = f"  (+{len(e.problems) - 1} more)" if len(e.problems) > 1 else ""
+            self.error = f"{problem.short()}{more}"
+            self.source = Source(self.scenario_path, text or "", error_line=problem.line)
+            self._rebuild()
+            return False
+        self.error = ""
+        runtime = self.requested_runtime or self.runtime
+        if self.scenario is None and self.requested_runtime is None:
+            runtime = scenario.runtime
+        if runtime not in scenario.runtimes:
+            runtime = scenario.runtime
+        self.scenario = scenario
+        self._steps = step_table(scenario)
+        self.source = Source(self.scenario_path, scenario.text)
+        self.runtime = runtime
+        self.title_text = f"{scenario.name} — {scenario.title}"
+        self.start_run(keep_switch=keep_switch)
+        return True
+
+    def start_run(self, keep_switch: bool = True) -> None:
+        """Kill the current run (if any) and start the scenario on `self.runtime`."""
+        assert self.scenario is not None
+        target = self.view.state.switch if keep_switch and self.view is not None else None
+        self.stop_run()
+        self.run_id += 1
+        self.trace = Trace()
+        self.replay = Replay(self.trace)
+        self.cursor = -1
+        self.target_switch = target or None
+        self.follow = self.target_switch is None
+        self.playing = False
+        self.started = time.monotonic()
+        app = self.app
+        run_id = self.run_id
+        self.live = LiveRun(
+            self.scenario, self.runtime, self.time_scale, run_id,
+            wake=lambda rid: self.post_message(EventsArrived(rid)),
+            exited=lambda rid, worker: self.post_message(RunExited(rid, worker)),
+        )
+        try:
+            self.live.start()
+        except OSError as e:
+            self.live = None
+            self.error = f"cannot start the worker: {e}"
+            app.bell()
+        self.progress = "● starting"
+        self._sync_timer()
+        self._rebuild()
+
+    def stop_run(self) -> None:
+        """Kill the live worker, if any, with its whole process group."""
+        live, self.live = self.live, None
+        if live is not None:
+            live.stop()
+        self.progress = ""
+
+    def on_events_arrived(self, message: EventsArrived) -> None:
+        if message.run_id != self.run_id or self.live is None:
+            return
+        self._ingest(self.live.take())
+
+    def _ingest(self, events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        self.trace.extend(events)
+        self.replay.sync()
+        n = len(self.replay)
+        if self.target_switch is not None:
+            switches = self.replay.switches
+            if len(switches) >= self.target_switch:
+                self.cursor = switches[self.target_switch - 1]
+                self.target_switch = None
+            else:
+                self.cursor = n - 1
+        elif self.follow or self.cursor < 0:
+            self.cursor = n - 1
+        self._rebuild()
+
+    def on_run_exited(self, message: RunExited) -> None:
+        if message.run_id != self.run_id:
+            return
+        live, self.live = self.live, None
+        if live is not None:
+            self._ingest(live.take())
+        worker: WorkerProcess = message.worker
+        if not worker.ended and not worker.killed:
+            lines = worker.error_text.splitlines()
+            why = lines[-1] if lines else f"exit status {worker.returncode}"
+            self.error = f"the {self.runtime} worker stopped before the run ended: {why}"
+        elif worker.returncode == 3:
+            lines = worker.error_text.splitlines()
+            self.error = f"internal error in the worker: {lines[-1] if lines else '?'}"
+        if self.target_switch is not None:
+            self.target_switch = None
+            self.cursor = len(self.replay) - 1
+        self.follow = False
+        self.progress = ""
+        self._sync_timer()
+        self._rebuild()
+
+    @work(exclusive=True, group="watch-scenario", exit_on_error=False)
+    async def _watch_scenario(self) -> None:
+        """Re-run when the scenario file changes on disk (edited in another window)."""
+        from watchfiles import awatch
+
+        path = resolve(self.scenario_path)
+        if path is None:
+            return
+        path = path.resolve()
+        name = path.name
+
+        def mine(_change: object, changed: str) -> bool:
+            return Path(changed).name == name
+
+        async for _changes in awatch(path.parent, watch_filter=mine, debounce=150, step=30,
+                                     rust_timeout=500):
+            _, text = self._read_disk()
+            if text is None or text == self.last_text:
+                continue  # our own save, or a second event for the same write
+            self.reload(keep_switch=True)
+
+    def scenario_saved(self, path: Path) -> None:
+        """The in-app editor saved the scenario (maybe as a copy): re-load and re-run it."""
+        moved = resolve(self.scenario_path) != path
+        if moved:
+            self.scenario_path = str(path)
+        else:
+            _, text = self._read_disk()
+            if text == self.last_text and time.monotonic() - self.last_reload < 2.0:
+                return  # the file watcher already re-ran this very text
+        self.reload(keep_switch=True)
+        if moved:
+            self._watch_scenario()
+
+    def open_scenario(self, name: str | None) -> None:
+        if not name:
+            return
+        if resolve(name) is None:
+            self.error = f"{name}: no such file, and no bundled scenario of that name"
+            return
+        self.scenario_path = name
+        self.scenario = None
+        self.requested_runtime = None
+        self.reload(keep_switch=False)
+        self._watch_scenario()
+
+    # -- the view ----------------------------------------------------------------------
+
+    def _rebuild(self) -> None:
+        replay = self.replay
+        n = len(replay)
+        self.cursor = max(-1 if n == 0 else 0, min(self.cursor, n - 1))
+        index = self.cursor
+        state = replay.state(index)
+        prev = replay.state(index - 1) if index >= 0 else None
+        end_t = 0.0
+        if n:
+            end_t = float(self.trace[n - 1].get("t", 0.0))
+        self.view = PlayerView(
+            trace=self.trace,
+            replay=replay,
+            state=state,
+            prev=prev,
+            runtime=self.runtime,
+            length=n,
+            total_switches=len(replay.switches),
+            end_t=end_t,
+            live=self.live is not None,
+            scenario=self.scenario,
+            source=self.source,
+            run_id=self.run_id,
+            steps=self._steps,
+        )
+        self._sync_mode()
+        self._refresh_availability()
+
+    def _refresh_availability(self) -> None:
+        # Re-drawing the footer costs more than a step: only when something changed.
+        now = tuple(self.check_action(a, ()) for a in _CURSOR_ACTIONS) + (
+            self.live is not None, bool(self.error), self.scenario is not None)
+        if now != self._availability:
+            self._availability = now
+            self.refresh_bindings()
+
+    def seek(self, index: int) -> None:
+        """Move the cursor to an event (the user moved: stop following a live run)."""
+        self.follow = False
+        self.target_switch = None
+        self.cursor = index
+        self._rebuild()
+
+    # -- playback ----------------------------------------------------------------------
+
+    def _sync_timer(self) -> None:
+        if self._timer is None:
+            return
+        if self.playing or self.live is not None:
+            self._last_tick = time.monotonic()
+            self._timer.resume()
+        else:
+            self._timer.pause()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        dt, self._last_tick = now - self._last_tick, now
+        if self.live is not None:
+            shown = "● live" if self.follow else "● running"
+            self.progress = (f"{shown}  {now - self.started:.1f} s  "
+                             f"{len(self.replay)} events")
+        if not self.playing:
+            return
+        self._budget += self.speed * min(dt, 0.25)
+        steps = int(self._budget)
+        if steps:
+            self._budget -= steps
+            self._advance(steps)
+
+    def _advance(self, steps: int) -> None:
+        """Move `steps` switches forward in one go (fast speeds skip, they never lag)."""
+        switches = self.replay.switches
+        k = self.replay.switch_count(self.cursor) if self.cursor >= 0 else 0
+        target = k + steps - 1
+        if target < len(switches):
+            self.cursor = switches[target]
+        elif self.live is not None:
+            if switches:
+                self.cursor = switches[-1]
+        else:
+            self.cursor = len(self.replay) - 1
+            self.playing = False
+        self._rebuild()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        n = len(self.replay)
+        if action in ("prev_switch", "prev_event", "first"):
+            return True if self.cursor > 0 else None
+        if action in ("next_event", "last"):
+            return True if 0 <= self.cursor < n - 1 or (n and self.cursor < 0) else None
+        if action == "next_switch":
+            return True if self.replay.next_switch(self.cursor) is not None else None
+        if action == "choose_runtime":
+            ok = self.trace_path is None and self.scenario is not None
+            return True if ok and self.scenario is not None and len(
+                self.scenario.runtimes) > 1 else None
+        if action in ("rerun", "edit"):
+            return True if self.trace_path is None and self.scenario_path else None
+        if action == "save_trace":
+            return True if n else None
+        if action == "description":
+            return True if self.scenario is not None else None
+        return True
+
+    def action_play_pause(self) -> None:
+        if self.follow:
+            self.follow = False  # the run keeps going in the background; the view stays
+            self.playing = False
+            self._sync_mode()
+            return
+        if not self.playing and self.live is None and self.cursor >= len(self.replay) - 1:
+            self.cursor = 0  # at the end of a finished run, play starts over
+        self._budget = 0.0
+        self.playing = not self.playing
+        self._rebuild()
+
+    def action_next_switch(self) -> None:
+        nxt = self.replay.next_switch(self.cursor)
+        if nxt is not None:
+            self.seek(nxt)
+
+    def action_prev_switch(self) -> None:
+        prev = self.replay.prev_switch(self.cursor)
+        self.seek(prev if prev is not None else 0)
+
+    def action_next_event(self) -> None:
+        self.seek(self.cursor + 1)
+
+    def action_prev_event(self) -> None:
+        self.seek(self.cursor - 1)
+
+    def action_first(self) -> None:
+        self.playing = False
+        self.seek(0)
+
+    def action_last(self) -> None:
+        self.playing = False
+        self.seek(len(self.replay) - 1)
+        self.follow = self.live is not None
+        self._sync_mode()
+
+    def action_faster(self) -> None:
+        self.speed = next((s for s in SPEEDS if s > self.speed), SPEEDS[-1])
+
+    def action_slower(self) -> None:
+        self.speed = next((s for s in reversed(SPEEDS) if s < self.speed), SPEEDS[0])
+
+    def action_rerun(self) -> None:
+        self.reload(keep_switch=True)
+
+    def action_choose_runtime(self) -> None:
+        if self.scenario is None:
+            return
+        runtimes = list(self.scenario.runtimes)
+        try:
+            from simtui.tui.screens.runtime_picker import RuntimePickerScreen
+        except ImportError:  # no picker: cycle through the runtimes
+            self.runtime_chosen(runtimes[(runtimes.index(self.runtime) + 1) % len(runtimes)]
+                                if self.runtime in runtimes else runtimes[0])
+            return
+        self.app.push_screen(RuntimePickerScreen(runtimes, self.runtime), self.runtime_chosen)
+
+    def runtime_chosen(self, runtime: str | None) -> None:
+        if not runtime or self.scenario is None or runtime not in self.scenario.runtimes:
+            return
+        self.runtime = runtime
+        self.requested_runtime = runtime
+        self.start_run(keep_switch=True)
+
+    def action_edit(self) -> None:
+        try:
+            from simtui.tui.screens.editor import EditorScreen
+        except ImportError:
+            self.notify("the editor is not available", severity="warning")
+            return
+        path, text = self._read_disk()
+        if path is None:
+            self.notify(f"{self.scenario_path}: not found", severity="error")
+            return
+        if text is None:
+            text = self.scenario.text if self.scenario is not None else ""
+        self.app.push_screen(EditorScreen(path, text))
+
+    def action_open(self) -> None:
+        try:
+            from simtui.tui.screens.open_scenario import OpenScenarioScreen
+        except ImportError:
+            self.notify("opening other scenarios is not available", severity="warning")
+            return
+        self.app.push_screen(OpenScenarioScreen(), self.open_scenario)
+
+    def action_save_trace(self) -> None:
+        path = save_trace(self.trace, self.runtime)
+        self.last_saved = path
+        self.notify(f"trace saved to {path}")
+
+    def action_event_log(self) -> None:
+        from simtui.tui.screens.info import EventLogScreen
+
+        if self.view is not None:
+            self.app.push_screen(EventLogScreen(self.view))
+
+    def action_description(self) -> None:
+        from simtui.tui.screens.info import DescriptionScreen
+
+        if self.scenario is not None:
+            self.app.push_screen(DescriptionScreen(self.scenario))
+
+    def action_help(self) -> None:
+        from simtui.tui.screens.info import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:
+        self.stop_run()
+        self.app.exit()
+
+
+def save_trace(trace: Trace, runtime: str, directory: Path | None = None) -> Path:
+    """Write the trace as JSONL, atomically, to a new file in `directory` (default: cwd)."""
+    import orjson
+
+    header = dict(trace.header or {})
+    stem = f"{header.get('scenario') or 'trace'}-{header.get('runtime') or runtime}"
+    directory = directory or Path.cwd()
+    path = directory / f"{stem}.trace.jsonl"
+    k = 2
+    while path.exists():
+        path = directory / f"{stem}-{k}.trace.jsonl"
+        k += 1
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    n = len(trace)
+    with open(tmp, "wb") as f:
+        if header:
+            f.write(orjson.dumps(header) + b"\n")
+        last: dict[str, Any] | None = None
+        for i in range(n):
+            last = trace[i]
+            f.write(orjson.dumps(last) + b"\n")
+        end = trace.end
+        if end is not None and (last is None or last.get("type") != "end"):
+            f.write(orjson.dumps(end) + b"\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,274 @@
+"""The small panes: running task, ready queue, waiting tasks, output, explanation, header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from simtui.trace.export import describe
+from simtui.tui.view import PlayerView
+from simtui.tui.widgets.rows import RowsView
+
+NAME_WIDTH = 14
+
+
+def _fit(name: str, width: int = NAME_WIDTH) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _secs(t: float) -> str:
+    return f"{t:.4f} s"
+
+
+SCHEDULER = {
+    "asyncio": ("the event loop", "no task runs: it waits for\nthe next timer or I/O"),
+    "gevent": ("the hub", "no greenlet runs: it waits\nfor the next timer or I/O"),
+    "greenlet": ("no greenlet", "nothing runs (no scheduler)"),
+    "threads": ("no thread", "no thread holds the GIL"),
+}
+
+
+class RunningPane(Widget):
+    """The task now running: its current step and where control came from."""
+
+    DEFAULT_CSS = """
+    RunningPane { height: auto; }
+    """
+    view: reactive[PlayerView | None] = reactive(None, always_update=True)
+
+    def render(self) -> Text:
+        view = self.view
+        if view is None or view.state.index < 0:
+            return Text("(nothing has run yet)", style="dim")
+        state = view.state
+        text = Text()
+        if state.running is None:
+            if state.running_item:
+                text.append(f"callback {state.running_item}", style="bold")
+                text.append("\nthe scheduler runs a callback, not a task")
+            elif state.status:
+                text.append(f"run ended: {state.status}", style="bold")
+            else:
+                who, what = SCHEDULER.get(view.runtime, ("the scheduler", "no task runs"))
+                text.append(who, style="bold")
+                text.append(f"\n{what}")
+        else:
+            task = state.tasks.get(state.running)
+            text.append(state.running, style="bold")
+            step, nsteps = view.step_of(state.running)
+            if step is not None:
+                text.append(f"\nstep {step.index + 1}/{nsteps}  {step.describe()}")
+            elif task is not None and task.op:
+                text.append(f"\nstep {(task.step or 0) + 1}  {task.op}")
+            if task is not None and task.status == "blocking":
+                text.append(f"\nblocks the scheduler: {task.reason}", style="bold red")
+        if state.came_from:
+            text.append(f"\nfrom {state.came_from}", style="dim")
+        return text
+
+
+class ReadyQueuePane(RowsView):
+    """The runtime's real ready queue, head first; arrivals and the departed head marked."""
+
+    COMPONENT_CLASSES = {
+        "ready--index", "ready--head", "ready--callback", "ready--arrived", "ready--departed",
+        "ready--note",
+    }
+    DEFAULT_CSS = """
+    ReadyQueuePane > .ready--index { color: $text-muted; }
+    ReadyQueuePane > .ready--head { text-style: bold; }
+    ReadyQueuePane > .ready--callback { color: $text-muted; text-style: italic; }
+    ReadyQueuePane > .ready--arrived { color: $success; }
+    ReadyQueuePane > .ready--departed { color: $text-muted; text-style: strike; }
+    ReadyQueuePane > .ready--note { color: $text-muted; text-style: italic; }
+    """
+
+    def _greenlet(self) -> bool:
+        return self.view is not None and self.view.runtime == "greenlet"
+
+    def _offset(self) -> int:
+        """Rows above the queue itself: the note (greenlet) or the departed head."""
+        view = self.view
+        if view is None:
+            return 0
+        if self._greenlet():
+            return 1
+        return 1 if view.state.departed and _is_run(view.state.event) else 0
+
+    def row_count(self) -> int:
+        view = self.view
+        if view is None:
+            return 0
+        if self._greenlet():
+            return 1 + len(view.state.waiting)
+        return self._offset() + len(view.state.ready)
+
+    def watch_view(self, view: PlayerView | None) -> None:
+        if view is not None:
+            if view.runtime == "greenlet":
+                self.border_title = "Suspended greenlets"
+            elif view.runtime == "threads":
+                self.border_title = "Runnable (the OS picks, not FIFO)"
+            else:
+                self.border_title = f"Ready queue ({len(view.state.ready)})"
+        super().watch_view(view)
+
+    def render_row(self, index: int, width: int) -> Strip:
+        view = self.view
+        assert view is not None
+        state = view.state
+        if self._greenlet():
+            if index == 0:
+                return self.strip(("no ready queue — greenlet has no scheduler",
+                                   self.style("ready--note")))
+            name = state.waiting[index - 1]
+            task = state.tasks.get(name)
+            how = f"  {task.reason}" if task and task.reason else ""
+            return self.strip((f" {_fit(name)}", None), (how, self.style("ready--note")))
+        offset = self._offset()
+        if index < offset:
+            return self.strip(("  ↑ ", self.style("ready--index")),
+                              (state.departed or "", self.style("ready--departed")),
+                              ("  left the head, now running", self.style("ready--note")))
+        k = index - offset
+        entry = state.ready[k]
+        name_style = self.style("ready--callback") if entry.callback else (
+            self.style("ready--head") if k == 0 else None)
+        parts: list[tuple[str, Any]] = [
+            (f"{k + 1:>3} ", self.style("ready--index")),
+            (f"{_fit(entry.name, 24):<16}", name_style),
+        ]
+        if k == 0 and view.runtime != "threads":
+            parts.append(("  ← next", self.style("ready--head")))
+        if entry.arrived:
+            parts.append(("  + new", self.style("ready--arrived")))
+        return self.strip(*parts)
+
+
+def _is_run(event: Any) -> bool:
+    return bool(event) and event.get("type") == "run"
+
+
+class WaitingPane(RowsView):
+    """Every suspended task and what it waits for."""
+
+    COMPONENT_CLASSES = {"waiting--reason", "waiting--when"}
+    DEFAULT_CSS = """
+    WaitingPane > .waiting--reason { color: $warning; }
+    WaitingPane > .waiting--when { color: $text-muted; }
+    """
+
+    def row_count(self) -> int:
+        return 0 if self.view is None else len(self.view.state.waiting)
+
+    def watch_view(self, view: PlayerView | None) -> None:
+        if view is not None:
+            self.border_title = f"Waiting ({len(view.state.waiting)})"
+        super().watch_view(view)
+
+    def render_row(self, index: int, width: int) -> Strip:
+        assert self.view is not None
+        name = self.view.state.waiting[index]
+        task = self.view.state.tasks.get(name)
+        reason = (task.reason or "") if task else ""
+        detail = f" {task.detail}" if task and task.detail else ""
+        when = f"  wakes {_secs(task.until)}" if task and task.until is not None else ""
+        return self.strip((f"{_fit(name):<{NAME_WIDTH}} ", None),
+                          (reason + detail, self.style("waiting--reason")),
+                          (when, self.style("waiting--when")))
+
+
+class OutputPane(RowsView):
+    """`print` lines up to the cursor, the newest highlighted and kept in view."""
+
+    COMPONENT_CLASSES = {"output--newest", "output--task"}
+    DEFAULT_CSS = """
+    OutputPane > .output--newest { background: $accent 30%; text-style: bold; }
+    OutputPane > .output--task { color: $text-muted; }
+    """
+
+    def row_count(self) -> int:
+        return 0 if self.view is None else self.view.state.output_count
+
+    def follow_row(self) -> int | None:
+        count = self.row_count()
+        return count - 1 if count else None
+
+    def render_row(self, index: int, width: int) -> Strip:
+        assert self.view is not None
+        _, _, task, text = self.view.replay.outputs[index]
+        newest = index == self.view.state.output_count - 1
+        style = self.style("output--newest") if newest else None
+        return self.strip((text, style), (f"  {task}", self.style("output--task")))
+
+
+class ExplanationPane(Widget):
+    """One sentence on why this switch happened, in the runtime's own terms."""
+
+    DEFAULT_CSS = """
+    ExplanationPane { height: auto; }
+    """
+    view: reactive[PlayerView | None] = reactive(None, always_update=True)
+
+    def render(self) -> Text:
+        view = self.view
+        if view is None or view.state.event is None:
+            return Text("Press space to play, → for the next switch, ? for every key.",
+                        style="dim")
+        return Text(explanation(view))
+
+
+def explanation(view: PlayerView) -> str:
+    """The explain module's sentence, or the raw event's description if it is not there."""
+    try:
+        from simtui.replay.explain import explain
+    except ImportError:
+        explain = None
+    event = dict(view.state.event or {})
+    if explain is not None:
+        try:
+            return explain(view.runtime, view.state, view.prev)
+        except Exception as e:  # a sentence must never take the screen down
+            return f"{event.get('task') or 'scheduler'}: {describe(event)} ({e})"
+    return f"{event.get('task') or 'scheduler'}: {describe(event)}"
+
+
+class HeaderBar(Widget):
+    """Title and runtime; transport state, position in the run, and live progress."""
+
+    DEFAULT_CSS = """
+    HeaderBar { height: 2; }
+    """
+    view: reactive[PlayerView | None] = reactive(None, always_update=True)
+    title: reactive[str] = reactive("")
+    mode: reactive[str] = reactive("paused")
+    """`playing`, `paused` or `live` (following a run as it happens)."""
+    speed: reactive[float] = reactive(4.0)
+    progress: reactive[str] = reactive("")
+    """What the live run is doing (events so far, elapsed): empty once it is over."""
+
+    def render(self) -> Text:
+        view = self.view
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" simtui · ", style="bold")
+        text.append(self.title)
+        if view is not None:
+            text.append(f"   {view.runtime} ▾", style="bold")
+        text.append("\n ")
+        label = {"playing": "▶ playing", "live": "● live"}.get(self.mode, "❚❚ paused")
+        text.append(label, style="bold" if self.mode != "paused" else "")
+        text.append(f" ×{self.speed:g}   ")
+        if view is not None:
+            state = view.state
+            text.append(f"switch {state.switch}/{view.total_switches}   "
+                        f"event {state.index + 1}/{view.length}   t = {state.t:.4f} s")
+            if state.status and not view.live:
+                text.append(f"   run ended: {state.status}",
+                            style="bold" if state.status == "ok" else "bold red")
+        if self.progress:
+            text.append(f"   {self.progress}", style="bold green")
+        return text

@@ -1,0 +1,71 @@
+"""A line-API base for panes with many rows: only the rows on screen are ever rendered."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from simtui.tui.view import PlayerView
+
+
+class RowsView(ScrollView, can_focus=False):
+    """A pane that renders `row(i)` for visible rows only, from the `view` it is given.
+
+    Subclasses say how many rows there are and draw one row; the cost of a repaint is
+    the height of the pane, never the length of the list (10,000 ready tasks cost what
+    10 do).
+    """
+
+    DEFAULT_CSS = """
+    RowsView { overflow-x: hidden; }
+    """
+
+    view: var[PlayerView | None] = var(None, always_update=True)
+
+    def row_count(self) -> int:
+        return 0
+
+    def render_row(self, index: int, width: int) -> Strip:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def follow_row(self) -> int | None:
+        """A row to keep on screen after each update (None: leave the scroll alone)."""
+        return None
+
+    def watch_view(self, view: PlayerView | None) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count())
+        target = self.follow_row()
+        if target is not None:
+            self.keep_visible(target)
+        self.refresh()
+
+    def keep_visible(self, row: int) -> None:
+        height = self.scrollable_content_region.height
+        top = round(self.scroll_y)
+        if height <= 0:
+            return
+        if row < top or row >= top + height:
+            self.scroll_to(y=max(0, row - height // 3), animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count())
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = round(self.scroll_y) + y
+        if self.view is None or index >= self.row_count():
+            return Strip.blank(width, self.rich_style)
+        return self.render_row(index, width).adjust_cell_length(width, self.rich_style)
+
+    # helpers for subclasses --------------------------------------------------------
+
+    def style(self, name: str) -> Style:
+        return self.get_component_rich_style(name)
+
+    def strip(self, *parts: tuple[str, Style | None]) -> Strip:
+        base = self.rich_style
+        return Strip([Segment(text, base + s if s else base) for text, s in parts if text])
