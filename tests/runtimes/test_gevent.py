@@ -1,0 +1,212 @@
+"""gevent runtime on real runs: the hub's queue, timers, monkey patching (claims C8–C10)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from tests.tracehelp import end, of, outputs, run_trace, validate
+
+SCALE = 0.2
+
+
+def _first_index(events: list[dict], kind: str, task: str) -> int:
+    return next(i for i, e in enumerate(events) if e["type"] == kind and e.get("task") == task)
+
+
+def test_c8_three_greenlets_start_via_the_hub_and_sleep_together() -> None:
+    events = run_trace("gevent_spawn3", runtime="gevent", time_scale=SCALE, snapshots=True)
+    assert validate(events) == []
+    tasks = [f"my_task[{i}]" for i in range(3)]
+    assert outputs(events) == [f"Task {i} 시작" for i in range(3)] + [
+        f"Task {i} 종료" for i in range(3)
+    ]
+    # spawn only queues each greenlet's start; the hub runs them, in order.
+    assert [e["task"] for e in of(events, "ready") if e["task"] in tasks] == tasks
+    for task in tasks:
+        assert _first_index(events, "ready", task) < _first_index(events, "run", task)
+    # All three are asleep on their timers before the first one wakes: they overlap.
+    sleeps = [e for e in of(events, "suspend") if e["reason"] == "sleep"]
+    assert [e["task"] for e in sleeps] == tasks
+    assert all(e["until"] == pytest.approx(e["t"] + SCALE, abs=0.05) for e in sleeps)
+    last_sleep = max(events.index(e) for e in sleeps)
+    assert all(events.index(w) > last_sleep for w in of(events, "wake") if w["task"] in tasks)
+    last = end(events)
+    assert last["status"] == "ok"
+    assert SCALE * 0.9 <= last["elapsed"] < SCALE * 2  # ~1 s at scale, not 3 s
+
+
+def test_c9_monkey_patched_time_sleep_is_cooperative() -> None:
+    events = run_trace("gevent_monkey", runtime="gevent", time_scale=SCALE, snapshots=True)
+    assert validate(events) == []
+    assert of(events, "block") == []
+    waits = [e for e in of(events, "suspend") if e["task"].startswith("worker")]
+    assert [e["reason"] for e in waits] == ["sleep"] * 3
+    assert all("monkey-patched" in e["detail"] for e in waits)
+    last = end(events)
+    assert last["status"] == "ok"
+    assert last["elapsed"] < SCALE * 2  # ~1 s at scale
+
+
+def test_c9_unpatched_time_sleep_blocks_the_hub_and_runs_sequentially() -> None:
+    events = run_trace("gevent_unpatched", runtime="gevent", time_scale=SCALE, snapshots=True)
+    assert validate(events) == []
+    workers = [f"worker[{i}]" for i in range(3)]
+    blocks = of(events, "block")
+    assert [(b["task"], b["reason"]) for b in blocks] == [(w, "block") for w in workers]
+    # Strictly one after another: a worker starts only after the previous one is done.
+    for before, after in zip(workers, workers[1:], strict=False):
+        assert _first_index(events, "done", before) < _first_index(events, "run", after)
+    assert not [e for e in of(events, "suspend") if e["task"] in workers]
+    last = end(events)
+    assert last["status"] == "ok"
+    assert last["elapsed"] >= SCALE * 3 * 0.95  # ~3 s at scale
+
+
+def test_c10_a_hundred_users_have_their_requests_in_flight_together() -> None:
+    events = run_trace("locust_users", runtime="gevent", time_scale=SCALE, snapshots=True)
+    assert validate(events) == []
+    users = {e["task"] for e in of(events, "create") if e["task"].startswith("user[")}
+    assert len(users) >= 100
+    in_io: set[str] = set()
+    most = 0
+    for e in events:
+        if e["type"] == "suspend" and e["reason"] == "io":
+            in_io.add(e["task"])
+            most = max(most, len(in_io))
+        elif e["type"] == "run":
+            in_io.discard(e["task"])
+    assert most >= 50  # requests overlap on one thread
+    assert len(of(events, "wake")) >= 100  # sockets wake their greenlets from the hub
+    assert outputs(events)[-1] == "load test finished"
+    last = end(events)
+    assert last["status"] == "ok"
+    # 3 rounds of (0.3 s request + 0.2 s think) at scale; sequential would be 100× more.
+    assert last["elapsed"] < 3 * 0.5 * SCALE * 10
+
+
+GATHER10 = (
+    ["main() 코루틴 시작", "main() 코루틴 양보"]
+    + [f"코루틴 {i} 대기" for i in range(10)]
+    + [f"코루틴 {i} 종료" for i in range(10)]
+    + ["모든 코루틴 종료"]
+)
+
+
+def test_gather10_runs_on_gevent_with_the_articles_output() -> None:
+    events = run_trace("gather10", runtime="gevent", time_scale=0.05, snapshots=True)
+    assert validate(events) == []
+    assert outputs(events) == GATHER10
+    assert end(events)["status"] == "ok"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("simtui.runtimes.asyncio_rt") is None, reason="no asyncio runtime"
+)
+def test_gather10_outputs_equal_on_gevent_and_asyncio() -> None:
+    on_gevent = outputs(run_trace("gather10", runtime="gevent", time_scale=0.05))
+    on_asyncio = outputs(run_trace("gather10", runtime="asyncio", time_scale=0.05))
+    assert on_gevent == on_asyncio
+
+
+def test_locks_events_and_a_bounded_queue_hand_over_through_the_hub() -> None:
+    text = """
+queues:
+  jobs: {maxsize: 1}
+tasks:
+  main:
+    - spawn: [consumer, producer, guard]
+    - join: [consumer, producer, guard]
+    - print: "all done"
+  producer:
+    - set: go
+    - put: {queue: jobs, item: "job a"}
+    - put: {queue: jobs, item: "job b"}
+  consumer:
+    - wait: go
+    - get: jobs
+    - print: "got {item}"
+    - get: jobs
+    - print: "got {item}"
+  guard:
+    - acquire: L
+    - yield
+    - release: L
+    - acquire: L
+    - print: "guard twice"
+"""
+    events = run_trace(text, runtime="gevent", time_scale=SCALE, snapshots=True)
+    assert validate(events) == []
+    said = outputs(events)
+    assert sorted(said) == ["all done", "got job a", "got job b", "guard twice"]
+    assert said.index("got job a") < said.index("got job b") < said.index("all done")
+    reasons = {(e["task"], e["reason"]) for e in of(events, "suspend")}
+    assert ("producer", "queue") in reasons  # the bounded queue was full
+    assert ("consumer", "event") in reasons
+    assert end(events)["status"] == "ok"
+
+
+DEADLOCKS = {
+    "join_cycle": (
+        """
+tasks:
+  main:
+    - spawn: [a, b]
+    - join: a
+  a:
+    - yield
+    - join: b
+  b:
+    - join: a
+""",
+        {"main": "join a", "a": "join b", "b": "join a"},
+    ),
+    "event_never_set": (
+        """
+tasks:
+  main:
+    - spawn: w
+    - join: w
+  w:
+    - wait: go
+""",
+        {"main": "join w", "w": "event go"},
+    ),
+    "queue_nobody_fills": (
+        """
+tasks:
+  main:
+    - gather: taker
+  taker:
+    count: 2
+    steps:
+      - get: jobs
+""",
+        {"main": "gather taker[0], taker[1]", "taker[0]": "queue jobs (empty)",
+         "taker[1]": "queue jobs (empty)"},
+    ),
+    "lock_never_released": (
+        """
+tasks:
+  main:
+    - spawn: holder
+    - sleep: 0.01
+    - acquire: L
+  holder:
+    - acquire: L
+""",
+        {"main": "lock L"},
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(DEADLOCKS))
+def test_deadlock_is_detected_when_the_hub_runs_out_of_work(shape: str) -> None:
+    text, stuck = DEADLOCKS[shape]
+    events = run_trace(text, runtime="gevent", time_scale=1.0, snapshots=True)
+    assert validate(events) == []
+    last = end(events)
+    assert last["status"] == "deadlock"
+    assert {s["task"]: s["waiting_on"] for s in last["stuck"]} == stuck
+    assert last["elapsed"] < 1.0
