@@ -39,6 +39,8 @@ class PlayerView:
     length: int
     """Events known when this view was made."""
     total_switches: int
+    start_t: float
+    """The trace time of the first event: the timeline's left edge."""
     end_t: float
     """The trace time of the last known event: the timeline's right edge."""
     live: bool

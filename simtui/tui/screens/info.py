@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,15 +23,17 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [*_CLOSE, Binding("question_mark", "dismiss", "close", show=False)]
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=False, padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
-        for binding in PLAYER_BINDINGS:
-            table.add_row(key_label(binding), binding.tooltip)
-        table.add_row("ctrl+p", "Command palette: every action by name")
+        rows = [(key_label(b), b.tooltip) for b in PLAYER_BINDINGS]
+        rows.append(("ctrl+p", "Command palette: every action by name"))
+        width = max(len(key) for key, _ in rows)
+        text = Text()
+        for key, what in rows:
+            text.append(f"{key:<{width}}  ", style="bold")
+            text.append(f"{what}\n")
+        text.rstrip()
         with VerticalScroll(id="dialog") as box:
             box.border_title = "Keys"
-            yield Static(table)
+            yield Static(text, id="help-keys")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

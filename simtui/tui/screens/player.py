@@ -347,8 +347,9 @@ class PlayerScreen(Screen[None]):
         index = self.cursor
         state = replay.state(index)
         prev = replay.state(index - 1) if index >= 0 else None
-        end_t = 0.0
+        start_t = end_t = 0.0
         if n:
+            start_t = float(self.trace[0].get("t", 0.0))
             end_t = float(self.trace[n - 1].get("t", 0.0))
         self.view = PlayerView(
             trace=self.trace,
@@ -358,6 +359,7 @@ class PlayerScreen(Screen[None]):
             runtime=self.runtime,
             length=n,
             total_switches=len(replay.switches),
+            start_t=start_t,
             end_t=end_t,
             live=self.live is not None,
             scenario=self.scenario,

@@ -36,7 +36,7 @@ class RunningPane(Widget):
     """The task now running: its current step and where control came from."""
 
     DEFAULT_CSS = """
-    RunningPane { height: auto; }
+    RunningPane { height: 1fr; }
     """
     view: reactive[PlayerView | None] = reactive(None, always_update=True)
 
@@ -133,7 +133,7 @@ class ReadyQueuePane(RowsView):
         if index < offset:
             return self.strip(("  ↑ ", self.style("ready--index")),
                               (state.departed or "", self.style("ready--departed")),
-                              ("  left the head, now running", self.style("ready--note")))
+                              ("  → running", self.style("ready--note")))
         k = index - offset
         entry = state.ready[k]
         name_style = self.style("ready--callback") if entry.callback else (
@@ -210,7 +210,7 @@ class ExplanationPane(Widget):
     """One sentence on why this switch happened, in the runtime's own terms."""
 
     DEFAULT_CSS = """
-    ExplanationPane { height: auto; }
+    ExplanationPane { height: 1fr; }
     """
     view: reactive[PlayerView | None] = reactive(None, always_update=True)
 

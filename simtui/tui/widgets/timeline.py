@@ -62,21 +62,22 @@ class TimelinePane(RowsView):
                 self._rows[tasks[k]] = k
         return self._rows.get(view.state.running)
 
-    def _bar(self, task: str, width: int, end_t: float, view: PlayerView) -> tuple[str, ...]:
+    def _bar(self, task: str, width: int, view: PlayerView) -> tuple[str, ...]:
         starts, statuses = view.replay.segments(task)
+        t0, end_t = view.start_t, view.end_t
         key = (task, width, end_t, len(starts))
         bar = self._bars.get(key)
         if bar is not None:
             return bar
         cells = ["new"] * width
-        scale = width / end_t if end_t > 0 else 0.0
+        scale = width / (end_t - t0) if end_t > t0 else 0.0
         n = len(starts)
         for i in range(n):
             status = statuses[i]
             rank = PRIORITY.get(status, 0)
-            first = min(width - 1, int(starts[i] * scale))
-            stop = starts[i + 1] if i + 1 < n else end_t
-            last = min(width - 1, int(stop * scale))
+            first = max(0, min(width - 1, int((starts[i] - t0) * scale)))
+            stop = (starts[i + 1] if i + 1 < n else end_t) - t0
+            last = max(0, min(width - 1, int(stop * scale)))
             if i + 1 < n and last > first and stop * scale == int(stop * scale):
                 last -= 1  # a state that ends exactly on a column edge does not enter it
             for c in range(first, last + 1):
@@ -91,9 +92,10 @@ class TimelinePane(RowsView):
         assert view is not None
         task = view.replay.tasks[index]
         bar_width = max(1, width - LABEL - 1)
-        bar = self._bar(task, bar_width, view.end_t, view)
-        scale = bar_width / view.end_t if view.end_t > 0 else 0.0
-        cursor = min(bar_width - 1, int(view.state.t * scale))
+        bar = self._bar(task, bar_width, view)
+        span = view.end_t - view.start_t
+        scale = bar_width / span if span > 0 else 0.0
+        cursor = max(0, min(bar_width - 1, int((view.state.t - view.start_t) * scale)))
         name_style = self.style("timeline--current") if task == view.state.running else (
             self.style("timeline--name"))
         parts: list[tuple[str, Style | None]] = [(f"{task[:LABEL]:<{LABEL}} ", name_style)]

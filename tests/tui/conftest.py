@@ -1,0 +1,52 @@
+"""Shared helpers for the TUI tests: recorded traces, a copy of a scenario, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TRACES = Path(__file__).resolve().parent / "traces"
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _repo_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Recorded traces name their scenario as `scenarios/NAME.yaml`, relative to the repo.
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+
+
+@pytest.fixture
+def scenario_copy(tmp_path: Path) -> Callable[[str], Path]:
+    """Copy a bundled scenario into a temporary directory (tests edit the copy)."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / f"{name}.yaml"
+        shutil.copyfile(ROOT / "scenarios" / f"{name}.yaml", target)
+        return target
+
+    return copy
+
+
+async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until `predicate()` holds (a real run takes real, if short, time)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        await pilot.pause(0.02)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,0 +1,198 @@
+"""Every player key on a recorded trace (`simtui replay`): nothing runs, so nothing is timed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from simtui.tui.app import SimtuiApp
+from simtui.tui.screens.info import DescriptionScreen, EventLogScreen, HelpScreen
+from simtui.tui.screens.player import PlayerScreen
+from simtui.tui.widgets.panes import HeaderBar
+from tests.tui.conftest import SIZE, TRACES, wait_until
+
+GATHER = TRACES / "gather10-asyncio.jsonl"
+
+
+def _events(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line]
+
+
+def _app(path: Path = GATHER, speed: float | None = None) -> SimtuiApp:
+    return SimtuiApp(trace_path=str(path), speed=speed)
+
+
+async def test_replay_opens_at_the_first_event_without_running_anything() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await pilot.pause()
+        assert player.live is None
+        assert player.cursor == 0
+        assert len(player.replay) == len(_events(GATHER)) - 1  # the header is not an event
+        assert player.runtime == "asyncio"
+        assert player.view is not None and player.view.source is not None
+        assert "gather: coco" in player.view.source.text
+
+
+async def test_next_and_previous_switch_land_on_run_events() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await pilot.pause()
+        seen = []
+        for key in ("right", "n", "right"):
+            await pilot.press(key)
+            seen.append(player.cursor)
+            assert player.trace[player.cursor]["type"] == "run"
+        assert seen == sorted(set(seen)), "each step must move forward to a new switch"
+        assert player.view.state.switch == 3
+        await pilot.press("left")
+        assert player.cursor == seen[1]
+        await pilot.press("p")
+        assert player.cursor == seen[0]
+
+
+async def test_event_keys_move_one_event_at_a_time() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await pilot.pause()
+        await pilot.press("full_stop", "full_stop", "full_stop")
+        assert player.cursor == 3
+        await pilot.press("comma")
+        assert player.cursor == 2
+
+
+async def test_home_and_end_and_back_greyed_out_at_the_first_event() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await pilot.pause()
+        assert player.check_action("prev_switch", ()) is None
+        assert player.check_action("prev_event", ()) is None
+        await pilot.press("end")
+        assert player.cursor == len(player.replay) - 1
+        assert player.view.state.status == "ok"
+        assert player.check_action("next_event", ()) is None
+        assert player.check_action("next_switch", ()) is None
+        assert player.check_action("prev_switch", ()) is True
+        await pilot.press("left")  # back from the end works
+        assert player.cursor < len(player.replay) - 1
+        await pilot.press("home")
+        assert player.cursor == 0
+        # Greyed-out keys do nothing.
+        await pilot.press("left", "comma")
+        assert player.cursor == 0
+
+
+async def test_speed_keys_change_the_speed_not_the_timer() -> None:
+    app = _app(speed=4)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await pilot.pause()
+        timer = player._timer
+        await pilot.press("plus")
+        assert player.speed == 8
+        await pilot.press("minus", "minus")
+        assert player.speed == 2
+        assert player._timer is timer
+        assert "×2" in str(app.screen.query_one(HeaderBar).render())
+
+
+async def test_play_advances_switch_by_switch_and_pause_stops() -> None:
+    app = _app(speed=8)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await pilot.pause()
+        await pilot.press("space")
+        await wait_until(pilot, lambda: player.view.state.switch >= 3)
+        assert player.playing
+        assert player.has_class("-playing")
+        await pilot.press("space")
+        assert not player.playing
+        stopped = player.cursor
+        await pilot.pause(0.2)
+        assert player.cursor == stopped
+        assert player.trace[stopped]["type"] == "run"
+
+
+async def test_playing_to_the_end_stops_there() -> None:
+    app = _app(speed=1024)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await pilot.pause()
+        await pilot.press("space")
+        await wait_until(pilot, lambda: not player.playing)
+        assert player.cursor == len(player.replay) - 1
+
+
+async def test_save_trace_writes_the_same_events_atomically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        monkeypatch.chdir(tmp_path)
+        await pilot.press("s")
+        saved = app.player.last_saved
+    assert saved is not None and saved.parent == tmp_path
+    assert [p.name for p in tmp_path.iterdir()] == [saved.name], "no temporary file left"
+    original, written = _events(GATHER), _events(saved)
+    assert written[0]["type"] == "header" and written[0]["scenario"] == "gather10"
+    assert written[1:] == original[1:]
+
+
+async def test_help_log_and_description_screens_open_and_close() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key, screen in (("question_mark", HelpScreen), ("l", EventLogScreen),
+                            ("d", DescriptionScreen)):
+            await pilot.press(key)
+            assert isinstance(app.screen, screen)
+            await pilot.press("escape")
+            assert isinstance(app.screen, PlayerScreen)
+
+
+async def test_help_lists_every_key_of_the_table() -> None:
+    from simtui.tui.bindings import PLAYER_BINDINGS
+
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        text = str(app.screen.query_one("#help-keys").content)
+        for binding in PLAYER_BINDINGS:
+            assert binding.tooltip in text
+
+
+async def test_replay_greys_out_what_needs_a_run() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await pilot.pause()
+        for action in ("choose_runtime", "rerun", "edit"):
+            assert player.check_action(action, ()) is None
+
+
+async def test_palette_offers_only_available_actions() -> None:
+    from simtui.tui.bindings import PlayerCommands
+
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        provider = PlayerCommands(app.player)
+        offered = [hit.text async for hit in provider.discover()]
+        assert "Go to the next context switch" in offered
+        assert "Go back to the previous context switch" not in offered  # at the first event
+        assert "Run the same scenario again" not in offered  # a replay cannot re-run
+
+
+async def test_quit_key_exits() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+    assert app.return_code == 0
