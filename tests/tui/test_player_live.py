@@ -1,0 +1,174 @@
+"""Live runs in the player: real workers at a small time scale, re-runs, edits, file changes."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from simtui.tui.app import SimtuiApp
+from simtui.tui.screens.player import PlayerScreen
+from tests.tui.conftest import SIZE, pid_alive, wait_until
+
+
+def _ended(player: PlayerScreen) -> bool:
+    return player.live is None and player.trace.end is not None
+
+
+def _outputs(player: PlayerScreen) -> list[str]:
+    return [text for _, _, _, text in player.replay.outputs]
+
+
+async def test_live_run_streams_and_follows_the_newest_event() -> None:
+    app = SimtuiApp("gather10", time_scale=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: len(player.replay) > 0)
+        pid = player.live.pid if player.live else None
+        assert pid is not None
+        # Mid-run: the header says it is live and the cursor is on the newest event.
+        await wait_until(pilot, lambda: player.view is not None and player.view.state.switch > 0)
+        if player.live is not None:
+            assert player.follow and player.mode == "live"
+            assert "events" in player.progress
+        await wait_until(pilot, lambda: _ended(player))
+        assert player.cursor == len(player.replay) - 1
+        assert player.view.state.status == "ok"
+        assert player.progress == ""
+        assert _outputs(player)[-1] == "모든 코루틴 종료"
+        assert not pid_alive(pid)
+
+
+async def test_pause_during_a_live_run_keeps_the_view_while_the_run_finishes() -> None:
+    app = SimtuiApp("gather10", time_scale=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: player.view is not None and player.view.state.switch > 0)
+        await pilot.press("space")
+        held = player.cursor
+        assert player.mode == "paused" and not player.follow
+        await wait_until(pilot, lambda: _ended(player))
+        assert player.cursor == held, "the view stays where the user paused"
+        assert len(player.replay) > held + 1, "the run went on in the background"
+        await pilot.press("end")
+        assert player.cursor == len(player.replay) - 1
+
+
+async def test_rerun_kills_the_old_worker_and_lands_near_the_same_switch() -> None:
+    app = SimtuiApp("gather10", time_scale=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: _ended(player))
+        await pilot.press("home")
+        for _ in range(5):
+            await pilot.press("right")
+        assert player.view.state.switch == 5
+        first_run = player.run_id
+        await pilot.press("R")
+        assert player.run_id == first_run + 1
+        pid = player.live.pid if player.live else None
+        await wait_until(pilot, lambda: _ended(player))
+        assert player.view.state.switch == 5
+        assert player.trace[player.cursor]["type"] == "run"
+        assert pid is not None and not pid_alive(pid)
+
+
+async def test_runtime_change_reruns_on_the_chosen_runtime() -> None:
+    from simtui.tui.screens.runtime_picker import RuntimePickerScreen
+
+    app = SimtuiApp("gather10", time_scale=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: player.live is not None and player.live.pid)
+        old_pid = player.live.pid
+        await pilot.press("r")
+        picker = app.screen
+        assert isinstance(picker, RuntimePickerScreen)
+        picker.dismiss("gevent")
+        await wait_until(pilot, lambda: player.runtime == "gevent")
+        assert not pid_alive(old_pid), "the old worker is killed before the new run"
+        await wait_until(pilot, lambda: _ended(player))
+        assert player.trace.header["runtime"] == "gevent"
+        assert player.view.runtime == "gevent"
+        assert player.view.state.status == "ok"
+
+
+async def test_edit_save_reruns_with_the_new_text(scenario_copy) -> None:  # type: ignore[no-untyped-def]
+    from simtui.tui.screens.editor import EditorScreen
+
+    path: Path = scenario_copy("gather10")
+    app = SimtuiApp(str(path), time_scale=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: _ended(player))
+        await pilot.press("e")
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        editor.text_area.text = editor.text.replace("모든 코루틴 종료", "all done")
+        await pilot.press("ctrl+s")
+        run = player.run_id
+        await wait_until(pilot, lambda: player.run_id == run and _ended(player))
+        assert "all done" in path.read_text(encoding="utf-8")
+        assert _outputs(player)[-1] == "all done"
+        assert player.error == ""
+
+
+async def test_broken_save_keeps_the_last_run_and_shows_the_banner(scenario_copy) -> None:  # type: ignore[no-untyped-def]
+    from simtui.tui.screens.editor import EditorScreen
+
+    path: Path = scenario_copy("gather10")
+    app = SimtuiApp(str(path), time_scale=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: _ended(player))
+        good_run, good_len = player.run_id, len(player.replay)
+        broken = path.read_text(encoding="utf-8").replace("- sleep: 3", "- slep: 3")
+        path.write_text(broken, encoding="utf-8")
+        app.post_message(EditorScreen.Saved(path))  # what the editor posts after ctrl+s
+        await wait_until(pilot, lambda: player.error != "")
+        banner = player.query_one("#banner")
+        assert banner.has_class("-error")
+        line = broken.splitlines().index("      - slep: 3") + 1
+        assert player.error.startswith(f"{line}:")
+        assert player.run_id == good_run and len(player.replay) == good_len
+        assert player.view.source is not None and player.view.source.error_line == line
+        assert player.view.source.text == broken  # the user's text is shown, not lost
+
+
+async def test_external_file_change_reruns(scenario_copy) -> None:  # type: ignore[no-untyped-def]
+    path: Path = scenario_copy("gather10")
+    app = SimtuiApp(str(path), time_scale=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: _ended(player))
+        first = player.run_id
+        await pilot.pause(0.5)  # the watcher is up
+        path.write_text(path.read_text(encoding="utf-8").replace("모든 코루틴 종료", "changed"),
+                        encoding="utf-8")
+        await wait_until(pilot, lambda: player.run_id > first and _ended(player))
+        assert _outputs(player)[-1] == "changed"
+
+
+async def test_worker_crash_shows_an_error_and_the_ui_stays_usable() -> None:
+    app = SimtuiApp("gather10", time_scale=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: player.view is not None and player.view.state.switch > 3)
+        assert player.live is not None and player.live.pid is not None
+        os.kill(player.live.pid, signal.SIGKILL)
+        await wait_until(pilot, lambda: player.live is None)
+        assert "worker stopped" in player.error
+        assert player.query_one("#banner").has_class("-error")
+        await pilot.press("home", "right")
+        assert player.view.state.switch == 1
+
+
+async def test_quit_leaves_no_worker_alive() -> None:
+    app = SimtuiApp("gather10", time_scale=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: player.live is not None and player.live.pid)
+        pid = player.live.pid
+        assert pid_alive(pid)
+        await pilot.press("q")
+    assert not pid_alive(pid)
