@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import time
 import types
 from collections.abc import Awaitable, Callable, Generator
@@ -120,6 +121,9 @@ class AsyncioRun:
         self.start_waiters: dict[str, asyncio.Future[None]] = {}
         self.waiting: dict[str, tuple[str, str]] = {}
         self.timer_owner: dict[int, str] = {}
+        self.items: dict[int, str] = {}
+        """Names of the entries in the ready deque that are not task steps, by handle id:
+        fixed when they enter, because cancelling a handle clears its callback."""
         self.constructing: str | None = None
         self.sleep_note: tuple[str, str] | None = None
         self.io_pending = 0
@@ -135,12 +139,14 @@ class AsyncioRun:
     # -- naming ready-queue entries -------------------------------------------------------
 
     def item_name(self, handle: asyncio.Handle) -> str:
-        """A readable, stable name for a ready entry that is not one of our tasks' steps."""
-        cb = handle._callback  # type: ignore[attr-defined]
+        """A readable name for a ready entry that is not one of our tasks' steps."""
         if isinstance(handle, _TimerHandle):
-            owner = self.timer_owner.get(id(handle))
+            owner = self.timer_owner.pop(id(handle), None)
             if owner is not None:
                 return f"timer {owner}"
+        cb = handle._callback  # type: ignore[attr-defined]
+        while isinstance(cb, functools.partial):
+            cb = cb.func
         target = getattr(cb, "__self__", None)
         if target.__class__ is _Task:
             return "task " + getattr(target.get_coro(), "__qualname__", "?")
@@ -151,15 +157,16 @@ class AsyncioRun:
             return f"gather: {child} done" if child else "gather: child done"
         if qual == "_run_until_complete_cb":
             return "run_until_complete: stop the loop"
-        return qual.replace("<locals>.", "").lstrip("_")
+        short = qual.rsplit(".", 1)[-1].lstrip("_")
+        module = getattr(cb, "__module__", None) or ""
+        return f"io {short}" if module.endswith(("selector_events", "streams")) else short
 
     def name_of(self, handle: asyncio.Handle) -> str:
-        owner = getattr(handle._callback, "__self__", None)  # type: ignore[attr-defined]
-        if owner.__class__ is _Task:
-            name = self.names.get(owner)
-            if name is not None:
-                return name
-        return self.item_name(handle)
+        """The name a `ready` event gave this entry (snapshots must use the same)."""
+        item = self.items.get(id(handle))
+        if item is not None:
+            return item
+        return self.names.get(handle._callback.__self__)  # type: ignore[attr-defined,no-any-return]
 
     def adopt(self, task: Any) -> str | None:
         """A Task still inside its constructor is the one the factory is building."""
@@ -178,7 +185,7 @@ class AsyncioRun:
         waiting = self.waiting
         prev = self.prev
         item_name = self.item_name
-        timer_owner = self.timer_owner
+        items = self.items
         probe = self.probe
         snapshots = self.probe.snapshots
 
@@ -200,7 +207,8 @@ class AsyncioRun:
                                 rec((clock(), "wake", name, reason))
                         rec((clock(), "ready", name, None))
                         return
-                rec((clock(), "ready", None, item_name(handle)))
+                item = items[id(handle)] = item_name(handle)
+                rec((clock(), "ready", None, item))
 
             def popleft(self) -> Any:
                 if snapshots:
@@ -213,9 +221,7 @@ class AsyncioRun:
                         rec((clock(), "run", name, prev[0], None))
                         prev[0] = name
                         return handle
-                item = item_name(handle)
-                if isinstance(handle, _TimerHandle):
-                    timer_owner.pop(id(handle), None)
+                item = items.pop(id(handle), None) or item_name(handle)
                 # A cancelled entry is popped and skipped by the loop; recording it keeps
                 # the derived queue equal to the real one.
                 rec((clock(), "run", None, prev[0], item))
@@ -234,7 +240,7 @@ class AsyncioRun:
                 if note is not None:
                     rt.sleep_note = None
                     name, detail = note
-                    timer_owner[id(timer)] = name
+                    rt.timer_owner[id(timer)] = name
                     waiting[name] = ("sleep", detail)
                     until = round(probe.at(when + rt.mono_to_perf), 7)
                     rec((clock(), "suspend", name, "sleep", detail, until))
@@ -242,7 +248,7 @@ class AsyncioRun:
 
             def _timer_handle_cancelled(self, handle: Any) -> None:
                 if handle._scheduled:  # asyncio.sleep cancels its timer after it fired too
-                    timer_owner.pop(id(handle), None)
+                    rt.timer_owner.pop(id(handle), None)
                 super()._timer_handle_cancelled(handle)  # type: ignore[misc]
 
             def _run_once(self) -> None:
