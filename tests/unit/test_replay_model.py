@@ -1,0 +1,181 @@
+"""The replay model against a naive reducer, on random valid traces of every runtime's shape."""
+
+from __future__ import annotations
+
+import bisect
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simtui.replay.model import Replay, Trace
+from tests.unit.replaygen import RUNTIMES, Reference, generate
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+traces = st.builds(
+    lambda seed, runtime, steps, snapshots: generate(
+        random.Random(seed), runtime, steps, snapshots
+    ),
+    st.integers(0, 2**32),
+    st.sampled_from(RUNTIMES),
+    st.integers(0, 150),
+    st.booleans(),
+)
+
+
+def small_keyframes(trace: Trace, every: int) -> Replay:
+    """A replay whose keyframes are `every` events apart, to exercise restoring them."""
+    return Replay(trace, keyframe_min=every, keyframe_bytes_per_event=1 << 30)
+
+
+def reference_states(events):
+    ref = Reference(events[0])
+    out = []
+    for ev in events[1:]:
+        ref.apply(ev)
+        out.append((
+            ref.running, ref.running_item, ref.came_from, ref.ready(), ref.departed,
+            ref.views(), tuple(ref.waiting), tuple(ref.done), ref.outputs, ref.status,
+            ref.stuck,
+        ))
+    return out
+
+
+def observed(state):
+    return (
+        state.running, state.running_item, state.came_from, state.ready, state.departed,
+        dict(state.tasks), state.waiting, state.done, state.output_count, state.status,
+        state.stuck,
+    )
+
+
+@SETTINGS
+@given(traces, st.integers(1, 40), st.randoms(use_true_random=False))
+def test_seek_equals_stepping_from_the_start(events, every, rnd):
+    trace = Trace.from_events(events)
+    replay = small_keyframes(trace, every)
+    expected = reference_states(events)
+    assert len(replay) == len(trace) == len(expected)
+    order = list(range(len(expected)))
+    rnd.shuffle(order)  # random seeks, then a walk backwards: every path to a state
+    for i in order + order[::-1][:10] + list(range(len(expected) - 1, -1, -1)):
+        state = replay.state(i)
+        assert state.index == i
+        assert state.event == events[i + 1]
+        assert state.t == events[i + 1]["t"]
+        assert observed(state) == expected[i], f"event {i}: {events[i + 1]}"
+    before = replay.state(-1)
+    assert before.running is None and before.ready == () and dict(before.tasks) == {}
+
+
+@SETTINGS
+@given(traces)
+def test_the_running_task_is_never_in_the_ready_queue(events):
+    replay = Replay(Trace.from_events(events))
+    for i in range(len(replay)):
+        state = replay.state(i)
+        if state.running is not None:
+            assert state.running not in [e.name for e in state.ready if not e.callback]
+            assert state.tasks[state.running].status in ("running", "blocking")
+        running = [n for n, v in state.tasks.items() if v.status in ("running", "blocking")]
+        assert len(running) <= 1, f"event {i}: {running} all running"
+
+
+@SETTINGS
+@given(traces.filter(lambda evs: any(e["type"] == "queue" for e in evs)))
+def test_the_derived_ready_queue_equals_every_snapshot(events):
+    trace = Trace.from_events(events)
+    replay = Replay(trace)
+    snapshots = [i for i in range(len(trace)) if trace.kind(i) == "queue"]
+    for i in snapshots:
+        assert [e.name for e in replay.state(i).ready] == trace.field(i, "ready")
+
+
+@SETTINGS
+@given(traces, st.lists(st.integers(1, 30), min_size=1, max_size=20), st.integers(1, 20))
+def test_sync_after_incremental_extend_equals_the_whole_trace(events, cuts, every):
+    whole = small_keyframes(Trace.from_events(events), every)
+    live_trace = Trace()
+    live = small_keyframes(live_trace, every)
+    pos = 0
+    for cut in cuts * (len(events) // max(1, sum(cuts)) + 2):
+        live_trace.extend(events[pos : pos + cut])
+        pos += cut
+        live.sync()
+        if pos >= len(events):
+            break
+        # The live model answers mid-stream too.
+        if len(live):
+            assert observed(live.state(len(live) - 1)) == observed(whole.state(len(live) - 1))
+    assert len(live) == len(whole)
+    assert live_trace.header == events[0]
+    assert live_trace.end == events[-1]
+    for i in range(len(whole)):
+        assert observed(live.state(i)) == observed(whole.state(i))
+    assert list(live.switches) == list(whole.switches)
+    assert list(live.outputs) == list(whole.outputs)
+    assert list(live.tasks) == list(whole.tasks)
+    for task in whole.tasks:
+        assert list(live.segments(task)[0]) == list(whole.segments(task)[0])
+        assert list(live.segments(task)[1]) == list(whole.segments(task)[1])
+
+
+@SETTINGS
+@given(traces)
+def test_switch_index_and_its_neighbours(events):
+    replay = Replay(Trace.from_events(events))
+    runs = [e["seq"] for e in events[1:] if e["type"] == "run"]
+    assert list(replay.switches) == runs
+    for i in range(-1, len(replay) + 1):
+        after = [r for r in runs if r > i]
+        before = [r for r in runs if r < i]
+        assert replay.next_switch(i) == (after[0] if after else None)
+        assert replay.prev_switch(i) == (before[-1] if before else None)
+        assert replay.switch_count(i) == len([r for r in runs if r <= i])
+        if 0 <= i < len(replay):
+            assert replay.state(i).switch == replay.switch_count(i)
+
+
+@SETTINGS
+@given(traces)
+def test_segments_and_status_at_agree_with_state(events):
+    replay = Replay(Trace.from_events(events))
+    ts = [e["t"] for e in events[1:]]
+    for task in replay.tasks:
+        times, statuses = replay.segments(task)
+        assert list(times) == sorted(times)
+        assert len(times) == len(statuses)
+        assert all(a != b for a, b in zip(statuses, statuses[1:], strict=False))
+    for i, t in enumerate(ts):
+        if i + 1 < len(ts) and ts[i + 1] == t:
+            continue  # status_at(t) is the status after the last event at t
+        state = replay.state(i)
+        for task in replay.tasks:
+            view = state.tasks.get(task)
+            assert replay.status_at(task, t) == (view.status if view else "new"), (i, task)
+
+
+@SETTINGS
+@given(traces)
+def test_outputs_and_events_round_trip(events):
+    trace = Trace.from_events(events)
+    assert list(trace) == events[1:]
+    assert [trace[i] for i in range(-1, -len(trace) - 1, -1)] == events[1:][::-1]
+    replay = Replay(trace)
+    outs = [(e["seq"], e["t"], e["task"], e["text"]) for e in events[1:] if e["type"] == "output"]
+    assert list(replay.outputs) == outs
+    for i in range(len(replay)):
+        state = replay.state(i)
+        assert state.output_count == bisect.bisect_right([o[0] for o in outs], i)
+    created = [e["task"] for e in events[1:] if e["type"] == "create"]
+    assert list(replay.tasks) == created
+
+
+@settings(max_examples=40, deadline=None)
+@given(traces)
+def test_the_generated_traces_follow_the_contract(events):
+    # The generator stands in for the runtimes: its traces must pass the shared checker.
+    from tests.tracehelp import validate
+
+    assert validate(events) == []
