@@ -190,77 +190,82 @@ class _ThreadsRun:
         ready, blocked, timers = self.ready_set, self.blocked, self.timers
         for r in batch:
             t = r[0]
-            # A sleeping thread becomes runnable when its timer expires, whether or not
-            # it can take the GIL then: that is the wait this trace wants to show.
-            while timers and timers[0][0] <= t:
-                until, _, sleeper = heapq.heappop(timers)
-                if sleeper in blocked:
-                    blocked.discard(sleeper)
-                    ready.add(sleeper)
-                    out((until, "wake", sleeper, "sleep"))
-                    out((until, "ready", sleeper, None))
+            if timers and timers[0][0] <= t:
+                self._expire_timers(t)
             kind = r[1]
-            if kind == "create":
-                actor = r[3]
-            elif kind == "notify":
-                actor = r[4]
-            else:
-                actor = r[2]
+            actor = r[3] if kind == "create" else r[4] if kind == "notify" else r[2]
             if kind == "wake" and actor in blocked:
                 # Nobody saw it become runnable: it says so itself, now.
                 blocked.discard(actor)
                 ready.add(actor)
                 out(r)
                 out((t, "ready", actor, None))
-            if actor is not None and actor is not holder:
+            if actor is not holder and actor is not None:
                 if holder is not None:
                     # The holder did not give the GIL up itself: the interpreter took it.
                     out((t, "suspend", holder, "preempt", None, None))
                     out((t, "ready", holder, None))
                     ready.add(holder)
-                if actor not in ready:
+                if actor in ready:
+                    ready.discard(actor)
+                else:
+                    blocked.discard(actor)
                     out((t, "ready", actor, None))
-                ready.discard(actor)
-                blocked.discard(actor)
                 out((t, "run", actor, last, None))
                 holder = last = actor
-            if kind == "obs" or kind == "wake" or kind == "resume":
-                continue
-            if kind == "notify":
+            if kind == "step":
+                out(r)
+            elif kind == "yield":
+                # One record for the hot path: the step, its suspend, and the ready
+                # that follows at once (time.sleep(0) leaves the thread runnable).
+                out((t, "step", actor, r[3], "yield", r[4], r[5]))
+                out((t, "suspend", actor, "yield", None, None))
+                out((t, "ready", actor, None))
+                ready.add(actor)
+                holder = None
+            elif kind == "print":
+                out((t, "step", actor, r[3], "print", r[4], r[5]))
+                out((t, "output", actor, r[6]))
+            elif kind == "suspend":
+                out(r)
+                holder = None
+                blocked.add(actor)
+                if r[3] == "sleep":
+                    deadline = self.t0 + round(r[5] * 1e9)
+                    heapq.heappush(timers, (deadline, next(self.timer_seq), actor))
+            elif kind == "notify":
                 # The thread that released `waiter` (started it, set its event) made
                 # it runnable; the end of a joined thread says so in its `done`.
-                waiter = r[2]
-                if waiter in blocked:
-                    blocked.discard(waiter)
-                    ready.add(waiter)
-                    out((t, "wake", waiter, r[3]))
-                    out((t, "ready", waiter, None))
-                continue
-            if kind == "done" or kind == "error":
+                self._release(t, r[2], r[3])
+            elif kind == "done" or kind == "error":
                 out(r[:-1])
                 holder = None
                 for waiter, reason in r[-1]:
-                    if waiter in blocked:
-                        blocked.discard(waiter)
-                        ready.add(waiter)
-                        out((t, "wake", waiter, reason))
-                        out((t, "ready", waiter, None))
-                continue
-            out(r)
-            if kind == "create":
+                    self._release(t, waiter, reason)
+            elif kind == "create":
+                out(r)
                 ready.add(r[2])  # a started thread is runnable at once
                 out((t, "ready", r[2], None))
-            elif kind == "suspend":
-                holder = None
-                if r[3] == "yield":
-                    ready.add(actor)  # time.sleep(0) leaves it runnable at once
-                    out((t, "ready", actor, None))
-                else:
-                    blocked.add(actor)
-                    if r[3] == "sleep":
-                        deadline = self.t0 + round(r[5] * 1e9)
-                        heapq.heappush(timers, (deadline, next(self.timer_seq), actor))
+            elif kind == "output":
+                out(r)
+            # obs, wake, resume: the thread is running; nothing else to say.
         self.holder, self.last = holder, last
+
+    def _release(self, t: int, waiter: str, reason: str) -> None:
+        """`waiter` became runnable at `t` because another thread released it."""
+        if waiter in self.blocked:
+            self.blocked.discard(waiter)
+            self.ready_set.add(waiter)
+            self.probe.events.append((t, "wake", waiter, reason))
+            self.probe.events.append((t, "ready", waiter, None))
+
+    def _expire_timers(self, t: int) -> None:
+        """Sleepers whose timer expired by `t` are runnable, whether or not they can take
+        the GIL then: the wait for it is what a threads trace should show."""
+        timers = self.timers
+        while timers and timers[0][0] <= t:
+            deadline, _, sleeper = heapq.heappop(timers)
+            self._release(deadline, sleeper, "sleep")
 
     def _deadlock(self) -> tuple[list[dict[str, str]] | None, dict[str, _Wait]]:
         """The stuck list if every live thread waits on a primitive nobody can satisfy."""
@@ -363,11 +368,19 @@ class _ThreadsRun:
         for step, frame in walk(scenario, me):
             op = step.op
             slot[0] = me
-            rec((clock(), "step", me, step.index, op, step.line, step.col))
-            if op == "print":
+            if op == "yield":
+                rec((clock(), "yield", me, step.index, step.line, step.col))
+                slot[0] = None
+                sleep(0)
                 slot[0] = me
-                rec((clock(), "output", me, render_text(step.text, frame.index, frame.name, item)))
-            elif op == "cpu":
+                rec((clock(), "resume", me))
+                continue
+            if op == "print":
+                text = render_text(step.text, frame.index, frame.name, item)
+                rec((clock(), "print", me, step.index, step.line, step.col, text))
+                continue
+            rec((clock(), "step", me, step.index, op, step.line, step.col))
+            if op == "cpu":
                 self._cpu(me, self.ctx.cpu.units(step.seconds * scale), rec, clock, slot)
             elif op == "sleep" or op == "block":
                 d = step.seconds * scale
@@ -380,12 +393,6 @@ class _ThreadsRun:
                 del waiting[me]
                 slot[0] = me
                 rec((clock(), "wake", me, "sleep"))
-            elif op == "yield":
-                rec((clock(), "suspend", me, "yield", None, None))
-                slot[0] = None
-                sleep(0)
-                slot[0] = me
-                rec((clock(), "resume", me))
             elif op == "io":
                 self._io(me, step.seconds * scale, rec, clock, slot)
             elif op == "spawn":
