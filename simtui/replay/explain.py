@@ -146,7 +146,8 @@ _START = {
 def _create(c: _Ctx) -> str:
     task, parent = c.task or "?", c.ev.get("parent")
     rt = c.runtime
-    how = (c.view(parent).op if c.view(parent) else None) or ""
+    creator = c.view(parent)
+    how = (creator.op if creator is not None else None) or ""
     if parent is None:
         return {
             "asyncio": f"asyncio.run() wrapped {task}() in a Task, the first entry its "
