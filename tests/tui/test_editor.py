@@ -341,3 +341,44 @@ async def test_escape_then_cancel_keeps_editing(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.screen is app.editor
         assert app.results == []
+
+
+class QuittingHost(Host):
+    """A host whose quit key goes through the editor, as the real app's does."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        super().__init__(path, text)
+        self.quits = 0
+
+    async def action_quit(self) -> None:
+        if isinstance(self.screen, EditorScreen):
+            self.screen.quit_app(self._quit_now)
+            return
+        self._quit_now()
+
+    def _quit_now(self) -> None:
+        self.quits += 1
+
+
+@pytest.mark.parametrize(("choice", "quits", "written"), [
+    ("save", 1, True), ("discard", 1, False), ("cancel", 0, False)])
+async def test_quitting_with_unsaved_changes_asks_first(
+    tmp_path: Path, choice: str, quits: int, written: bool
+) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(VALID, encoding="utf-8")
+    app = QuittingHost(path, VALID)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+q")  # nothing typed yet: quits at once
+        await pilot.pause()
+        assert app.quits == 1
+        await pilot.press("x", "ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen), "unsaved text: quitting asks first"
+        assert app.quits == 1
+        button = next(b for b in app.screen.query(Button) if b.name == choice)
+        await pilot.click(button)
+        await pilot.pause()
+        assert app.quits == 1 + quits
+        assert (path.read_text(encoding="utf-8") == "x" + VALID) is written
+        assert app.editor.text == "x" + VALID, "the typed text is still there"

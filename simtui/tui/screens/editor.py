@@ -7,7 +7,7 @@ import contextlib
 import os
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rich.text import Text
@@ -365,6 +365,27 @@ class EditorScreen(Screen[Path | None]):
         ))
         if choice == "discard" or (choice == "save" and self.action_save()):
             self.dismiss(self.last_saved)
+
+    def quit_app(self, quit: Callable[[], object]) -> None:
+        """Call `quit` (the app's own way to exit), asking first when the text is unsaved.
+
+        The app's quit key is a priority binding that screens cannot intercept, so the app
+        routes it here while this editor is the active screen.
+        """
+        if not self.dirty:
+            quit()
+            return
+        self._ask_and_quit(quit)
+
+    @work(exclusive=True, group="editor-leave")
+    async def _ask_and_quit(self, quit: Callable[[], object]) -> None:
+        choice = await self.app.push_screen_wait(ConfirmScreen(
+            f"{self.path.name} has unsaved changes.",
+            [("save", "Save and quit"), ("discard", "Quit without saving"),
+             ("cancel", "Keep editing")],
+        ))
+        if choice == "discard" or (choice == "save" and self.action_save()):
+            quit()
 
     # -- helpers -----------------------------------------------------------------------
 
