@@ -148,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
 
     header = make_header(scenario, args.runtime, scale)
     os.write(args.fd, encode_header(header))
+    # Import the runtime before the clock starts: t = 0 is the start of the run itself.
+    runtime = _runtime_module(args.runtime)
     probe = Probe(snapshots=args.snapshots)
     encoder = Encoder(probe.t0)
     interval = 0.1 if args.runtime == "threads" else 0.03
@@ -155,7 +157,6 @@ def main(argv: list[str] | None = None) -> int:
     flusher.start()
     status = 0
     try:
-        runtime = _runtime_module(args.runtime)
         outcome = runtime.run(scenario, probe, RunContext(scale=scale, cpu=cpu, io_port=port))
         probe.end(outcome.status, outcome.stuck)
     except BaseException:  # a bug in simtui, not in the scenario: say so, end the trace
