@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from simtui.runtimes.base import Outcome, RunContext, io_request_blocking
@@ -151,7 +152,14 @@ class _ThreadsRun:
         interval = self.scenario.options.threads_switch_interval
         if interval is not None:
             sys.setswitchinterval(interval)
-        threading.stack_size(THREAD_STACK)
+        previous_stack = threading.stack_size(THREAD_STACK)
+        try:
+            return self._supervise()
+        finally:
+            threading.stack_size(previous_stack)
+
+    def _supervise(self) -> Outcome:
+        """Start `main`, then consume records and watch for deadlock until all are done."""
         self.probe.stuck_provider = self.stuck
         main = self.scenario.main
         thread = threading.Thread(target=self._body, args=(main,), name=main, daemon=True)
@@ -248,7 +256,7 @@ class _ThreadsRun:
                 out((t, "ready", r[2], None))
             elif kind == "output":
                 out(r)
-            # obs, wake, resume: the thread is running; nothing else to say.
+            # obs, wake: the thread is running; nothing else to say.
         self.holder, self.last = holder, last
 
     def _release(self, t: int, waiter: str, reason: str) -> None:
@@ -372,8 +380,8 @@ class _ThreadsRun:
                 rec((clock(), "yield", me, step.index, step.line, step.col))
                 slot[0] = None
                 sleep(0)
-                slot[0] = me
-                rec((clock(), "resume", me))
+                # No record of its own when it is back: the next step's record (every
+                # op starts with one) shows this thread running again, within a step.
                 continue
             if op == "print":
                 text = render_text(step.text, frame.index, frame.name, item)
@@ -432,16 +440,14 @@ class _ThreadsRun:
                     q.put_nowait(text)
                 except queue.Full:
                     self._block(me, _Wait("put", f"queue {step.name} (full)", q), "queue",
-                                lambda q=q, text=text: q.put(text), rec, clock, slot)
+                                partial(q.put, text), rec, clock, slot)
             elif op == "get":
                 q = self.queues[step.name]
                 try:
                     item = q.get_nowait()
                 except queue.Empty:
-                    got: list[str] = []
-                    self._block(me, _Wait("get", f"queue {step.name}", q), "queue",
-                                lambda q=q, got=got: got.append(q.get()), rec, clock, slot)
-                    item = got[0]
+                    item = str(self._block(me, _Wait("get", f"queue {step.name}", q), "queue",
+                                           q.get, rec, clock, slot))
             # `call` and `repeat` only record their step: walk() expands them.
 
     def _cpu(
@@ -460,20 +466,22 @@ class _ThreadsRun:
         self, me: str, wait: _Wait, reason: str, call: Callable[[], object],
         rec: Callable[[Record], None], clock: Callable[[], int], slot: list[Any],
         waiters: set[str] | None = None,
-    ) -> None:
-        """Suspend on a primitive that is not available now, block on it, wake."""
+    ) -> object:
+        """Suspend on a primitive that is not available now, block on it, wake; what
+        the blocking call returned."""
         self.waiting[me] = wait
         rec((clock(), "suspend", me, reason, wait.label, None))
         # Registered after the suspend record, so a notify never precedes it.
         if waiters is not None:
             waiters.add(me)
         slot[0] = None
-        call()
+        result = call()
         if waiters is not None:
             waiters.discard(me)
         del self.waiting[me]
         slot[0] = me
         rec((clock(), "wake", me, reason))
+        return result
 
     def _io(
         self, me: str, seconds: float, rec: Callable[[Record], None], clock: Callable[[], int],
@@ -514,6 +522,7 @@ class _ThreadsRun:
             thread.start()
         except RuntimeError as e:  # the OS refused another thread
             self.live.discard(ref)
+            del self.threads[ref]
             raise _TaskError(f"cannot start {ref}: {e}") from None
         finally:
             self.waiting.pop(me, None)
