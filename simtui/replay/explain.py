@@ -238,8 +238,11 @@ def _ready_callback(c: _Ctx, item: str) -> str:
     if rt == "gevent":
         if item.endswith(".notify_links"):
             who = item[: -len(".notify_links")]
-            return (f"{who} is finished: gevent queued its link notification on the hub"
-                    f"{where}; running it wakes whoever joins {who}.")
+            if who in c.state.tasks:
+                return (f"{who} is finished: gevent queued its link notification on the hub"
+                        f"{where}; running it wakes whoever joins {who}.")
+            return (f"{who} changed state: gevent queued the callback that notifies whoever "
+                    f"waits on it{where}.")
         if item.endswith(".unlock"):
             what = item[: -len(".unlock")]
             return (f"{_cap(what)} changed: gevent queued a callback{where} to wake a greenlet "
@@ -361,10 +364,14 @@ def _waits_clause(c: _Ctx, who: str, v: TaskView) -> str:
     if reason in ("gather", "join"):
         what = f"{reason} ({detail})" if detail else reason
         if rt == "asyncio":
-            return f"{who} awaits {what}: its Task suspends until they are done"
+            until = ("they are all done" if reason == "gather"
+                     else f"{detail} finishes" if detail else "it finishes")
+            return f"{who} awaits {what}: its Task suspends until {until}"
         if rt == "gevent":
-            verb = "joinall" if reason == "gather" else "join"
-            return f"{who} waits in {verb} ({detail or 'its greenlets'}): it switched to the hub"
+            if reason == "gather":
+                return (f"{who} waits in joinall for {detail or 'its greenlets'}: it switched "
+                        "to the hub")
+            return f"{who} waits in join for {detail or 'a greenlet'}: it switched to the hub"
         if rt == "threads":
             return f"{who} waits in Thread.join ({detail or reason}), which releases the GIL"
         return f"{who} waits for {what}"
@@ -372,7 +379,7 @@ def _waits_clause(c: _Ctx, who: str, v: TaskView) -> str:
         name = _strip(detail, "lock ")
         held = f"lock {name}" if name else "a lock"
         if rt == "threads":
-            return f"{who} blocks on {held}, held by another thread, and releases the GIL"
+            return f"{who} blocks on {held}, held by another thread, which releases the GIL"
         return f"{who} waits for {held}, which another task holds"
     if reason == "event":
         if detail.startswith("Thread.start"):
@@ -383,7 +390,8 @@ def _waits_clause(c: _Ctx, who: str, v: TaskView) -> str:
         return f"{who} waits for event {name or '(unnamed)'} to be set"
     if reason == "queue":
         name = _strip(detail, "queue ")
-        return f"{who} waits on queue {name}" if name else f"{who} waits on a queue"
+        text = f"{who} waits on queue {name}" if name else f"{who} waits on a queue"
+        return text + (", which releases the GIL" if rt == "threads" else "")
     if reason == "io":
         if rt == "asyncio":
             return (f"{who} awaits a{_an(dur)} network request: the socket waits in the "
@@ -472,6 +480,9 @@ def _run_callback(c: _Ctx, item: str, came: str | None) -> str:
     if rt == "gevent":
         if item.endswith(".notify_links"):
             who = item[: -len(".notify_links")]
+            if who not in c.state.tasks:
+                return (f"The hub runs {who}'s notification callback: it wakes the greenlets "
+                        f"waiting on {who}.")
             waiting = [n for n, v in c.state.tasks.items()
                        if v.status == "waiting" and v.reason in ("gather", "join")]
             wakes = f" ({_names(waiting)})" if waiting else ""
@@ -522,7 +533,8 @@ def _suspend(c: _Ctx) -> str:
     if clause:
         tail = {"asyncio": "; the loop moves on to its next ready entry",
                 "gevent": "; the hub runs whatever is ready next",
-                "threads": "; another thread can take the GIL"}.get(rt, "")
+                "threads": "" if "GIL" in clause else "; another thread can take the GIL",
+                }.get(rt, "")
         return f"{clause}{tail}."
     return f"{task} suspends ({reason})."
 
@@ -540,7 +552,9 @@ def _wake(c: _Ctx) -> str:
     if rt == "gevent":
         if reason == "sleep":
             return f"{task}'s libev timer fired: the hub will switch back into it."
-        by = c.state.running_item
+        last = c.prev.event if c.prev is not None else None
+        by = (last.get("item") if last is not None and last.get("type") == "run"
+              and last.get("task") is None else None)
         via = f", woken by {by}" if by else ""
         return f"{task} can go on ({why}{via}): the hub will switch back into it."
     if rt == "threads":
@@ -704,6 +718,8 @@ def _woken(runtime: str, reason: str | None, detail: str | None) -> str:
     if reason == "gather":
         if runtime == "gevent":
             return "a greenlet it waits for in joinall finished"
+        if runtime == "threads":
+            return "every thread it started has finished"
         return "every task it gathered is done"
     if reason == "join":
         if runtime == "threads" and detail.endswith(" left"):

@@ -327,3 +327,35 @@ def test_every_event_and_task_situation_gives_a_sentence() -> None:
         text = explain(runtime, st(ev("suspend", "t", reason=reason, detail="d"),
                                    tv("t", reason=reason, detail="d")))
         assert text.strip()
+
+
+def test_gevent_notification_of_a_non_greenlet_is_not_called_a_finished_task() -> None:
+    queued = explain("gevent", st(ev("ready", None, item="lock db.notify_links"),
+                                  tv("w", reason="lock", detail="db"),
+                                  callbacks=("lock db.notify_links",)))
+    assert "finished" not in queued and "lock db" in queued
+    ran = explain("gevent", st(ev("run", None, item="Semaphore.notify_links", **{"from": "w"}),
+                               tv("main", reason="gather")))
+    assert "waiting on Semaphore" in ran and "main" not in ran
+    link = explain("gevent", st(ev("run", None, item="w.notify_links", **{"from": "w"}),
+                                tv("w", "done"), tv("main", reason="gather")))
+    assert "join w (main)" in link
+
+
+def test_join_waits_for_one_task_and_gather_for_all() -> None:
+    join = explain("asyncio", st(ev("suspend", "main", reason="join", detail="consumer"),
+                                 tv("main", reason="join", detail="consumer")))
+    assert "until consumer finishes" in join
+    gather = explain("asyncio", st(ev("suspend", "main", reason="gather", detail="3 tasks"),
+                                   tv("main", reason="gather", detail="3 tasks")))
+    assert "until they are all done" in gather
+
+
+def test_woken_by_a_callback_only_right_after_it_ran() -> None:
+    prev = st(ev("run", None, item="queue jobs.unlock", **{"from": "p"}),
+              tv("c", reason="queue", detail="jobs (empty)"))
+    state = st(ev("wake", "c", reason="queue"), tv("c", reason="queue", woken=True),
+               running_item="queue jobs.unlock")
+    assert "woken by queue jobs.unlock" in explain("gevent", state, prev)
+    later = st(ev("step", "x", op="print"))
+    assert "woken by" not in explain("gevent", state, later)
