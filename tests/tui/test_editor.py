@@ -191,10 +191,15 @@ async def test_invalid_text_shows_banner_with_line_and_col_then_clears(tmp_path:
         assert "4:7:" in banner_text(app)
         assert "`pint`" in banner_text(app)
         assert 3 in editor.query_one(ScenarioTextArea).problem_lines
-        # f8 jumps to the problem.
+        # f8 jumps to the problem, and so does a click on the banner.
         editor.text_area.move_cursor((0, 0))
         await pilot.press("f8")
         assert editor.text_area.cursor_location == (3, 6)
+        editor.text_area.move_cursor((0, 0))
+        await pilot.click("#editor-problems")
+        await pilot.pause()
+        assert editor.text_area.cursor_location == (3, 6)
+        assert editor.focused is editor.text_area, "typing goes on at the problem"
         # Fixing it clears the banner.
         editor.text_area.move_cursor((3, 7))
         await pilot.press("r")

@@ -26,6 +26,9 @@ from simtui.tui.screens.confirm import ConfirmScreen
 VALIDATE_DELAY = 0.3
 """Seconds of quiet typing before the text is checked: checking every key would lag."""
 
+PROBLEM_LINE_STYLE = "underline on rgb(90,28,28)"
+"""How a line with a problem looks (the editor's monokai theme is always dark)."""
+
 BANNER_PROBLEMS = 3
 """How many problems the banner lists; the rest are counted."""
 
@@ -149,7 +152,7 @@ class ScenarioTextArea(TextArea):
     def get_line(self, line_index: int) -> Text:
         line = super().get_line(line_index)
         if line_index in self.problem_lines:
-            line.stylize("underline")
+            line.stylize(PROBLEM_LINE_STYLE)
         return line
 
 
