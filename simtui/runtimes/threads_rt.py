@@ -317,7 +317,7 @@ class _ThreadsRun:
                     if len(left) <= 5:
                         label = "join " + ", ".join(left)
             else:
-                label = "running" if name == holder else "GIL"
+                label = "running" if name == holder else "ready"
             out.append({"task": name, "waiting_on": label})
         return out
 
@@ -393,8 +393,10 @@ class _ThreadsRun:
             elif op == "sleep" or op == "block":
                 d = step.seconds * scale
                 t = clock()
-                detail = "time.sleep" if op == "block" else None
-                waiting[me] = _Wait("sleep", "sleep", None)
+                detail = f"{step.seconds:g} s"
+                if op == "block":
+                    detail = "time.sleep " + detail
+                waiting[me] = _Wait("sleep", "sleep " + detail, None)
                 rec((t, "suspend", me, "sleep", detail, (t + d * 1e9 - self.t0) / 1e9))
                 slot[0] = None
                 sleep(d)
@@ -402,7 +404,7 @@ class _ThreadsRun:
                 slot[0] = me
                 rec((clock(), "wake", me, "sleep"))
             elif op == "io":
-                self._io(me, step.seconds * scale, rec, clock, slot)
+                self._io(me, step.seconds, step.seconds * scale, rec, clock, slot)
             elif op == "spawn":
                 for ref in step.refs:
                     self._start(me, ref, rec, clock, slot)
@@ -484,14 +486,14 @@ class _ThreadsRun:
         return result
 
     def _io(
-        self, me: str, seconds: float, rec: Callable[[Record], None], clock: Callable[[], int],
-        slot: list[Any],
+        self, me: str, written: float, seconds: float, rec: Callable[[Record], None],
+        clock: Callable[[], int], slot: list[Any],
     ) -> None:
         port = self.ctx.io_port
         if port is None:
             raise _TaskError("no delay server for `io`")
-        self.waiting[me] = _Wait("io", f"io {seconds:g} s", None)
-        rec((clock(), "suspend", me, "io", f"request {seconds:g} s", None))
+        self.waiting[me] = _Wait("io", f"io {written:g} s", None)
+        rec((clock(), "suspend", me, "io", f"{written:g} s", None))
         slot[0] = None
         try:
             io_request_blocking(port, seconds)
@@ -547,7 +549,7 @@ class _ThreadsRun:
                 thread.join()
             return
         label = f"join {pending[0]}" if len(pending) == 1 else f"join {len(pending)} tasks"
-        detail = pending[0] if len(pending) == 1 else f"{len(pending)} left"
+        detail = pending[0] if len(pending) == 1 else f"{len(pending)} tasks"
         wait = _Wait("join", label, pending, me, reason)
         self.waiting[me] = wait
         rec((clock(), "suspend", me, reason, detail, None))
