@@ -97,6 +97,17 @@ async def test_typed_path_is_checked_then_returned(tmp_path: Path, monkeypatch) 
         assert Path(app.results[0]).resolve() == scenario
 
 
+async def test_a_bundled_name_can_be_typed_too() -> None:
+    name = bundled_scenarios()[0].stem
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.query_one("#open-path", Input).value = name
+        app.screen.query_one("#open-path", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.results == [name]
+
+
 async def test_escape_returns_none() -> None:
     app = Host()
     async with app.run_test(size=SIZE) as pilot:

@@ -15,7 +15,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from simtui.scenario.errors import ScenarioError
-from simtui.scenario.loader import bundled_scenarios, load_scenario
+from simtui.scenario.loader import bundled_scenarios, load_scenario, resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,8 @@ def bundled_entries() -> list[BundledEntry]:
 class OpenScenarioScreen(ModalScreen[str | None]):
     """Pick a bundled scenario (dismisses with its name) or type a path (dismisses with it).
 
-    Dismisses with None on esc. A typed path must name an existing file; `~` is expanded.
+    Dismisses with None on esc. A typed path must name an existing file (`~` is expanded)
+    or a bundled scenario.
     """
 
     DEFAULT_CSS = """
@@ -123,7 +124,9 @@ class OpenScenarioScreen(ModalScreen[str | None]):
         problem = self._path_problem(typed)
         error = self.query_one("#open-path-error", Label)
         if problem is None:
-            self.dismiss(str(Path(typed).expanduser()))
+            path = Path(typed).expanduser()
+            # A bundled scenario's name works here too, as on the command line.
+            self.dismiss(str(path) if path.exists() else typed)
             return
         error.update(problem)
         error.add_class("-error")
@@ -138,7 +141,9 @@ class OpenScenarioScreen(ModalScreen[str | None]):
             return "type the path of a scenario file"
         path = Path(typed).expanduser()
         if not path.exists():
-            return f"no such file: {typed}"
+            if resolve(typed) is not None:
+                return None
+            return f"no such file, and no bundled scenario of that name: {typed}"
         if not path.is_file():
             return f"not a file: {typed}"
         return None
