@@ -161,7 +161,7 @@ def _create(c: _Ctx) -> str:
     if rt == "asyncio":
         via = "asyncio.gather" if how == "gather" else "asyncio.create_task"
         return (f"{parent} made a Task for {task} ({via}): calling a coroutine function "
-                "only builds a coroutine object, so nothing of it has run yet.")
+                "only builds a coroutine object; nothing of it has run yet.")
     if rt == "greenlet":
         return (f"{parent} created greenlet {task}, whose parent is {parent}; it does nothing "
                 "until something switches to it.")
@@ -304,6 +304,19 @@ def _resume_after_idle(c: _Ctx, task: str, came: str, came_view: TaskView) -> st
                 f"{came} {stopped}.")
     return (f"{task} resumes{where}: its wakeup reached the head of the ready queue, so the "
             f"loop runs its Task again; no task ran since {came} {stopped}.")
+
+
+def _eager_in(c: _Ctx, task: str) -> str | None:
+    """The task whose create_task call runs `task`'s first steps eagerly, if that is so.
+
+    With asyncio's eager task factory a new Task's first step runs inside `create_task`,
+    before the creator yields: the trace shows the child's steps with no `run` of it.
+    """
+    host = c.state.running
+    if c.runtime != "asyncio" or host is None or host == task:
+        return None
+    v = c.before(task) or c.view(task)
+    return host if v is not None and v.status in ("new", "ready", "running") else None
 
 
 def _woken_just_now(c: _Ctx, task: str) -> str | None:
@@ -504,6 +517,11 @@ def _suspend(c: _Ctx) -> str:
     t = float(c.ev.get("t") or 0.0)
     dur = _duration(detail, until, t)
     wake = f" due at t = {until:.4f} s" if isinstance(until, (int, float)) else ""
+    host = _eager_in(c, task)
+    if host is not None:
+        return (f"{task} suspends ({reason}{': ' + detail if detail else ''}): its eager "
+                f"first step ends, and control returns to {host}, inside its create_task "
+                "call.")
     if reason == "sleep":
         if rt == "asyncio":
             return (f"{task} awaits asyncio.sleep{_for(dur)}: the loop arms a timer{wake}, and "
@@ -575,6 +593,11 @@ def _step(c: _Ctx) -> str:
                     "queue.")
         return (f"{task} calls another task's steps{at} as a plain function: they run inside "
                 f"{task}, with no switch.")
+    host = _eager_in(c, task)
+    if host is not None:
+        return (f"{task} reaches `{op}`{at} eagerly: with the eager task factory its first "
+                f"step runs inside {host}'s create_task call, before {host} gives control "
+                "away.")
     means = _OP_MEANS.get(rt, {}).get(op)
     if op == "print":
         return f"{task} reaches a `print`{at}."

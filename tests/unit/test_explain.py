@@ -359,3 +359,18 @@ def test_woken_by_a_callback_only_right_after_it_ran() -> None:
     assert "woken by queue jobs.unlock" in explain("gevent", state, prev)
     later = st(ev("step", "x", op="print"))
     assert "woken by" not in explain("gevent", state, later)
+
+
+def test_eager_task_steps_run_inside_the_creators_call() -> None:
+    # With the eager task factory the child's steps appear with no `run` of the child.
+    step = st(ev("step", "w[0]", index=0, op="print", line=11), tv("main", "running"),
+              tv("w[0]", "new"))
+    text = explain("asyncio", step, step)
+    assert "eagerly" in text and "inside main's create_task call" in text
+    prev = st(ev("step", "w[0]", op="sleep"), tv("main", "running"), tv("w[0]", "new"))
+    suspend = st(ev("suspend", "w[0]", reason="sleep", detail="1 s"), tv("main", "running"),
+                 tv("w[0]", reason="sleep", detail="1 s"))
+    text = explain("asyncio", suspend, prev)
+    assert "control returns to main" in text
+    normal = st(ev("step", "w[0]", op="print", line=11), tv("w[0]", "running"))
+    assert "eagerly" not in explain("asyncio", normal, normal)
