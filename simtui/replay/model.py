@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 from array import array
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,33 +41,11 @@ _NO_TASK = -1
 with `item`) stores `-2 - id(item)` instead, so a queue entry's key is its task column."""
 
 
-def _ex_none(e: dict[str, Any]) -> None:
-    return None
-
-
-# Per type: the extra fields in FIELDS order. Required fields are indexed (a missing one is
-# a KeyError, reported as a bad event), optional ones fetched with get.
-_EXTRACT = [
-    lambda e: (e["parent"],),
-    lambda e: (e.get("item"),),
-    lambda e: (e["from"], e.get("item")),
-    lambda e: (e["reason"], e.get("detail"), e.get("until")),
-    lambda e: (e["reason"],),
-    lambda e: (e["index"], e["op"], e["line"], e.get("col")),
-    lambda e: (e["text"],),
-    lambda e: (e["reason"], e.get("duration")),
-    _ex_none,
-    lambda e: (e["message"],),
-    lambda e: (e["ready"],),
-    lambda e: (e["status"], e["elapsed"], e.get("stuck")),
-]
-assert len(_EXTRACT) == len(TYPES)
 _NFIELDS = [4 + len(FIELDS[name]) for name in TYPES]
 _FIELD_NAMES = [FIELDS[name] for name in TYPES]
 
 # Internal task status codes: the public TASK_STATUSES plus "waiting, already woken".
 NEW, S_READY, RUNNING, WAITING, BLOCKING, S_DONE, S_ERROR, WOKEN = range(8)
-_PUBLIC = [*range(7), WAITING]
 _STATUS_NAME = [*TASK_STATUSES, "waiting"]
 assert TASK_STATUSES[WAITING] == "waiting" and TASK_STATUSES[BLOCKING] == "blocking"
 
@@ -119,12 +98,14 @@ class Trace:
         self.header: dict[str, Any] = header or {}
         self.end: dict[str, Any] | None = None
         self.names = _Names()
+        self.names[None] = -1  # type: ignore[index]  # a null task is -1 in the task column
         self._kind = array("b")
         self._task = array("i")
         self._t = array("d")
         self._x = array("i")
         self._extras: list[Any] = []
         self._intern = _Interned(self._extras)
+        self._fx = self._extractors()
         self._raw: dict[int, dict[str, Any]] = {}
         """Events with fields beyond the format's, kept whole."""
         self._n = 0
@@ -219,64 +200,118 @@ class Trace:
         while batch := list(itertools.islice(it, 1 << 16)):
             self._append(batch)
 
+    def _extractors(self) -> list[Any]:
+        """Per type: event dict -> index of its extra fields in the table (-1: none)."""
+        intern = self._intern
+        extras = self._extras
+
+        def unique(tup: tuple[Any, ...]) -> int:
+            # A timer's deadline, a duration, a snapshot: unique or unhashable, so not
+            # worth a slot in the interning dict.
+            extras.append(tup)
+            return len(extras) - 1
+
+        def ready(e: dict[str, Any]) -> int:
+            item = e.get("item")
+            return -1 if item is None else intern[(item,)]
+
+        def suspend(e: dict[str, Any]) -> int:
+            until = e.get("until")
+            tup = (e["reason"], e.get("detail"), until)
+            return intern[tup] if until is None else unique(tup)
+
+        return [
+            lambda e: intern[(e["parent"],)],
+            ready,
+            lambda e: intern[(e["from"], e.get("item"))],
+            suspend,
+            lambda e: intern[(e["reason"],)],
+            lambda e: intern[(e["index"], e["op"], e["line"], e.get("col"))],
+            lambda e: intern[(e["text"],)],
+            lambda e: unique((e["reason"], e.get("duration"))),
+            lambda e: -1,
+            lambda e: intern[(e["message"],)],
+            lambda e: unique((e["ready"],)),
+            lambda e: unique((e["status"], e["elapsed"], e.get("stuck"))),
+        ]
+
     def _append(self, batch: list[dict[str, Any]]) -> None:
         if self.end is not None:
             raise TraceError("event after 'end'", line=self._n + 2)
         start = self._n
-        kinds, tasks, ts, xs = self._kind, self._task, self._t, self._x
-        kind_append, task_append, t_append, x_append = (
-            kinds.append, tasks.append, ts.append, xs.append
-        )
         ids = self.names
-        intern = self._intern
-        extras = self._extras
-        extract = _EXTRACT
-        nfields = _NFIELDS
-        raw = self._raw
-        code = KIND
-        i = start
+        n_extras = len(self._extras)
         try:
-            for e in batch:
-                k = code[e["type"]]
-                task = e["task"]
-                if task is not None:
-                    task_append(ids[task])
-                elif k <= RUN and k >= READY and (item := e.get("item")) is not None:
-                    task_append(-2 - ids[item])
-                else:
-                    task_append(-1)
-                kind_append(k)
-                t_append(e["t"])
-                tup = extract[k](e)
-                if tup is None:
-                    x_append(-1)
-                elif k == SUSPEND and tup[2] is not None or k >= QUEUE or k == BLOCK:
-                    # Unique (a timer's deadline) or unhashable: not worth interning.
-                    x_append(len(extras))
-                    extras.append(tup)
-                else:
-                    x_append(intern[tup])
-                if len(e) > nfields[k]:
-                    raw[i] = e
-                if k == END:
-                    self.end = e
-                    i += 1
-                    if i - start < len(batch):
-                        raise TraceError("event after 'end'", line=i + 2)
+            # Column by column: each pass is a comprehension or a C-level map, far cheaper
+            # per event than one loop that does everything.
+            code = KIND
+            kinds = [code[e["type"]] for e in batch]
+            ts = array("d", [e["t"] for e in batch])
+            tasks = [ids[e["task"]] for e in batch]
+            fx = self._fx
+            xs = array("i", [fx[k](e) for k, e in zip(kinds, batch, strict=True)])
+        except (KeyError, TypeError, ValueError, OverflowError):
+            del self._extras[n_extras:]
+            self._append_slowly(batch)  # finds and reports the bad event
+            return
+        if -1 in tasks:
+            # A callback in the ready queue (null task, with `item`): key it by its item.
+            j = tasks.index(-1)
+            while True:
+                k = kinds[j]
+                if k in (READY, RUN):
+                    item = batch[j].get("item")
+                    if item is not None:
+                        tasks[j] = -2 - ids[item]
+                try:
+                    j = tasks.index(-1, j + 1)
+                except ValueError:
                     break
-                i += 1
-        except (KeyError, TypeError, ValueError, OverflowError) as e:
-            del kinds[i:], tasks[i:], ts[i:], xs[i:]
-            for j in [j for j in raw if j >= i]:
-                del raw[j]
-            self._n = i
-            bad = batch[i - start] if i - start < len(batch) else None
-            what = f"bad {bad.get('type')!r} event" if isinstance(bad, dict) else "bad event"
-            raise TraceError(f"{what}: {type(e).__name__} {e}", line=i + 2) from None
-        except TraceError:
-            self._n = i
-            raise
-        self._n = i
+        if any(map(operator.gt, map(len, batch), map(_NFIELDS.__getitem__, kinds))):
+            nfields = _NFIELDS
+            for j, e in enumerate(batch):
+                if len(e) > nfields[kinds[j]]:
+                    self._raw[start + j] = e
+        if END in kinds:
+            j = kinds.index(END)
+            if j != len(kinds) - 1:
+                del self._extras[n_extras:]
+                self._append_slowly(batch[: j + 1])
+                raise TraceError("event after 'end'", line=start + j + 3)
+            self.end = batch[j]
+        self._kind.frombytes(bytes(kinds))
+        self._task.fromlist(tasks)
+        self._t.extend(ts)
+        self._x.extend(xs)
+        self._n = start + len(batch)
+
+    def _append_slowly(self, batch: list[dict[str, Any]]) -> None:
+        """Append one event at a time up to a bad one, which raises TraceError."""
+        fx = self._fx
+        for e in batch:
+            i = self._n
+            try:
+                k = KIND[e["type"]]
+                task = e["task"]
+                tid = self.names[task]
+                if task is None and k in (READY, RUN) and e.get("item") is not None:
+                    tid = -2 - self.names[e["item"]]
+                row = (k, tid, e["t"], fx[k](e))
+                array("i", row[1:2]), array("d", row[2:3]), array("i", row[3:])
+            except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as ex:
+                kind = e.get("type") if isinstance(e, dict) else None
+                what = f"bad {kind!r} event" if kind else "bad event"
+                raise TraceError(f"{what}: {type(ex).__name__} {ex}", line=i + 2) from None
+            self._kind.append(row[0])
+            self._task.append(row[1])
+            self._t.append(row[2])
+            self._x.append(row[3])
+            if len(e) > _NFIELDS[k]:
+                self._raw[i] = e
+            self._n = i + 1
+            if k == END:
+                self.end = e
+                return
 
 
 class _Machine:
@@ -297,7 +332,7 @@ class _Machine:
         """Per name id: the task's last `step` event (-1 before any)."""
         self.queue: deque[int] = deque()
         """The ready queue: indices of the `ready` events of its entries, head first."""
-        self.inq: Counter[int] = Counter()
+        self.inq: dict[int, int] = {}
         """How many entries each key (task column value) has in the queue."""
         self.waiting: dict[int, None] = {}
         self.running = -1
@@ -344,7 +379,7 @@ class _Keyframe:
         m.sidx = list(self.sidx)
         m.stepi = list(self.stepi)
         m.queue = deque(self.queue)
-        m.inq = Counter(map(tcol.__getitem__, self.queue))
+        m.inq = dict(Counter(map(tcol.__getitem__, self.queue)))
         m.waiting = dict.fromkeys(self.waiting)
         m.running = self.running
         m.running_item = self.running_item
@@ -356,12 +391,14 @@ class _Keyframe:
 class _Segments:
     """One task's status over time: start times, start event indices and status codes."""
 
-    __slots__ = ("t", "index", "code")
+    __slots__ = ("t", "index", "code", "upto")
 
     def __init__(self) -> None:
         self.t = array("d")
         self.index = array("i")
         self.code = array("b")
+        self.upto = -1
+        """The last entry of the status-change log taken in."""
 
 
 class _StatusNames(Sequence[str]):
@@ -415,9 +452,9 @@ class _TaskViews(Mapping[str, TaskView]):
         self._replay = replay
         self._n = n
         # Copies: the machine moves on, this state must not.
-        self._status = bytes(m.status)
-        self._sidx = array("i", m.sidx)
-        self._stepi = array("i", m.stepi)
+        self._status = m.status.copy()
+        self._sidx = m.sidx.copy()
+        self._stepi = m.stepi.copy()
 
     def __len__(self) -> int:
         return self._n
@@ -437,6 +474,21 @@ class _TaskViews(Mapping[str, TaskView]):
         if tid is None or rp._created_rank.get(tid, self._n) >= self._n:
             raise KeyError(name)
         return rp._view(tid, self._status[tid], self._sidx[tid], self._stepi[tid])
+
+
+class _Entries(dict[int, ReadyEntry]):
+    """Queue key -> its ReadyEntry, made once and shared by every state."""
+
+    __slots__ = ("_replay", "_arrived")
+
+    def __init__(self, replay: Replay, arrived: bool) -> None:
+        super().__init__()
+        self._replay = replay
+        self._arrived = arrived
+
+    def __missing__(self, key: int) -> ReadyEntry:
+        entry = self[key] = ReadyEntry(self._replay._key_name(key), key < 0, self._arrived)
+        return entry
 
 
 class Replay:
@@ -465,10 +517,16 @@ class Replay:
         self._created_rank: dict[int, int] = {}
         self._done = array("i")
         self._done_idx = array("i")
-        self._segs: list[_Segments | None] = []
+        self._ch_i = array("i")
+        self._ch_c = array("b")
+        self._ch_p = array("i")
+        self._lastc: list[int] = []
+        self._lastch: list[int] = []
+        self._seg_cache: dict[int, _Segments] = {}
         self._end_idx: int | None = None
         self._views: dict[int, tuple[tuple[int, int, int], TaskView]] = {}
-        self._entries: dict[tuple[int, bool], ReadyEntry] = {}
+        self._entries_old = _Entries(self, False)
+        self._entries_new = _Entries(self, True)
         self._tasks_cache: tuple[int, int, list[str]] | None = None
         self._last: State | None = None
         self.sync()
@@ -495,7 +553,7 @@ class Replay:
         """Apply events m.pos .. stop-1 to `m`; the head machine also records the indexes."""
         tr = self.trace
         m.grow(len(tr.names.list))
-        kinds, tcol, ts, xcol, extras = tr._kind, tr._task, tr._t, tr._x, tr._extras
+        kinds, tcol, xcol, extras = tr._kind, tr._task, tr._x, tr._extras
         status, sidx, stepi = m.status, m.sidx, m.stepi
         queue, inq, waiting = m.queue, m.inq, m.waiting
         running, running_item, came_from = m.running, m.running_item, m.came_from
@@ -505,21 +563,15 @@ class Replay:
         # still runs): under the GIL it is runnable; elsewhere it waits to be switched back.
         implicit = S_READY if threads else WAITING
         if head:
-            segs = self._segs
-            if len(segs) < len(status):
-                segs.extend([None] * (len(status) - len(segs)))
+            # Status changes go to one log (event, status, the task's previous change):
+            # cheap appends here; `segments()` follows a task's chain when asked.
+            lastc, lastch = self._lastc, self._lastch
+            if len(lastc) < len(status):
+                lastc.extend([-1] * (len(status) - len(lastc)))
+                lastch.extend([-1] * (len(status) - len(lastch)))
+            ch_i, ch_c, ch_p = self._ch_i.append, self._ch_c.append, self._ch_p.append
+            nch = len(self._ch_i)
             switches_append = self.switches.append
-            public = _PUBLIC
-
-            def seg(tid: int, i: int, code: int) -> None:
-                s = segs[tid]
-                if s is None:
-                    s = segs[tid] = _Segments()
-                c = public[code]
-                if not s.code or s.code[-1] != c:
-                    s.t.append(ts[i])
-                    s.index.append(i)
-                    s.code.append(c)
 
         for i in range(m.pos, stop):
             k = kinds[i]
@@ -535,10 +587,15 @@ class Replay:
                         sidx[prev] = i
                         if implicit == WAITING:
                             waiting[prev] = None
-                        if head:
-                            seg(prev, i, implicit)
+                        if head and lastc[prev] != implicit:
+                            lastc[prev] = implicit
+                            ch_i(i)
+                            ch_c(implicit)
+                            ch_p(lastch[prev])
+                            lastch[prev] = nch
+                            nch += 1
                 departed = -1
-                if tid != -1 and inq[tid]:
+                if tid != -1 and tid in inq:
                     if tcol[queue[0]] == tid:
                         departed = queue.popleft()
                     else:  # out of FIFO order: the threads' runnable set, or a bug to show
@@ -547,10 +604,11 @@ class Replay:
                                 departed = r
                                 del queue[pos]
                                 break
-                    if inq[tid] == 1:
-                        del inq[tid]
+                    left = inq[tid] - 1
+                    if left:
+                        inq[tid] = left
                     else:
-                        inq[tid] -= 1
+                        del inq[tid]
                 came_from = extras[xcol[i]][0]
                 last_run = i
                 if tid >= 0:
@@ -559,46 +617,66 @@ class Replay:
                     if status[tid] != RUNNING:
                         status[tid] = RUNNING
                         sidx[tid] = i
-                        if head:
-                            seg(tid, i, RUNNING)
+                        if head and lastc[tid] != RUNNING:
+                            lastc[tid] = RUNNING
+                            ch_i(i)
+                            ch_c(RUNNING)
+                            ch_p(lastch[tid])
+                            lastch[tid] = nch
+                            nch += 1
                     waiting.pop(tid, None)
                 else:
                     running = -1
                     running_item = tid
             elif k == READY:
                 queue.append(i)
-                inq[tid] += 1
+                inq[tid] = inq.get(tid, 0) + 1
                 if tid >= 0:
                     if running == tid:
                         running = -1
                     status[tid] = S_READY
                     sidx[tid] = i
                     waiting.pop(tid, None)
-                    if head:
-                        seg(tid, i, S_READY)
+                    if head and lastc[tid] != S_READY:
+                        lastc[tid] = S_READY
+                        ch_i(i)
+                        ch_c(S_READY)
+                        ch_p(lastch[tid])
+                        lastch[tid] = nch
+                        nch += 1
             elif k == STEP:
                 if tid >= 0:
                     stepi[tid] = i
                     if status[tid] == BLOCKING:
                         status[tid] = RUNNING
                         sidx[tid] = i
-                        if head:
-                            seg(tid, i, RUNNING)
+                        if head and lastc[tid] != RUNNING:
+                            lastc[tid] = RUNNING
+                            ch_i(i)
+                            ch_c(RUNNING)
+                            ch_p(lastch[tid])
+                            lastch[tid] = nch
+                            nch += 1
             elif k == SUSPEND:
                 if tid < 0:
                     continue
                 if running == tid:
                     running = -1
                 waiting.pop(tid, None)
-                if extras[xcol[i]][0] == "preempt" or inq[tid]:
+                if tid in inq or extras[xcol[i]][0] == "preempt":
                     code = S_READY
                 else:
                     code = WAITING
                     waiting[tid] = None
                 status[tid] = code
                 sidx[tid] = i
-                if head:
-                    seg(tid, i, code)
+                if head and lastc[tid] != code:
+                    lastc[tid] = code
+                    ch_i(i)
+                    ch_c(code)
+                    ch_p(lastch[tid])
+                    lastch[tid] = nch
+                    nch += 1
             elif k == WAKE:
                 if tid >= 0 and status[tid] == WAITING:
                     status[tid] = WOKEN
@@ -608,16 +686,26 @@ class Replay:
                 if tid >= 0 and status[tid] == BLOCKING:
                     status[tid] = RUNNING
                     sidx[tid] = i
-                    if head:
-                        seg(tid, i, RUNNING)
+                    if head and lastc[tid] != RUNNING:
+                        lastc[tid] = RUNNING
+                        ch_i(i)
+                        ch_c(RUNNING)
+                        ch_p(lastch[tid])
+                        lastch[tid] = nch
+                        nch += 1
             elif k == BLOCK:
                 if tid < 0:
                     continue
                 waiting.pop(tid, None)
                 status[tid] = BLOCKING
                 sidx[tid] = i
-                if head:
-                    seg(tid, i, BLOCKING)
+                if head and lastc[tid] != BLOCKING:
+                    lastc[tid] = BLOCKING
+                    ch_i(i)
+                    ch_c(BLOCKING)
+                    ch_p(lastch[tid])
+                    lastch[tid] = nch
+                    nch += 1
             elif k in (DONE, ERROR):
                 if tid < 0:
                     continue
@@ -627,8 +715,14 @@ class Replay:
                 code = S_DONE if k == DONE else S_ERROR
                 status[tid] = code
                 sidx[tid] = i
+                if head and lastc[tid] != code:
+                    lastc[tid] = code
+                    ch_i(i)
+                    ch_c(code)
+                    ch_p(lastch[tid])
+                    lastch[tid] = nch
+                    nch += 1
                 if head:
-                    seg(tid, i, code)
                     self._done.append(tid)
                     self._done_idx.append(i)
             elif k == CREATE:
@@ -636,8 +730,13 @@ class Replay:
                     continue
                 status[tid] = NEW
                 sidx[tid] = i
-                if head:
-                    seg(tid, i, NEW)
+                if head and lastc[tid] != NEW:
+                    lastc[tid] = NEW
+                    ch_i(i)
+                    ch_c(NEW)
+                    ch_p(lastch[tid])
+                    lastch[tid] = nch
+                    nch += 1
                     if tid not in self._created_rank:
                         self._created_rank[tid] = len(self._created)
                         self._created.append(tid)
@@ -674,14 +773,19 @@ class Replay:
         names = tr.names.list
         tcol = tr._task
         last_run = m.last_run
-        entries = self._entries
-        ready = []
-        for r in m.queue:
-            key = (tcol[r], r > last_run)
-            entry = entries.get(key)
-            if entry is None:
-                entry = entries[key] = ReadyEntry(self._key_name(key[0]), key[0] < 0, key[1])
-            ready.append(entry)
+        queue = m.queue
+        # The queue is in arrival order, so the entries that arrived since the last switch
+        # are its tail; the rest is built at C speed from shared, interned entries.
+        arrived = 0
+        for r in reversed(queue):
+            if r <= last_run:
+                break
+            arrived += 1
+        keys = list(map(tcol.__getitem__, queue))
+        split = len(keys) - arrived
+        ready = tuple(map(self._entries_old.__getitem__, keys[:split])) if split else ()
+        if arrived:
+            ready += tuple(map(self._entries_new.__getitem__, keys[split:]))
         status = stuck = None
         if self._end_idx is not None and index >= self._end_idx:
             end = tr[self._end_idx]
@@ -695,7 +799,7 @@ class Replay:
             running=names[m.running] if m.running >= 0 else None,
             running_item=self._key_name(m.running_item) if m.running_item <= -2 else None,
             came_from=m.came_from,
-            ready=tuple(ready),
+            ready=ready,
             departed=self._key_name(tcol[m.departed]) if m.departed >= 0 else None,
             tasks=_TaskViews(self, bisect.bisect_right(self._created_idx, index), m),
             waiting=tuple(map(names.__getitem__, m.waiting)),
@@ -799,9 +903,26 @@ class Replay:
 
     def _segs_of(self, task: str) -> _Segments | None:
         tid = self.trace.names.get(task)
-        if tid is None or tid >= len(self._segs):
+        if tid is None or tid < 0 or tid >= len(self._lastch) or self._lastch[tid] < 0:
             return None
-        return self._segs[tid]
+        s = self._seg_cache.get(tid)
+        if s is None:
+            s = self._seg_cache[tid] = _Segments()
+        top = self._lastch[tid]
+        if s.upto != top:
+            chain = []
+            j = top
+            while j > s.upto:  # back along the task's chain to what is already here
+                chain.append(j)
+                j = self._ch_p[j]
+            ts = self.trace._t
+            for j in reversed(chain):
+                i = self._ch_i[j]
+                s.t.append(ts[i])
+                s.index.append(i)
+                s.code.append(self._ch_c[j])
+            s.upto = top
+        return s
 
     @property
     def keyframes(self) -> int:

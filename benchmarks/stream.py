@@ -1,0 +1,120 @@
+"""P6: worker -> UI stream, events/s ingested by the UI process (targets.md).
+
+Usage: python benchmarks/stream.py [--events 1000000] [--tasks 100] [--reps 3]
+
+A child process writes a realistic JSONL trace (the synthetic asyncio-shaped run of
+`benchmarks/seek.py`, encoded with orjson as the worker does) through a pipe as fast as
+the pipe takes it; its lines are encoded before the clock starts so that the child is
+never the bottleneck. The parent does what the UI does with a live run: read the pipe in
+chunks, split and parse the lines (`simtui.trace.io`), `Trace.extend`, `Replay.sync()`.
+Reported: events/s from the first byte to the last event synced (wall), the parent's CPU
+time per event, and the parent's split into parse / extend / sync. Prints figures;
+asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from simtui.replay.model import Replay, Trace  # noqa: E402
+from simtui.trace.io import parse_lines, split_lines  # noqa: E402
+
+CHUNK = 1 << 18
+
+
+def produce(n_events: int, n_tasks: int) -> None:
+    """Child: encode the trace, wait for the go byte on stdin, write it all to stdout."""
+    import orjson
+
+    from benchmarks.seek import synthetic
+
+    # Batches of lines, as the worker's flusher writes them.
+    blob = b"".join(orjson.dumps(e) + b"\n" for e in synthetic(n_events, n_tasks))
+    sys.stdin.buffer.read(1)
+    view = memoryview(blob)
+    while view:
+        n = os.write(1, view[: 1 << 16])
+        view = view[n:]
+
+
+def consume(proc: subprocess.Popen[bytes]) -> dict[str, float]:
+    assert proc.stdin is not None and proc.stdout is not None
+    fd = proc.stdout.fileno()
+    trace = Trace()
+    replay = Replay(trace)
+    buffer = bytearray()
+    parse_s = extend_s = sync_s = 0.0
+    clock = time.perf_counter
+    proc.stdin.write(b"g")
+    proc.stdin.close()
+    first = os.read(fd, CHUNK)
+    w0, c0 = clock(), time.process_time()
+    chunk = first
+    while chunk:
+        a = clock()
+        events = parse_lines(split_lines(buffer, chunk))
+        b = clock()
+        trace.extend(events)
+        c = clock()
+        replay.sync()
+        d = clock()
+        parse_s += b - a
+        extend_s += c - b
+        sync_s += d - c
+        chunk = os.read(fd, CHUNK)
+    wall, cpu = clock() - w0, time.process_time() - c0
+    proc.wait()
+    n = len(replay)
+    assert trace.end is not None and n == len(trace)
+    return {
+        "events": n,
+        "rate": n / wall,
+        "cpu_us": cpu / n * 1e6,
+        "parse_us": parse_s / n * 1e6,
+        "extend_us": extend_s / n * 1e6,
+        "sync_us": sync_s / n * 1e6,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--events", type=int, default=1_000_000)
+    p.add_argument("--tasks", type=int, default=100)
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--produce", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.produce:
+        produce(a.events, a.tasks)
+        return 0
+    root = Path(__file__).resolve().parent.parent
+    results = []
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
+          f"{a.events} events, {a.tasks} tasks")
+    for rep in range(a.reps):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.stream", "--produce", "--events",
+             str(a.events), "--tasks", str(a.tasks)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=root,
+        )
+        r = consume(proc)
+        results.append(r)
+        print(f"  run {rep + 1}: {r['rate']:>9,.0f} events/s; parent CPU {r['cpu_us']:.2f} µs/event "
+              f"(parse {r['parse_us']:.2f}, extend {r['extend_us']:.2f}, "
+              f"sync {r['sync_us']:.2f})", flush=True)
+    rate = statistics.median(r["rate"] for r in results)
+    cpu = statistics.median(r["cpu_us"] for r in results)
+    print(f"P6: median {rate:,.0f} events/s ingested (target ≥ 500,000); parent CPU "
+          f"{cpu:.2f} µs/event, i.e. {1e6 / cpu:,.0f} events/s per core")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
