@@ -2,7 +2,48 @@
 
 YAML is only *composed* (parsed into nodes with positions), never constructed: no tag can
 build a Python object, and every value is checked against the format while its line and
-column are still known. Aliases are followed with a budget, so alias bombs stay bounded.
+column are still known. Aliases are followed with a budget of node visits, so alias bombs
+are refused in bounded time and memory.
+
+Rules the format (scenario-format.md) leaves open, decided the way a person writing these
+files by hand would expect:
+
+- One YAML document per file (a leading `---` is fine). Anchors and aliases are allowed
+  (`steps: *common`); merge keys (`<<`) are not. Explicit tags are refused except the core
+  ones (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map`, `!!seq`), which build
+  nothing. A plain value such as `2024-01-01` or `=` is just text.
+- Text (`name`, `title`, `description`, `print`, `put.item`) is any scalar, taken as
+  written: `print: 3` prints `3`, `print: yes` prints `yes`. Block scalars (`|`, `>`) lose
+  their final line break. `name` and `title` are one line.
+- An empty value (`timeout:` with nothing after it) on an optional top-level key, in
+  `options` or in a `queues` entry means "not given": the default applies. An empty step
+  argument is an error (`- sleep:`), except for `- yield:`.
+- Whole numbers (`count`, `repeat.times`, `maxsize`) are plain decimal digits: `0x10`,
+  `1_000`, `1:30` and quoted numbers are refused rather than read in YAML 1.1's surprising
+  ways. `time_scale` is a plain number; `1e-3` is accepted although YAML 1.1 calls it text.
+- Durations are a number of seconds or a string `NUMBER UNIT` with the unit one of `ns`,
+  `us`, `µs`, `ms`, `s`, `min`, `h` (a space between is allowed; `m` is refused as ambiguous).
+  They must be finite, at least 0 and at most 1,000,000 s (so that a scaled duration never
+  overflows the runtimes' sleeps); `timeout` and `switch_interval` must be more than 0.
+  `time_scale` is at most 1,000.
+- `runtime` defaults to the first entry of `runtimes` when that is given, else to asyncio
+  when asyncio can run every op, else to the first runtime that can (a scenario that uses
+  `switch` runs on greenlet without saying so). An explicit `runtime` must be in `runtimes`.
+- `put.item` may be left out; it then defaults to `{name}`, the putting task's name.
+  `queues.NAME.maxsize` 0 means unbounded, as in Python.
+- A reference `name` means every instance of the task; `name[3]` one instance (decimal
+  index, spaces around the reference are ignored). One step may not name an instance twice.
+  `call` and `switch` take exactly one instance (`name` is fine when the task has no
+  `count` or `count: 1`).
+- Each instance is started (`spawn`, `gather`) at most once over the whole run, counting
+  `repeat`, `count` and `call`: a `spawn` inside `repeat: {times: 3}` is an error. `main`
+  is never started or joined by another task. `join` needs some step that starts the task.
+- "Nesting depth 32" counts `repeat` levels and `call` levels together (a call runs the
+  callee's steps one level deeper), since both nest the runtime's own stack.
+- An empty `steps` list is an error (a task must do something; `- print: ""` if not).
+- Warnings (printed, exit status 0): a task nothing starts, calls, joins or switches to;
+  `{item}` in a scenario without any `get`; a bounded queue no step uses.
+- At most 50 problems are listed, then one line says how many more there are.
 """
 
 from __future__ import annotations
@@ -11,6 +52,7 @@ import difflib
 import math
 import re
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,25 +82,32 @@ MAX_FILE_BYTES = 1 << 20
 MAX_INSTANCES = 100_000
 MAX_DEPTH = 32
 MAX_REPEAT = 10_000_000
-MAX_NODES = 1_000_000
-"""Node visits while reading one file; aliases that expand past this are refused."""
+MAX_QUEUE_SIZE = 10_000_000
+MAX_SECONDS = 1_000_000.0
+MAX_TIME_SCALE = 1_000.0
+MAX_NODES = 500_000
+"""Nodes a file may expand to through aliases; more is refused before reading any of it."""
+MAX_PROBLEMS = 50
 
-_SCALAR_TAGS = {
-    "tag:yaml.org,2002:str": "string",
-    "tag:yaml.org,2002:int": "integer",
-    "tag:yaml.org,2002:float": "number",
-    "tag:yaml.org,2002:bool": "boolean",
-    "tag:yaml.org,2002:null": "null",
-}
-_PLAIN_TAGS = {*_SCALAR_TAGS, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_CORE_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL,
+                        "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
-REF_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)(?:\[(\d+)\])?\Z")
-_DURATION_RE = re.compile(
-    r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(ns|us|µs|ms|s|sec|m|min|h)?\s*\Z"
-)
-_UNIT = {None: 1.0, "s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9,
-         "m": 60.0, "min": 60.0, "h": 3600.0}
+REF_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:\[\s*([0-9]+)\s*\])?\s*\Z")
+_INT_RE = re.compile(r"[-+]?[0-9]+\Z")
+_NUMBER = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_NUMBER_RE = re.compile(_NUMBER + r"\Z")
+_DURATION_RE = re.compile(r"\s*(" + _NUMBER + r")\s*([A-Za-zµμ]+)?\s*\Z")
+_UNIT = {None: 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ns": 1e-9,
+         "min": 60.0, "h": 3600.0}
+_UNIT_NAMES = "ns, us, ms, s, min, h"
 _TEMPLATE_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_FIELDS = ("i", "name", "item")
 _TOP_KEYS = ("name", "title", "description", "runtime", "runtimes", "main", "time_scale",
              "timeout", "options", "queues", "tasks")
 _OPTION_KEYS = {
@@ -66,11 +115,38 @@ _OPTION_KEYS = {
     "threads": ("switch_interval",),
     "asyncio": ("eager_tasks", "debug"),
 }
+_OP_KEYS = {"put": ("queue", "item"), "repeat": ("times", "steps")}
+_OBJECT = {"acquire": "lock", "release": "lock", "wait": "event", "set": "event", "get": "queue"}
+_EXAMPLE = {
+    "print": '- print: "hello {i}"', "sleep": "- sleep: 1", "cpu": '- cpu: "200ms"',
+    "block": "- block: 0.5", "io": '- io: "100ms"', "spawn": "- spawn: worker",
+    "join": "- join: worker", "gather": "- gather: worker", "call": "- call: helper",
+    "switch": "- switch: other", "acquire": "- acquire: lock", "release": "- release: lock",
+    "wait": "- wait: ready", "set": "- set: ready", "get": "- get: jobs",
+    "put": '- put: {queue: jobs, item: "job {i}"}',
+    "repeat": "- repeat: {times: 3, steps: [yield]}",
+    "yield": "- yield",
+}
+
+
+def _make_loader(base: Any) -> Any:
+    """`base` resolving only null, bool, int and float implicitly.
+
+    YAML 1.1 would also turn `2024-01-01` into a timestamp, `<<` into a merge and `=` into
+    a value tag; here they stay text, so a refused tag is always one the user wrote.
+    """
+    keep = {_NULL, _BOOL, _INT, _FLOAT}
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in entries if tag in keep]
+        for first, entries in base.yaml_implicit_resolvers.items()
+    }
+    return type("ScenarioYAMLLoader", (base,), {"yaml_implicit_resolvers": resolvers})
+
 
 try:  # the C composer is much faster on big files; both are safe (no construction)
-    _Loader: Any = yaml.CSafeLoader
+    _Loader: Any = _make_loader(yaml.CSafeLoader)
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Loader = yaml.SafeLoader
+    _Loader = _make_loader(yaml.SafeLoader)
 
 
 def bundled_scenarios() -> list[Path]:
@@ -81,8 +157,11 @@ def bundled_scenarios() -> list[Path]:
 def resolve(name_or_path: str) -> Path | None:
     """A scenario file: the path itself if it exists, else a bundled scenario of that name."""
     path = Path(name_or_path)
-    if path.exists():
-        return path
+    try:
+        if path.exists():
+            return path
+    except (OSError, ValueError):  # a name too long for the OS, or with a NUL
+        return None
     stem = name_or_path.removesuffix(".yaml").removesuffix(".yml")
     if NAME_RE.match(stem):
         bundled = BUNDLED_DIR / f"{stem}.yaml"
@@ -101,12 +180,12 @@ def load_scenario(name_or_path: str, runtime: str | None = None) -> Scenario:
         raise ScenarioError([Problem(name_or_path, 1, 1,
                                      "no such file, and no bundled scenario of that name "
                                      "(see `simtui list`)")])
-    source = name_or_path if Path(name_or_path).exists() else str(path)
+    source = name_or_path if path == Path(name_or_path) else str(path)
+    if path.is_dir():
+        raise ScenarioError([Problem(source, 1, 1, "is a directory, not a scenario file")])
     try:
         with path.open("rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
-    except IsADirectoryError:
-        raise ScenarioError([Problem(source, 1, 1, "is a directory, not a scenario file")]) from None
     except OSError as e:
         raise ScenarioError([Problem(source, 1, 1, f"cannot read: {e.strerror or e}")]) from None
     return load_text(data, source, runtime=runtime)
@@ -116,24 +195,49 @@ def load_text(data: bytes | str, source: str = "<string>", runtime: str | None =
     """Load a scenario from its text. Raises `ScenarioError` listing every problem found."""
     if isinstance(data, str):
         text = data
-        if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-            raise ScenarioError([Problem(source, 1, 1, "file is larger than 1 MiB")])
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError as e:  # lone surrogates, e.g. from a broken paste
+            line, col = _position(text, e.start)
+            raise ScenarioError([Problem(source, line, col,
+                                         "not valid Unicode text (a lone surrogate)")]) from None
+        text = text.removeprefix("\ufeff")
     else:
-        if len(data) > MAX_FILE_BYTES:
-            raise ScenarioError([Problem(source, 1, 1, "file is larger than 1 MiB")])
-        text = _decode(data, source)
+        size = len(data)
+        text = "" if size > MAX_FILE_BYTES else _decode(data, source)
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError([Problem(source, 1, 1, f"the file is larger than 1 MiB "
+                                                   f"({MAX_FILE_BYTES:,} bytes); make it smaller")])
     return _Reader(source, text, runtime).read()
 
 
 def _decode(data: bytes, source: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ScenarioError([Problem(source, 1, 1, "the file is UTF-16 text; save it as UTF-8")])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        before = data[: e.start]
-        line = before.count(b"\n") + 1
-        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        good = data[: e.start].decode("utf-8-sig")
+        line, col = _position(good, len(good))
+        what = "not a text file" if b"\x00" in data else "not UTF-8 text"
         raise ScenarioError([Problem(source, line, col,
-                                     f"not UTF-8 text (byte 0x{data[e.start]:02x})")]) from None
+                                     f"{what} (byte 0x{data[e.start]:02x}); save it as UTF-8")]
+                            ) from None
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of `text[index]`, counting lines as `str.splitlines` does."""
+    lines = text[:index].splitlines(keepends=True)
+    if not lines:
+        return 1, 1
+    last = lines[-1]
+    if last.splitlines()[0] != last:  # ends with a line break: the next line starts here
+        return len(lines) + 1, 1
+    return len(lines), len(last) + 1
+
+
+class _Abort(Exception):
+    """Stop reading: the problem is recorded and nothing after it can be trusted."""
 
 
 class _Reader:
@@ -146,152 +250,296 @@ class _Reader:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.visits = 0
+        self._lines: list[str] | None = None
+        self.raw_steps: dict[str, yaml.Node] = {}
+        self.uses_item: yaml.Node | None = None
+        self.task_names: set[str] = set()
+        """Every task name written, including those of broken tasks (already reported)."""
 
     # -- reporting ---------------------------------------------------------------------
 
-    def err(self, node: yaml.Node | None, message: str) -> None:
-        if node is None:
-            self.problems.append(Problem(self.source, 1, 1, message))
+    def locate(self, where: yaml.Node | yaml.Mark | tuple[int, int] | None) -> tuple[int, int]:
+        """1-based (line, col) of a node or mark, kept inside the text."""
+        if where is None:
+            return 1, 1
+        if isinstance(where, tuple):
+            line, col = where
         else:
-            mark = node.start_mark
-            self.problems.append(Problem(self.source, mark.line + 1, mark.column + 1, message))
+            mark = where.start_mark if isinstance(where, yaml.Node) else where
+            line, col = mark.line + 1, mark.column + 1
+        if self._lines is None:
+            self._lines = self.text.splitlines() or [""]
+        if line > len(self._lines):  # a mark at the very end of the text
+            line = len(self._lines)
+            col = len(self._lines[-1]) + 1
+        return max(line, 1), max(1, min(col, len(self._lines[line - 1]) + 1))
 
-    def warn(self, node: yaml.Node, message: str) -> None:
-        mark = node.start_mark
-        self.warnings.append(Problem(self.source, mark.line + 1, mark.column + 1, message))
+    def err(self, where: yaml.Node | yaml.Mark | tuple[int, int] | None, message: str) -> None:
+        line, col = self.locate(where)
+        self.problems.append(Problem(self.source, line, col, message))
+
+    def warn(self, where: yaml.Node | tuple[int, int], message: str) -> None:
+        line, col = self.locate(where)
+        self.warnings.append(Problem(self.source, line, col, message))
 
     def fail(self) -> ScenarioError:
         problems = sorted(set(self.problems), key=lambda p: (p.line, p.col, p.message))
-        return ScenarioError(problems[:100])
+        if len(problems) > MAX_PROBLEMS:
+            more = problems[MAX_PROBLEMS]
+            rest = len(problems) - MAX_PROBLEMS
+            problems = problems[:MAX_PROBLEMS] + [
+                Problem(self.source, more.line, more.col,
+                        f"... and {rest:,} more problem{'s' if rest > 1 else ''} from here on")
+            ]
+        return ScenarioError(problems)
 
     # -- YAML ------------------------------------------------------------------------
 
     def compose(self) -> yaml.Node | None:
-        if "\x00" in self.text:
-            before = self.text[: self.text.index("\x00")]
-            self.problems.append(Problem(self.source, before.count("\n") + 1,
-                                         len(before) - (before.rfind("\n") + 1) + 1,
-                                         "not a text file (NUL character)"))
+        nul = self.text.find("\x00")
+        if nul >= 0:
+            self.err(_position(self.text, nul), "not a text file (NUL character)")
             raise self.fail()
         try:
             return yaml.compose(self.text, Loader=_Loader)  # type: ignore[no-any-return]
+        except yaml.reader.ReaderError as e:
+            # Its position is a byte offset in the C parser and a character offset in
+            # the Python one: find the character instead.
+            ch = chr(e.character) if isinstance(e.character, int) else str(e.character)
+            at = self.text.find(ch) if ch else -1
+            self.err(_position(self.text, max(at, 0)),
+                     f"character U+{ord(ch[:1] or ' '):04X} is not allowed in YAML "
+                     "(a control character); delete it")
         except yaml.MarkedYAMLError as e:
-            mark = e.problem_mark or e.context_mark
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            what = e.problem or e.context or "invalid YAML"
-            if "expected a single document" in str(e.context):
-                what = "only one YAML document is allowed (found a second `---`)"
-            self.problems.append(Problem(self.source, line, col, f"invalid YAML: {what}"))
+            self._yaml_problem(e)
         except yaml.YAMLError as e:
-            self.problems.append(Problem(self.source, 1, 1, f"invalid YAML: {e}"))
-        except RecursionError:
-            self.problems.append(Problem(self.source, 1, 1,
-                                         f"invalid YAML: nested deeper than {MAX_DEPTH} levels"))
+            self.err(None, f"invalid YAML: {_clip(str(e), 120)}")
+        except RecursionError:  # the pure-Python composer recurses per nesting level
+            self.err(None, "invalid YAML: nested too deeply")
         raise self.fail()
 
+    def _yaml_problem(self, e: yaml.MarkedYAMLError) -> None:
+        problem = (e.problem or "").strip()
+        context = (e.context or "").strip()
+        mark = e.problem_mark or e.context_mark
+        char = self._char_at(mark)
+        if "end of stream" in problem and e.context_mark is not None:
+            mark = e.context_mark  # "found unexpected end of stream": the opening quote
+        if "expected a single document" in context:
+            what = "only one YAML document is allowed per file (found a second `---`)"
+        elif "undefined alias" in problem:
+            name = re.match(r"\*?([^\s,\]}]*)", self.text[mark.index:] if mark else "")
+            alias = name.group(1) if name else ""
+            what = (f"alias `*{_clip(alias)}` has no anchor `&{_clip(alias)}` before it; "
+                    "define the anchor first")
+        elif "duplicate anchor" in context:
+            what = "the same anchor `&name` is defined twice; rename one"
+        elif "tab" in problem or char == "\t":
+            what = "a tab character where YAML needs spaces; indent with spaces only"
+        elif "nesting depth" in problem:
+            what = "nested too deeply"
+        elif problem.startswith("did not find expected ','") and e.context_mark is not None:
+            mark = e.context_mark
+            what = (f"this `{self._char_at(mark) or '['}` is never closed; add the closing "
+                    "bracket, or a `,` between items")
+        elif "cannot start any token" in problem and char:
+            what = (f"a value cannot start with `{char}`; put the value in quotes")
+        elif "mapping values are not allowed" in problem:
+            what = ("a `:` where a mapping cannot start; put text that contains `: ` in "
+                    "quotes, or check the indentation")
+        elif "could not find expected ':'" in problem:
+            what = "expected `key: value` here; check the indentation and quotes"
+        elif "did not find expected" in problem or "expected <block end>" in problem:
+            what = f"{problem}; check the indentation (and that quotes are closed)"
+        elif problem:
+            what = f"{problem}" + (f" ({context})" if context else "")
+        else:
+            what = context or "invalid YAML"
+        self.err(mark, f"invalid YAML: {what}")
+
+    def _char_at(self, mark: yaml.Mark | None) -> str:
+        if mark is None or not 0 <= mark.index < len(self.text):
+            return ""
+        return self.text[mark.index]
+
+    def check_expansion(self, root: yaml.Node) -> None:
+        """Refuse alias bombs and recursive anchors before walking anything.
+
+        Composed YAML shares one node per anchor, so the size of the tree the aliases stand
+        for is computed once per distinct node, in time linear in the file. `x-` entries
+        are left out: nothing reads them.
+        """
+        size: dict[int, int] = {}
+        open_: set[int] = set()
+        shared = False
+        stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
+        while stack:
+            node, kids = stack.pop()
+            nid = id(node)
+            if kids is not None:
+                total = 1 + sum(size[id(c)] for c in kids)
+                open_.discard(nid)
+                if total > MAX_NODES and shared:
+                    self.err(node, f"anchors and aliases here expand to more than "
+                                   f"{MAX_NODES:,} nodes; write the steps out or use `repeat`")
+                    raise self.fail()
+                size[nid] = min(total, MAX_NODES + 1)
+                continue
+            if nid in size:
+                shared = True
+                continue
+            if nid in open_:
+                self.err(node, "this anchor is used inside itself (`*name` within `&name`), "
+                               "which never ends; use `repeat` instead")
+                raise self.fail()
+            if isinstance(node, yaml.ScalarNode):
+                size[nid] = 1
+                continue
+            open_.add(nid)
+            kids = list(_children(node))
+            stack.append((node, kids))
+            stack.extend((c, None) for c in kids)
+
     def visit(self, node: yaml.Node) -> bool:
-        """Count a node visit; False once aliases have expanded past the budget."""
+        """Count a node visit and refuse tags; False when the node must be skipped."""
         self.visits += 1
-        if self.visits > MAX_NODES:
-            if self.visits == MAX_NODES + 1:
-                self.err(node, "anchors and aliases expand to too many nodes "
-                               f"(more than {MAX_NODES:,}); write the steps out or use `repeat`")
-            return False
-        if node.tag not in _PLAIN_TAGS:
-            self.err(node, f"YAML tag `{node.tag.replace('tag:yaml.org,2002:', '!!')}` is not "
-                           "allowed: scenarios are plain data")
+        if self.visits > 4 * MAX_NODES:  # a safety net: check_expansion bounds this first
+            self.err(node, f"anchors and aliases expand to too many nodes (more than "
+                           f"{MAX_NODES:,}); write the steps out or use `repeat`")
+            raise _Abort
+        if node.tag not in _CORE_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.err(node, f"the YAML tag `{_clip(tag)}` is not allowed: a scenario is plain "
+                           "data; remove the tag")
             return False
         return True
 
-    def kind(self, node: yaml.Node) -> str:
-        if isinstance(node, yaml.MappingNode):
-            return "a mapping"
-        if isinstance(node, yaml.SequenceNode):
-            return "a list"
-        return f"{_SCALAR_TAGS.get(node.tag, 'a value')} `{_clip(node.value)}`"
+    # -- typed values ------------------------------------------------------------------
 
-    def mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
-        """The entries of a mapping node by key, reporting duplicates and non-string keys."""
+    def mapping(self, node: yaml.Node, what: str, optional: bool = False
+                ) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
+        """The entries of a mapping node by key, reporting duplicates and odd keys.
+
+        With `optional`, an empty value is an empty mapping.
+        """
         if not self.visit(node):
             return None
+        if optional and _is_null(node):
+            return {}
         if not isinstance(node, yaml.MappingNode):
-            self.err(node, f"{what} must be a mapping, not {self.kind(node)}")
+            self.err(node, f"{what} must be a mapping (`key: value` lines), not {_kind(node)}")
             return None
         out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key, value in node.value:
             if not self.visit(key):
                 continue
-            if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:null":
-                self.err(key, f"keys in {what} must be names, not {self.kind(key)}")
+            if not isinstance(key, yaml.ScalarNode) or key.tag == _NULL:
+                self.err(key, f"a key in {what} must be a name, not {_kind(key)}")
                 continue
             name = key.value
+            if name == "<<" and not key.style:
+                self.err(key, "merge keys (`<<`) are not supported: write the keys out, or "
+                              "reuse a whole list of steps with an alias (`steps: *name`)")
+                continue
             if name in out:
-                first = out[name][0].start_mark
-                self.err(key, f"`{name}` is given twice in {what} (first at line {first.line + 1})")
+                first = self.locate(out[name][0])[0]
+                self.err(key, f"`{_clip(name)}` is given twice in {what} (first on line "
+                              f"{first}); keep one")
                 continue
             out[name] = (key, value)
         return out
 
-    def check_keys(self, entries: dict[str, tuple[yaml.Node, yaml.Node]], allowed: tuple[str, ...],
-                   what: str) -> None:
-        for name, (key, _) in entries.items():
+    def check_keys(self, entries: dict[str, tuple[yaml.Node, yaml.Node]],
+                   allowed: tuple[str, ...], what: str,
+                   hint: Callable[[yaml.Node], str] | None = None) -> None:
+        for name, (key, value) in entries.items():
             if name in allowed or name.startswith("x-"):
                 continue
-            hint = _did_you_mean(name, allowed)
-            self.err(key, f"unknown key `{name}` in {what}{hint}")
+            extra = self.did_you_mean(name, allowed) or (hint(value) if hint else "")
+            self.err(key, f"unknown key `{_clip(name)}` in {what}{extra}")
 
-    def string(self, node: yaml.Node, what: str) -> str | None:
+    def did_you_mean(self, word: str, choices: Any) -> str:
+        """A close match, while it is cheap: few choices, and few problems so far."""
+        if len(self.problems) > 4 * MAX_PROBLEMS or len(choices) > 1000:
+            return ""
+        return _did_you_mean(word, choices)
+
+    def scalar(self, node: yaml.Node, what: str, example: str = "") -> yaml.ScalarNode | None:
         if not self.visit(node):
             return None
-        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-            self.err(node, f"{what} must be text, not {self.kind(node)}")
+        if isinstance(node, yaml.ScalarNode) and node.tag != _NULL:
+            return node
+        self.err(node, f"{what} must be text, not {_kind(node)}{example}")
+        return None
+
+    def text_value(self, node: yaml.Node, what: str, one_line: bool = False,
+                   example: str = "") -> str | None:
+        s = self.scalar(node, what, example)
+        if s is None:
             return None
-        return str(node.value)
+        value = str(s.value)
+        if s.style in ("|", ">"):
+            value = value.rstrip("\n")
+        if one_line and ("\n" in value or "\r" in value):
+            self.err(node, f"{what} must be one line")
+            return None
+        return value
 
     def boolean(self, node: yaml.Node, what: str) -> bool | None:
         if not self.visit(node):
             return None
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
-            return bool(yaml.safe_load(node.value))
-        self.err(node, f"{what} must be true or false, not {self.kind(node)}")
+        if isinstance(node, yaml.ScalarNode) and node.tag == _BOOL:
+            return node.value.lower() in ("true", "yes", "on")
+        quoted = _quoted_hint(node, ("true", "false", "yes", "no", "on", "off"))
+        self.err(node, f"{what} must be true or false, not {_kind(node)}{quoted}")
         return None
 
     def integer(self, node: yaml.Node, what: str, low: int, high: int) -> int | None:
         if not self.visit(node):
             return None
-        if not (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int"):
-            self.err(node, f"{what} must be a whole number, not {self.kind(node)}")
+        raw = node.value if isinstance(node, yaml.ScalarNode) else None
+        if not (isinstance(raw, str) and node.tag == _INT and _INT_RE.match(raw)):
+            if isinstance(raw, str) and node.tag == _INT:
+                hint = "; write it in decimal digits, such as 10"
+            elif isinstance(raw, str) and node.tag == _STR and _INT_RE.match(raw.strip()):
+                hint = " (remove the quotes)"
+            else:
+                hint = ""
+            self.err(node, f"{what} must be a whole number, not {_kind(node)}{hint}")
             return None
-        try:
-            value = int(yaml.safe_load(node.value))
-        except (ValueError, yaml.YAMLError):
-            self.err(node, f"{what} must be a whole number, not `{_clip(node.value)}`")
-            return None
+        digits = raw.lstrip("+-").lstrip("0")
+        value = int(raw) if len(digits) <= 18 else (high + 1 if raw[0] != "-" else low - 1)
         if value < low:
-            self.err(node, f"{what} must be at least {low:,}, not {value:,}")
+            self.err(node, f"{what} must be at least {low:,}, not {_clip(raw)}")
             return None
         if value > high:
-            self.err(node, f"{what} must be at most {high:,}, not {value:,}")
+            self.err(node, f"{what} must be at most {high:,}, not {_clip(raw)}")
             return None
         return value
 
-    def number(self, node: yaml.Node, what: str) -> float | None:
-        """A positive finite number (time_scale)."""
+    def number(self, node: yaml.Node, what: str, high: float) -> float | None:
+        """A positive finite number (`time_scale`)."""
         if not self.visit(node):
             return None
         value: float | None = None
-        if isinstance(node, yaml.ScalarNode) and node.tag in (
-            "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
-        ):
-            try:
-                value = float(yaml.safe_load(node.value))
-            except (ValueError, yaml.YAMLError):
-                value = None
+        if isinstance(node, yaml.ScalarNode) and node.tag in (_INT, _FLOAT, _STR):
+            raw = node.value.strip()
+            plain = not node.style or node.tag != _STR
+            if plain and _NUMBER_RE.match(raw):
+                value = float(raw)
+            elif plain and raw.lower().lstrip("+-") in (".inf", ".nan"):
+                value = float(raw.replace(".", "", 1))
+            elif _NUMBER_RE.match(raw):
+                self.err(node, f"{what} must be a number, not {_kind(node)} (remove the quotes)")
+                return None
         if value is None:
-            self.err(node, f"{what} must be a number, not {self.kind(node)}")
+            self.err(node, f"{what} must be a number, not {_kind(node)}")
             return None
         if not math.isfinite(value) or value <= 0:
-            self.err(node, f"{what} must be a positive number, not `{node.value}`")
+            self.err(node, f"{what} must be a positive number, not {_clip(node.value)}")
+            return None
+        if value > high:
+            self.err(node, f"{what} must be at most {high:,g}, not {_clip(node.value)}")
             return None
         return value
 
@@ -299,174 +547,267 @@ class _Reader:
         """Seconds: a number or a string with a unit (`3`, `0.5`, "250ms", "50us", "2s")."""
         if not self.visit(node):
             return None
-        if not isinstance(node, yaml.ScalarNode) or node.tag in (
-            "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
-        ):
-            self.err(node, f"{what} must be a duration such as 3, 0.5 or \"250ms\", "
-                           f"not {self.kind(node)}")
+        example = " such as 3, 0.5 or \"250ms\""
+        if not isinstance(node, yaml.ScalarNode) or node.tag in (_NULL, _BOOL):
+            self.err(node, f"{what} needs a duration{example}, not {_kind(node)}")
             return None
         raw = str(node.value)
-        if node.tag == "tag:yaml.org,2002:float" and raw.lower().lstrip("+-") in (".inf", ".nan"):
-            value = float(yaml.safe_load(raw))
-        else:
-            m = _DURATION_RE.match(raw)
-            if not m:
-                self.err(node, f"{what}: `{_clip(raw)}` is not a duration; write a number of "
-                               "seconds or a number with a unit: ns, us, ms, s, min, h")
-                return None
-            value = float(m.group(1)) * _UNIT[m.group(2)]
-        if math.isnan(value) or math.isinf(value):
-            self.err(node, f"{what} must be finite, not `{raw}`")
+        if node.tag == _FLOAT and raw.strip().lower().lstrip("+-") in (".inf", ".nan"):
+            self.err(node, f"{what} must be a finite duration, not `{raw}`")
+            return None
+        m = _DURATION_RE.match(raw)
+        if not m:
+            self.err(node, f"{what}: `{_clip(raw)}` is not a duration; write a number of "
+                           f"seconds{example}, or a number with a unit: {_UNIT_NAMES}")
+            return None
+        unit = m.group(2)
+        if unit not in _UNIT:
+            hint = ("`m` could mean minutes or milliseconds: write `min` or `ms`"
+                    if unit == "m" else f"the units are {_UNIT_NAMES}"
+                    + self.did_you_mean(unit.lower(), [u for u in _UNIT if u]))
+            self.err(node, f"{what}: unknown unit `{_clip(unit)}`; {hint}")
+            return None
+        value = float(m.group(1)) * _UNIT[unit]
+        if math.isnan(value) or math.isinf(value) or value > MAX_SECONDS:
+            self.err(node, f"{what} must be at most {MAX_SECONDS:,.0f} s, not `{_clip(raw)}`")
             return None
         if value < 0:
-            self.err(node, f"{what} cannot be negative (`{raw}`)")
+            self.err(node, f"{what} cannot be negative (`{_clip(raw)}`)")
             return None
         if positive and value == 0:
             self.err(node, f"{what} must be more than zero")
             return None
-        return value
+        return value + 0.0  # -0 → 0
+
+    def template(self, node: yaml.Node, what: str, example: str) -> str | None:
+        text = self.text_value(node, what, example=example)
+        if text is None or ("{" not in text and "}" not in text):
+            return text
+        ok = True
+        for m in _TEMPLATE_RE.finditer(text):
+            tok = m.group(0)
+            if tok in ("{{", "}}"):
+                continue
+            name = m.group(1)
+            if name in _FIELDS:
+                if name == "item" and self.uses_item is None:
+                    self.uses_item = node
+                continue
+            where = self._inside(node, m.start())
+            ok = False
+            if tok in ("{", "}"):
+                self.err(where, f"{what}: a lone `{tok}`; write `{tok}{tok}` for a literal brace")
+                continue
+            written = name.strip().split(":", 1)[0].split("!", 1)[0].strip()
+            bare = {"index": "i", "idx": "i", "n": "i", "task": "name"}.get(written.lower(),
+                                                                            written)
+            if bare in _FIELDS:
+                hint = f"; write `{{{bare}}}`" + (" (no spaces or format specs)"
+                                                  if bare == written else "")
+            else:
+                hint = self.did_you_mean(name, _FIELDS) or ""
+            self.err(where, f"{what}: unknown field `{_clip(tok)}`{hint}; the fields are "
+                            "{i}, {name} and {item} (`{{` and `}}` for literal braces)")
+        return text if ok else None
+
+    def _inside(self, node: yaml.ScalarNode, offset: int) -> yaml.Node | tuple[int, int]:
+        """The position of character `offset` of a one-line scalar's value, else the node."""
+        start, end = node.start_mark, node.end_mark
+        raw = self.text[start.index:end.index]
+        if start.line != end.line:
+            return node
+        if not node.style and raw == node.value:
+            return start.line + 1, start.column + 1 + offset
+        if node.style in ("'", '"') and raw[1:-1] == node.value:
+            return start.line + 1, start.column + 2 + offset
+        return node
 
     # -- the format --------------------------------------------------------------------
 
     def read(self) -> Scenario:
+        try:
+            return self._read()
+        except _Abort:
+            raise self.fail() from None
+        except RecursionError:  # pathological input the checks above did not foresee
+            self.err(None, f"the scenario is nested too deeply (more than {MAX_DEPTH} levels)")
+            raise self.fail() from None
+
+    def _read(self) -> Scenario:
+        if self.runtime is not None and self.runtime not in RUNTIMES:
+            self.err(None, f"unknown runtime `{_clip(self.runtime)}`; choose one of "
+                           f"{', '.join(RUNTIMES)}")
+            raise self.fail()
         root = self.compose()
+        if root is not None:
+            self.check_expansion(root)
         if root is None:
-            self.problems.append(Problem(self.source, 1, 1,
-                                         "empty file: a scenario needs at least `tasks` with a "
-                                         "`main` task"))
+            self.err(None, "the file is empty: a scenario needs at least `tasks:` with a "
+                           "`main` task")
             raise self.fail()
         top = self.mapping(root, "the scenario")
         if top is None:
             raise self.fail()
-        self.check_keys(top, _TOP_KEYS, "the scenario")
-        get = top.get
+        self.check_keys(top, _TOP_KEYS, "the scenario", hint=lambda value: (
+            " (tasks go under `tasks:`)" if isinstance(value, yaml.SequenceNode) else ""))
 
-        stem = Path(self.source).stem if self.source != "<string>" else "scenario"
-        name = self.string(get("name")[1], "`name`") if get("name") else stem
-        title = self.string(get("title")[1], "`title`") if get("title") else None
-        description = self.string(get("description")[1], "`description`") if get("description") else ""
+        def given(key: str) -> yaml.Node | None:
+            """The value of an optional top-level key; None when absent or empty."""
+            if key not in top:
+                return None
+            node = top[key][1]
+            return None if _is_null(node) and self.visit(node) else node
 
-        runtime = "asyncio"
-        runtime_node = get("runtime")[1] if get("runtime") else None
+        stem = Path(self.source).stem if not self.source.startswith("<") else "scenario"
+        node = given("name")
+        name = self.text_value(node, "`name`", one_line=True) if node else stem
+        if name is not None and not name.strip():
+            self.err(node, "`name` is empty; leave it out to use the file name")
+        node = given("title")
+        title = self.text_value(node, "`title`", one_line=True) if node else None
+        node = given("description")
+        description = self.text_value(node, "`description`") if node else ""
+
+        runtime_node = given("runtime")
+        runtime: str | None = None
         if runtime_node is not None:
-            value = self.string(runtime_node, "`runtime`")
+            value = self.text_value(runtime_node, "`runtime`")
             if value is not None:
                 if value in RUNTIMES:
                     runtime = value
                 else:
+                    close = self.did_you_mean(value, RUNTIMES)
                     self.err(runtime_node, f"unknown runtime `{_clip(value)}`; choose one of "
-                                           f"{', '.join(RUNTIMES)}{_did_you_mean(value, RUNTIMES)}")
+                                           f"{', '.join(RUNTIMES)}{close}")
+        listed = self.runtimes(given("runtimes"))
+        if runtime is not None and listed and runtime not in [rt for rt, _ in listed]:
+            self.err(runtime_node, f"`runtime` {runtime} is not in `runtimes`; add it there, "
+                                   "or choose one of them")
 
-        runtimes_listed: list[tuple[str, yaml.Node]] = []
-        if get("runtimes"):
-            node = get("runtimes")[1]
-            if self.visit(node) and isinstance(node, yaml.SequenceNode):
-                seen: set[str] = set()
-                for item in node.value:
-                    value = self.string(item, "an entry of `runtimes`")
-                    if value is None:
-                        continue
-                    if value not in RUNTIMES:
-                        self.err(item, f"unknown runtime `{_clip(value)}`; choose from "
-                                       f"{', '.join(RUNTIMES)}{_did_you_mean(value, RUNTIMES)}")
-                    elif value in seen:
-                        self.err(item, f"`{value}` is listed twice in `runtimes`")
-                    else:
-                        seen.add(value)
-                        runtimes_listed.append((value, item))
-                if not node.value:
-                    self.err(node, "`runtimes` must list at least one runtime")
-            elif isinstance(node, yaml.ScalarNode) or isinstance(node, yaml.MappingNode):
-                self.err(node, f"`runtimes` must be a list such as [asyncio, gevent], "
-                               f"not {self.kind(node)}")
-
+        main_node = given("main")
         main = "main"
-        main_node = get("main")[1] if get("main") else None
         if main_node is not None:
-            value = self.string(main_node, "`main`")
-            if value is not None:
+            value = self.text_value(main_node, "`main`")
+            if value is not None and not NAME_RE.match(value):
+                self.err(main_node, f"`{_clip(value)}` is not a valid task name")
+            elif value is not None:
                 main = value
-        time_scale = 1.0
-        if get("time_scale"):
-            time_scale = self.number(get("time_scale")[1], "`time_scale`") or 1.0
-        timeout = 60.0
-        if get("timeout"):
-            timeout = self.duration(get("timeout")[1], "`timeout`", positive=True) or 60.0
-        options = self.options(get("options")[1]) if get("options") else Options()
-        queues = self.queues(get("queues")[1]) if get("queues") else {}
+        node = given("time_scale")
+        time_scale = (self.number(node, "`time_scale`", MAX_TIME_SCALE) if node else None) or 1.0
+        node = given("timeout")
+        timeout = (self.duration(node, "`timeout`", positive=True) if node else None) or 60.0
+        options, eager_node = self.options(top["options"][1]) if "options" in top else (
+            Options(), None)
+        queues, queue_nodes = self.queues(top["queues"][1]) if "queues" in top else ({}, {})
 
-        if not get("tasks"):
-            self.err(root, "the scenario has no `tasks`: add `tasks:` with at least a `main` task")
+        if "tasks" not in top:
+            self.err(root, "the scenario has no `tasks`: add `tasks:` with at least a `main` "
+                           "task")
             raise self.fail()
-        tasks_key, tasks_node = get("tasks")
+        tasks_key, tasks_node = top["tasks"]
         defs = self.tasks(tasks_node)
-
-        instances: dict[str, Instance] = {}
         total = sum(d.count or 1 for d in defs.values())
         if total > MAX_INSTANCES:
-            self.err(tasks_node, f"{total:,} task instances after expanding `count`; "
-                                 f"the limit is {MAX_INSTANCES:,}")
+            self.err(tasks_key, f"{total:,} task instances after expanding `count`; the limit "
+                                f"is {MAX_INSTANCES:,}")
             raise self.fail()
         if main not in defs:
-            where = main_node if main_node is not None else tasks_key
-            self.err(where, f"no task named `{main}` to start the run"
-                            f"{_did_you_mean(main, list(defs))}")
+            if main not in self.task_names and (defs or main_node is not None):
+                self.err(main_node or tasks_key, f"no task named `{main}` to start the run"
+                                                 f"{self.did_you_mean(main, defs)}")
         elif defs[main].count is not None:
-            self.err(main_node or tasks_key, f"the main task `{main}` cannot have `count`")
-        order = [main] + [n for n in defs if n != main] if main in defs else list(defs)
-        for dname in order:
-            d = defs[dname]
-            for k, iname in enumerate(d.instance_names()):
-                instances[iname] = Instance(iname, dname, k if d.count is not None else 0)
+            self.err((defs[main].line, defs[main].col), f"the main task `{main}` cannot have "
+                                                        "`count`: it is the one task that starts "
+                                                        "the run")
 
-        steps_by_def = {dname: self.resolve_steps(d, defs) for dname, d in self._raw_defs.items()}
-        final_defs = {
-            dname: TaskDef(dname, steps_by_def[dname], d.line, d.col, d.count, _count(steps_by_def[dname]))
+        steps_by_def = {dname: self.task_steps(dname, defs) for dname in defs}
+        final = {
+            dname: TaskDef(dname, steps_by_def[dname], d.line, d.col, d.count,
+                           sum(1 for _ in _flat(steps_by_def[dname])))
             for dname, d in defs.items()
         }
-        self.check_calls(final_defs)
-        self.check_starts(final_defs, main)
+        instances: dict[str, Instance] = {}
+        for dname in ([main] if main in final else []) + [n for n in final if n != main]:
+            d = final[dname]
+            for k, iname in enumerate(d.instance_names()):
+                instances[iname] = Instance(iname, dname, k)
 
-        ops = frozenset(op for d in final_defs.values() for op in _ops(d.steps))
+        graph_ok = self.check_calls(final)
+        if graph_ok:
+            self.check_depth(final)
+            self.check_starts(final, main)
+        self.check_references(final, main)
+        ops = frozenset(op for d in final.values() for op in _ops(d.steps))
         supported = supported_runtimes(ops)
-        self.check_runtime_ops(final_defs, runtime, runtime_node, runtimes_listed, supported)
-        if options.asyncio_eager_tasks and sys.version_info < (3, 12) and (
-            self.runtime in (None, "asyncio")
-        ):
-            node = top["options"][1]
-            self.err(node, "`asyncio.eager_tasks` needs Python 3.12 or newer "
-                           f"(this is {sys.version.split()[0]})")
+        if runtime is None:
+            if listed:
+                runtime = listed[0][0]
+            elif "asyncio" in supported or not supported:
+                runtime = "asyncio"
+            else:
+                runtime = supported[0]
+        self.check_runtime_ops(final, runtime, runtime_node is not None, listed, supported)
+        effective = self.runtime or runtime
+        if options.asyncio_eager_tasks and effective == "asyncio" and sys.version_info < (3, 12):
+            self.err(eager_node, "`asyncio.eager_tasks` needs Python 3.12 or newer (this is "
+                                 f"{sys.version.split()[0]}); remove it or use a newer Python")
+        self.check_warnings(final, queue_nodes)
         if self.problems:
             raise self.fail()
-        runtimes = tuple(r for r, _ in runtimes_listed) or supported
         return Scenario(
             name=name or stem,
             title=title or name or stem,
             description=description or "",
             runtime=runtime,
-            runtimes=runtimes,
+            runtimes=tuple(rt for rt, _ in listed) or supported,
             main=main,
             time_scale=time_scale,
             timeout=timeout,
             options=options,
             queues=queues,
-            tasks=final_defs,
+            tasks=final,
             instances=instances,
             source=self.source,
             text=self.text,
-            warnings=tuple(self.warnings),
+            warnings=tuple(sorted(set(self.warnings), key=lambda p: (p.line, p.col))),
         )
 
-    def options(self, node: yaml.Node) -> Options:
-        entries = self.mapping(node, "`options`")
+    def runtimes(self, node: yaml.Node | None) -> list[tuple[str, yaml.Node]]:
+        listed: list[tuple[str, yaml.Node]] = []
+        if node is None or not self.visit(node):
+            return listed
+        if not isinstance(node, yaml.SequenceNode):
+            self.err(node, f"`runtimes` must be a list such as [asyncio, gevent], not "
+                           f"{_kind(node)}")
+            return listed
+        if not node.value:
+            self.err(node, "`runtimes` is empty: list at least one runtime, or leave it out")
+        seen: set[str] = set()
+        for item in node.value:
+            value = self.text_value(item, "an entry of `runtimes`")
+            if value is None:
+                continue
+            if value not in RUNTIMES:
+                self.err(item, f"unknown runtime `{_clip(value)}`; choose from "
+                               f"{', '.join(RUNTIMES)}{self.did_you_mean(value, RUNTIMES)}")
+            elif value in seen:
+                self.err(item, f"`{value}` is listed twice in `runtimes`")
+            else:
+                seen.add(value)
+                listed.append((value, item))
+        return listed
+
+    def options(self, node: yaml.Node) -> tuple[Options, yaml.Node | None]:
+        entries = self.mapping(node, "`options`", optional=True)
         if entries is None:
-            return Options()
+            return Options(), None
         self.check_keys(entries, tuple(_OPTION_KEYS), "`options`")
         values: dict[str, Any] = {}
+        eager_node = None
         for rt, keys in _OPTION_KEYS.items():
             if rt not in entries:
                 continue
-            sub = self.mapping(entries[rt][1], f"`options.{rt}`")
+            sub = self.mapping(entries[rt][1], f"`options.{rt}`", optional=True)
             if sub is None:
                 continue
             self.check_keys(sub, keys, f"`options.{rt}`")
@@ -474,86 +815,116 @@ class _Reader:
                 if key not in sub:
                     continue
                 value_node = sub[key][1]
+                if _is_null(value_node) and self.visit(value_node):
+                    continue
                 what = f"`options.{rt}.{key}`"
+                value: Any
                 if key == "switch_interval":
-                    values[f"{rt}_{key}"] = self.duration(value_node, what, positive=True)
+                    value = self.duration(value_node, what, positive=True)
                 else:
                     value = self.boolean(value_node, what)
-                    if value is not None:
-                        values[f"{rt}_{key}"] = value
-        return Options(**values)
+                if value is not None:
+                    values[f"{rt}_{key}"] = value
+                if key == "eager_tasks":
+                    eager_node = value_node
+        return Options(**values), eager_node
 
-    def queues(self, node: yaml.Node) -> dict[str, int]:
-        entries = self.mapping(node, "`queues`")
+    def queues(self, node: yaml.Node) -> tuple[dict[str, int], dict[str, yaml.Node]]:
+        entries = self.mapping(node, "`queues`", optional=True)
         out: dict[str, int] = {}
+        keys: dict[str, yaml.Node] = {}
         for qname, (key, value) in (entries or {}).items():
-            if not NAME_RE.match(qname):
-                self.err(key, f"`{_clip(qname)}` is not a valid queue name")
+            if qname.startswith("x-"):
                 continue
-            sub = self.mapping(value, f"queue `{qname}`")
+            if not NAME_RE.match(qname):
+                self.err(key, f"`{_clip(qname)}` is not a valid queue name: use letters, "
+                              "digits, `_`, `.` and `-`, starting with a letter or `_`")
+                continue
+            keys[qname] = key
+            sub = self.mapping(value, f"queue `{qname}`", optional=True)
             if sub is None:
                 continue
             self.check_keys(sub, ("maxsize",), f"queue `{qname}`")
-            if "maxsize" not in sub:
-                self.err(value, f"queue `{qname}` needs `maxsize`")
-                continue
-            size = self.integer(sub["maxsize"][1], "`maxsize`", 1, 10_000_000)
-            if size is not None:
+            if "maxsize" not in sub or (_is_null(sub["maxsize"][1])
+                                        and self.visit(sub["maxsize"][1])):
+                continue  # unbounded
+            size = self.integer(sub["maxsize"][1], f"`queues.{qname}.maxsize`", 0,
+                                MAX_QUEUE_SIZE)
+            if size:
                 out[qname] = size
-        return out
+        return out, keys
 
     def tasks(self, node: yaml.Node) -> dict[str, TaskDef]:
+        if isinstance(node, yaml.SequenceNode) and self.visit(node):
+            self.err(node, "`tasks` must be a mapping of task names to their steps, not a "
+                           "list: write `main:` on its own line, its steps indented under it")
+            raise self.fail()
         entries = self.mapping(node, "`tasks`")
-        self._raw_defs: dict[str, TaskDef] = {}
-        self._raw_steps: dict[str, yaml.Node] = {}
         if entries is None:
             raise self.fail()
-        if not entries:
+        defs: dict[str, TaskDef] = {}
+        if not any(not n.startswith("x-") for n in entries):
             self.err(node, "`tasks` is empty: add at least a `main` task")
         for tname, (key, value) in entries.items():
             if tname.startswith("x-"):
                 continue
+            self.task_names.add(tname)
             if not NAME_RE.match(tname):
-                self.err(key, f"`{_clip(tname)}` is not a valid task name: use letters, digits, "
-                              "`_`, `.` and `-`, starting with a letter or `_`")
+                self.err(key, f"`{_clip(tname)}` is not a valid task name: use letters, "
+                              "digits, `_`, `.` and `-`, starting with a letter or `_`")
                 continue
             count: int | None = None
             steps_node: yaml.Node | None = value
             if self.visit(value) and isinstance(value, yaml.MappingNode):
-                sub = self.mapping(value, f"task `{tname}`") or {}
-                self.check_keys(sub, ("steps", "count"), f"task `{tname}`")
+                what = f"task `{tname}`"
+                sub = self.mapping(value, what) or {}
+                ops = [k for k in sub if k in OPS]
+                if ops and "steps" not in sub and "count" not in sub:
+                    self.err(value, f"the steps of {what} must be a list: start each step "
+                                    f"with `- `, such as `{_EXAMPLE[ops[0]]}`")
+                    continue
+                unknown = len(self.problems)
+                example = (f" (steps go in a list under `steps:`, such as "
+                           f"`{_EXAMPLE[ops[0]]}`)" if ops else "")
+                self.check_keys(sub, ("steps", "count"), what, hint=lambda _, e=example: e)
                 if "count" in sub:
-                    count = self.integer(sub["count"][1], "`count`", 1, MAX_INSTANCES)
-                    if count is None:
-                        continue
+                    count = self.integer(sub["count"][1], f"`count` of task `{tname}`", 1,
+                                         MAX_INSTANCES)
                 steps_node = sub["steps"][1] if "steps" in sub else None
                 if steps_node is None:
-                    self.err(value, f"task `{tname}` has no `steps`")
+                    if len(self.problems) > unknown:  # a misspelt `steps`, reported
+                        continue
+                    self.err(key, f"task `{tname}` has no `steps`: add `steps:` with a list "
+                                  "of steps")
                     continue
-            self._raw_steps[tname] = steps_node
-            mark = key.start_mark
-            self._raw_defs[tname] = TaskDef(tname, (), mark.line + 1, mark.column + 1, count)
-        return self._raw_defs
+                if "count" in sub and count is None:
+                    continue
+            self.raw_steps[tname] = steps_node
+            line, col = self.locate(key)
+            defs[tname] = TaskDef(tname, (), line, col, count)
+        return defs
 
     # Steps are read in a second pass, once every task name is known.
 
-    def resolve_steps(self, d: TaskDef, defs: dict[str, TaskDef]) -> tuple[Step, ...]:
-        counter = [0]
-        return self.steps(self._raw_steps[d.name], defs, counter, 1, f"task `{d.name}`")
+    def task_steps(self, dname: str, defs: dict[str, TaskDef]) -> tuple[Step, ...]:
+        return self.steps(self.raw_steps[dname], defs, [0], 1, f"task `{dname}`")
 
     def steps(self, node: yaml.Node, defs: dict[str, TaskDef], counter: list[int], depth: int,
               what: str) -> tuple[Step, ...]:
         if not self.visit(node):
             return ()
         if depth > MAX_DEPTH:
-            self.err(node, f"steps are nested deeper than {MAX_DEPTH} levels")
+            self.err(node, f"steps are nested more than {MAX_DEPTH} levels deep")
             return ()
         if not isinstance(node, yaml.SequenceNode):
-            self.err(node, f"the steps of {what} must be a list (`- op: argument` per line), "
-                           f"not {self.kind(node)}")
+            hint = ""
+            if isinstance(node, yaml.MappingNode):
+                hint = "; start each step with `- `"
+            self.err(node, f"the steps of {what} must be a list, one `- op: argument` per "
+                           f"line, not {_kind(node)}{hint}")
             return ()
         if not node.value:
-            self.err(node, f"{what} has no steps")
+            self.err(node, f"{what} has no steps; add one, such as `- print: \"hello\"`")
         out = []
         for item in node.value:
             step = self.step(item, defs, counter, depth)
@@ -565,269 +936,473 @@ class _Reader:
              depth: int) -> Step | None:
         if not self.visit(node):
             return None
-        line, col = node.start_mark.line + 1, node.start_mark.column + 1
         index = counter[0]
         counter[0] += 1
         if isinstance(node, yaml.ScalarNode):
-            op = str(node.value)
-            if op in BARE_OPS:
-                return Step(op, line, col, index)
-            if op in OPS:
-                self.err(node, f"`{op}` needs an argument: `- {op}: ...`")
-            else:
-                self.err(node, f"unknown op `{_clip(op)}`{_did_you_mean(op, OPS)}")
+            return self.bare_step(node, index)
+        if isinstance(node, yaml.SequenceNode):
+            self.err(node, "a step must be `- op: argument`, not a list (one `-` too many?)")
             return None
         entries = self.mapping(node, "a step")
         if entries is None:
             return None
-        ops = [(k, v) for k, v in entries.items() if not k.startswith("x-")]
-        if len(ops) != 1:
-            if not ops:
-                self.err(node, "a step needs one op, such as `- sleep: 1`")
-            else:
-                names = ", ".join(f"`{k}`" for k, _ in ops)
-                self.err(ops[1][1][0], f"a step has exactly one op; this one has {names} "
-                                       "(start each op on its own `- ` line)")
+        keys = [k for k in entries if not k.startswith("x-")]
+        ops = [k for k in keys if k in OPS]
+        if not keys:
+            self.err(node, "a step needs an op, such as `- sleep: 1`")
             return None
-        op, (key, arg) = ops[0]
-        if op not in OPS:
-            self.err(key, f"unknown op `{_clip(op)}`{_did_you_mean(op, OPS)}")
+        if len(ops) > 1:
+            names = ", ".join(f"`{k}`" for k in ops)
+            self.err(entries[ops[1]][0], f"a step has exactly one op; this one has {names}: "
+                                         "start each op on its own `- ` line")
             return None
-        line, col = key.start_mark.line + 1, key.start_mark.column + 1
+        others = [k for k in keys if k not in OPS]
+        if others:
+            if ops and ops[0] in _OP_KEYS and _is_null(entries[ops[0]][1]) and all(
+                k in _OP_KEYS[ops[0]] for k in others
+            ):
+                op = ops[0]
+                self.err(entries[others[0]][0], f"`{others[0]}` belongs inside `{op}`: indent "
+                                                f"it more than `{op}`, or write "
+                                                f"`{_EXAMPLE[op]}`")
+                return None
+            for k in others:
+                if ops:
+                    self.err(entries[k][0], f"unknown key `{_clip(k)}` in a `{ops[0]}` step; a "
+                                            "step is one op (keys starting with `x-` are "
+                                            f"ignored){self.did_you_mean(k, OPS)}")
+                else:
+                    self.err(entries[k][0], f"unknown op `{_clip(k)}`{self.did_you_mean(k, OPS)}")
+            return None
+        op = ops[0]
+        key, arg = entries[op]
+        line, col = self.locate(key)
         if op in BARE_OPS:
-            if not (isinstance(arg, yaml.ScalarNode) and arg.tag == "tag:yaml.org,2002:null"):
+            if not (self.visit(arg) and _is_null(arg)):
                 self.err(arg, f"`{op}` takes no argument: write `- {op}`")
                 return None
             return Step(op, line, col, index)
         if op == "print":
-            text = self.template(arg, "`print`")
+            text = self.template(arg, "`print`", example=": `- print: \"hello\"`")
             return None if text is None else Step(op, line, col, index, text=text)
         if op in DURATION_OPS:
             seconds = self.duration(arg, f"`{op}`")
             return None if seconds is None else Step(op, line, col, index, seconds=seconds)
         if op in MANY_REF_OPS or op in ONE_REF_OPS:
-            refs = self.refs(arg, op, defs)
+            refs = self.refs(arg, op, defs, key)
             if refs is None:
                 return None
             if op in ONE_REF_OPS and len(refs) != 1:
-                self.err(arg, f"`{op}` takes exactly one task instance, not {len(refs)}; "
-                              "name one, such as `worker[0]`")
+                self.err(arg, f"`{op}` takes one task instance, not {len(refs):,}; name one, "
+                              f"such as `{refs[0]}`")
                 return None
             return Step(op, line, col, index, refs=tuple(refs))
         if op in NAME_OPS:
-            name = self.string(arg, f"`{op}`")
-            if name is None:
-                return None
-            if not NAME_RE.match(name):
-                self.err(arg, f"`{_clip(name)}` is not a valid {_OBJECT[op]} name")
-                return None
-            return Step(op, line, col, index, name=name)
+            name = self.object_name(arg, op, _OBJECT[op])
+            return None if name is None else Step(op, line, col, index, name=name)
         if op == "put":
-            sub = self.mapping(arg, "`put`")
-            if sub is None:
-                return None
-            self.check_keys(sub, ("queue", "item"), "`put`")
-            if "queue" not in sub:
-                self.err(arg, "`put` needs `queue`: `- put: {queue: jobs, item: \"job {i}\"}`")
-                return None
-            qname = self.string(sub["queue"][1], "`put.queue`")
-            item = self.template(sub["item"][1], "`put.item`") if "item" in sub else "{name}"
-            if qname is None or item is None:
-                return None
-            if not NAME_RE.match(qname):
-                self.err(sub["queue"][1], f"`{_clip(qname)}` is not a valid queue name")
-                return None
-            return Step(op, line, col, index, name=qname, text=item)
-        # repeat
+            return self.put_step(key, arg, line, col, index)
+        return self.repeat_step(key, arg, defs, counter, depth, line, col, index)
+
+    def bare_step(self, node: yaml.ScalarNode, index: int) -> Step | None:
+        line, col = self.locate(node)
+        if node.tag == _NULL:
+            self.err(node, "an empty step: write an op, such as `- sleep: 1`, or delete the `-`")
+            return None
+        op = str(node.value)
+        if op in BARE_OPS:
+            return Step(op, line, col, index)
+        if op in OPS:
+            self.err(node, f"`{op}` needs an argument: `{_EXAMPLE[op]}`")
+            return None
+        first = op.strip().split(None, 1)
+        if first and first[0].rstrip(":") in OPS and len(first) == 2:
+            word = first[0].rstrip(":")
+            self.err(node, f"`{_clip(op)}` is text, not an op: write `- {word}: "
+                           f"{_clip(first[1].strip(), 30)}` (a colon and a space after the op)")
+        else:
+            self.err(node, f"unknown op `{_clip(op)}`{self.did_you_mean(op, OPS)}")
+        return None
+
+    def object_name(self, node: yaml.Node, op: str, kind: str) -> str | None:
+        name = self.text_value(node, f"`{op}`", example=f": `{_EXAMPLE.get(op, '')}`")
+        if name is None:
+            return None
+        if not NAME_RE.match(name):
+            self.err(node, f"`{_clip(name)}` is not a valid {kind} name: use letters, digits, "
+                           "`_`, `.` and `-`, starting with a letter or `_`")
+            return None
+        return name
+
+    def put_step(self, key: yaml.Node, arg: yaml.Node, line: int, col: int,
+                 index: int) -> Step | None:
+        example = _EXAMPLE["put"]
+        if not self.visit(arg):
+            return None
+        if not isinstance(arg, yaml.MappingNode):
+            self.err(arg, f"`put` takes a mapping with `queue` and `item`: `{example}`")
+            return None
+        sub = self.mapping(arg, "`put`")
+        if sub is None:
+            return None
+        self.check_keys(sub, _OP_KEYS["put"], "`put`")
+        if "queue" not in sub:
+            self.err(key, f"`put` needs `queue`: `{example}`")
+            return None
+        qname = self.object_name(sub["queue"][1], "put", "queue")
+        item = "{name}"
+        if "item" in sub:
+            item = self.template(sub["item"][1], "`put.item`", example=f": `{example}`")
+        if qname is None or item is None:
+            return None
+        return Step("put", line, col, index, name=qname, text=item)
+
+    def repeat_step(self, key: yaml.Node, arg: yaml.Node, defs: dict[str, TaskDef],
+                    counter: list[int], depth: int, line: int, col: int,
+                    index: int) -> Step | None:
+        example = _EXAMPLE["repeat"]
         sub = self.mapping(arg, "`repeat`")
         if sub is None:
             return None
-        self.check_keys(sub, ("times", "steps"), "`repeat`")
-        if "times" not in sub or "steps" not in sub:
-            self.err(arg, "`repeat` needs `times` and `steps`: "
-                          "`- repeat: {times: 3, steps: [yield]}`")
+        self.check_keys(sub, _OP_KEYS["repeat"], "`repeat`")
+        missing = [k for k in _OP_KEYS["repeat"] if k not in sub]
+        if missing:
+            self.err(key, f"`repeat` needs `{'` and `'.join(missing)}`: `{example}`")
+        times = self.integer(sub["times"][1], "`repeat.times`", 0, MAX_REPEAT) if (
+            "times" in sub) else None
+        body = self.steps(sub["steps"][1], defs, counter, depth + 1, "`repeat`") if (
+            "steps" in sub) else ()
+        if times is None or missing:
             return None
-        times = self.integer(sub["times"][1], "`repeat.times`", 0, MAX_REPEAT)
-        body = self.steps(sub["steps"][1], defs, counter, depth + 1, "`repeat`")
-        if times is None:
-            return None
-        return Step(op, line, col, index, times=times, body=body)
+        return Step("repeat", line, col, index, times=times, body=body)
 
-    def template(self, node: yaml.Node, what: str) -> str | None:
+    def refs(self, node: yaml.Node, op: str, defs: dict[str, TaskDef],
+             key: yaml.Node) -> list[str] | None:
         if not self.visit(node):
             return None
-        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-            self.err(node, f"{what} must be text, not {self.kind(node)}")
-            return None
-        text = str(node.value)
-        for m in _TEMPLATE_RE.finditer(text):
-            tok = m.group(0)
-            if tok in ("{{", "}}"):
-                continue
-            if m.group(1) in ("i", "name", "item"):
-                continue
-            if tok in ("{", "}"):
-                self.err(node, f"{what}: a lone `{tok}`; write `{tok}{tok}` for a literal brace")
-            else:
-                self.err(node, f"{what}: unknown field `{_clip(tok)}`; the fields are {{i}}, "
-                               "{name} and {item} (`{{` and `}}` for literal braces)")
-            return None
-        return text
-
-    def refs(self, node: yaml.Node, op: str, defs: dict[str, TaskDef]) -> list[str] | None:
-        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        items: list[yaml.Node]
         if isinstance(node, yaml.SequenceNode):
-            if not self.visit(node):
-                return None
+            items = node.value
             if not items:
-                self.err(node, f"`{op}` needs at least one task")
+                self.err(node, f"`{op}` needs at least one task: `{_EXAMPLE[op]}`")
                 return None
+        elif _is_null(node):
+            self.err(key, f"`{op}` needs a task: `{_EXAMPLE[op]}`")
+            return None
+        else:
+            items = [node]
         out: list[str] = []
+        seen: dict[str, yaml.Node] = {}
         ok = True
         for item in items:
-            text = self.string(item, f"a task reference of `{op}`")
-            if text is None:
+            if item is not node and not self.visit(item):
                 ok = False
                 continue
-            m = REF_RE.match(text.strip())
+            if not isinstance(item, yaml.ScalarNode) or item.tag == _NULL:
+                self.err(item, f"a task reference of `{op}` must be a task name, not "
+                               f"{_kind(item)}")
+                ok = False
+                continue
+            text = str(item.value)
+            m = REF_RE.match(text)
             if not m:
                 self.err(item, f"`{_clip(text)}` is not a task reference: write a task name, "
-                               "or `name[3]` for one instance")
+                               "or `name[3]` for one instance of a task with `count`")
                 ok = False
                 continue
             tname, idx = m.group(1), m.group(2)
             d = defs.get(tname)
             if d is None:
-                self.err(item, f"`{op}`: no task named `{tname}`{_did_you_mean(tname, list(defs))}")
+                if tname not in self.task_names:  # else: the task is broken, reported
+                    self.err(item, f"`{op}`: no task named `{tname}`"
+                                   f"{self.did_you_mean(tname, defs)}")
                 ok = False
                 continue
+            names: list[str]
             if idx is None:
-                out.extend(d.instance_names())
+                names = d.instance_names()
             elif d.count is None:
-                self.err(item, f"`{tname}` has no `count`, so it has no instance [{idx}]; "
+                self.err(item, f"`{tname}` has no `count`, so it has no instance [{_clip(idx)}]; "
                                f"write `{tname}`")
                 ok = False
-            elif int(idx) >= d.count:
-                self.err(item, f"`{tname}` has {d.count} instances (0 to {d.count - 1}); "
-                               f"there is no [{idx}]")
+                continue
+            elif len(idx) > 9 or int(idx) >= d.count:
+                self.err(item, f"`{tname}` has {d.count:,} instance{'s' if d.count > 1 else ''} "
+                               f"(0 to {d.count - 1:,}); there is no [{_clip(idx)}]")
                 ok = False
+                continue
             else:
-                out.append(f"{tname}[{int(idx)}]")
-        if not ok:
-            return None
-        if len(set(out)) != len(out):
-            self.err(node, f"`{op}` names the same task instance twice")
-            return None
-        return out
+                names = [f"{tname}[{int(idx)}]"]
+            for iname in names:
+                if iname in seen:
+                    self.err(item, f"`{op}` names `{iname}` twice; name it once")
+                    ok = False
+                    break
+                seen[iname] = item
+            out.extend(names)
+        return out if ok else None
 
     # -- whole-scenario checks ---------------------------------------------------------
 
-    def check_calls(self, defs: dict[str, TaskDef]) -> None:
-        """A `call` cycle would recurse forever: refuse it at the call that closes it."""
-        graph: dict[str, list[tuple[str, Step]]] = {n: [] for n in defs}
-        for dname, d in defs.items():
-            for step in _flat(d.steps):
-                if step.op == "call":
-                    callee = step.refs[0].split("[", 1)[0]
-                    graph[dname].append((callee, step))
-        state: dict[str, int] = {}
+    def check_calls(self, defs: dict[str, TaskDef]) -> bool:
+        """A `call` cycle would recurse forever: refuse it at the call that closes it.
 
-        def visit(n: str, path: list[str]) -> None:
-            state[n] = 1
-            for callee, step in graph.get(n, ()):
+        Iterative, so that a chain of thousands of tasks cannot exhaust Python's stack.
+        """
+        graph = _call_graph(defs)
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+        ok = True
+        for start in defs:
+            if start in state:
+                continue
+            path = [start]
+            iters = [iter(graph[start])]
+            state[start] = 1
+            while iters:
+                edge = next(iters[-1], None)
+                if edge is None:
+                    state[path.pop()] = 2
+                    iters.pop()
+                    continue
+                callee, step, _ = edge
                 if state.get(callee) == 1:
                     cycle = " → ".join(path[path.index(callee):] + [callee])
-                    self.problems.append(Problem(self.source, step.line, step.col,
-                                                 f"`call` cycle: {cycle} would never end"))
+                    self.err((step.line, step.col), f"`call` cycle: {cycle} would never end; "
+                                                    "a task cannot call itself, directly or not")
+                    ok = False
                 elif callee not in state:
-                    visit(callee, path + [callee])
-            state[n] = 2
+                    state[callee] = 1
+                    path.append(callee)
+                    iters.append(iter(graph[callee]))
+        return ok
 
-        for n in defs:
-            if n not in state:
-                visit(n, [n])
+    def check_depth(self, defs: dict[str, TaskDef]) -> None:
+        """`repeat` and `call` levels together stay within MAX_DEPTH (calls form a DAG here)."""
+        depth: dict[str, int] = {}
+        for dname in _callees_first(defs):
+            deepest = 0
+            for step, level in _flat_levels(defs[dname].steps):
+                here = level
+                if step.op == "call":
+                    callee = defs_name(step.refs[0])
+                    here = level + depth[callee]
+                    if here > MAX_DEPTH >= depth[callee]:
+                        self.err((step.line, step.col),
+                                 f"this `call` nests steps {here} levels deep (`repeat` and "
+                                 f"`call` levels together; the limit is {MAX_DEPTH})")
+                deepest = max(deepest, here)
+            depth[dname] = deepest
 
     def check_starts(self, defs: dict[str, TaskDef], main: str) -> None:
-        """Each instance is started at most once; never-referenced tasks are a warning."""
-        started: dict[str, Step] = {}
+        """Each instance is started at most once over the whole run."""
+        started_by_ref = set()
+        for d in defs.values():
+            for step in _flat(d.steps):
+                if step.op in ("spawn", "gather", "switch"):
+                    started_by_ref.update(step.refs)
+        # How many times each definition's steps run: its started instances, plus calls.
+        runs: dict[str, int] = {n: 0 for n in defs}
+        for iname in started_by_ref - {main}:
+            runs[defs_name(iname)] += 1
+        if main in defs:
+            runs[main] += 1
+        for dname in reversed(_callees_first(defs)):  # callers before callees
+            for step, mult in _flat_mult(defs[dname].steps):
+                if step.op == "call" and runs[dname]:
+                    runs[defs_name(step.refs[0])] += runs[dname] * mult
+        first: dict[str, Step] = {}
+        for dname, d in defs.items():
+            if not runs[dname]:
+                continue
+            for step, mult in _flat_mult(d.steps):
+                if step.op not in ("spawn", "gather"):
+                    continue
+                times = runs[dname] * mult
+                for ref in step.refs:
+                    if ref == main:
+                        self.err((step.line, step.col),
+                                 f"`{main}` starts the run; it cannot be started again with "
+                                 f"`{step.op}`")
+                    elif ref in first:
+                        self.err((step.line, step.col),
+                                 f"`{step.op}` starts `{ref}` again (already started on line "
+                                 f"{first[ref].line}); each task instance runs once: give "
+                                 "the task a `count` for more instances")
+                        break
+                    elif times > 1:
+                        why = ("inside `repeat`" if mult > 1 else f"`{dname}` has `count`"
+                               if (d.count or 1) > 1 else f"`{dname}` runs more than once")
+                        self.err((step.line, step.col),
+                                 f"this `{step.op}` runs {times:,} times ({why}), so it would "
+                                 f"start `{ref}` more than once; each task instance runs "
+                                 "once: give the task a `count` for more instances")
+                        break
+                    else:
+                        first[ref] = step
+
+    def check_references(self, defs: dict[str, TaskDef], main: str) -> None:
+        """`join` waits for something started; never-referenced tasks are a warning."""
+        started: set[str] = set()
         referenced: set[str] = {main}
         for d in defs.values():
-            for step, multiplier in _flat_with_multiplier(d.steps, d.count or 1):
-                for ref in step.refs:
-                    referenced.add(ref.split("[", 1)[0])
-                if step.op not in ("spawn", "gather"):
+            for step in _flat(d.steps):
+                if step.op in ("spawn", "gather", "switch"):
+                    started.update(step.refs)
+                referenced.update(defs_name(r) for r in step.refs)
+        for d in defs.values():
+            for step in _flat(d.steps):
+                if step.op != "join":
                     continue
                 for ref in step.refs:
                     if ref == main:
-                        self.problems.append(Problem(self.source, step.line, step.col,
-                                                     f"`{main}` starts the run; it cannot be "
-                                                     f"started again with `{step.op}`"))
-                    elif ref in started or multiplier > 1:
-                        first = started.get(ref, step)
-                        self.problems.append(Problem(
-                            self.source, step.line, step.col,
-                            f"`{step.op}` would start `{ref}` more than once (also line "
-                            f"{first.line}); each task instance runs once: use `count` "
-                            "for more instances"))
-                    else:
-                        started[ref] = step
+                        self.err((step.line, step.col),
+                                 f"`join` cannot wait for `{main}`: it starts the run and "
+                                 "outlives every other task")
+                        break
+                    if ref not in started:
+                        self.err((step.line, step.col),
+                                 f"`join` waits for `{ref}`, but no step starts it: "
+                                 f"`spawn: {defs_name(ref)}` first")
+                        break
         for dname, d in defs.items():
             if dname not in referenced:
-                self.warnings.append(Problem(self.source, d.line, d.col,
-                                             f"task `{dname}` is never started, called or "
-                                             "switched to"))
+                self.warn((d.line, d.col), f"task `{dname}` is never started, called or "
+                                           "switched to, so it never runs")
 
-    def check_runtime_ops(self, defs: dict[str, TaskDef], runtime: str,
-                          runtime_node: yaml.Node | None,
-                          listed: list[tuple[str, yaml.Node]], supported: tuple[str, ...]) -> None:
-        targets: list[tuple[str, str]] = []
+    def check_runtime_ops(self, defs: dict[str, TaskDef], runtime: str, explicit: bool,
+                          listed: list[tuple[str, yaml.Node]],
+                          supported: tuple[str, ...]) -> None:
         if self.runtime is not None:
-            targets.append((self.runtime, "the chosen runtime"))
+            rt, what = self.runtime, "the chosen runtime"
         else:
-            targets.append((runtime, "this scenario's `runtime`"))
-        for rt, what in targets:
-            for d in defs.values():
-                for step in _flat(d.steps):
-                    hint = UNSUPPORTED[rt].get(step.op)
-                    if hint:
-                        self.problems.append(Problem(
-                            self.source, step.line, step.col,
-                            f"`{step.op}` cannot run on {rt} ({what}): {hint}"))
-        for rt, node in listed:
-            if rt not in supported and rt != (self.runtime or runtime):
-                self.err(node, f"`runtimes` lists {rt}, which cannot run every op of this "
+            rt, what = runtime, "this scenario's `runtime`" if explicit else "the default runtime"
+        for d in defs.values():
+            for step in _flat(d.steps):
+                hint = UNSUPPORTED[rt].get(step.op)
+                if hint:
+                    self.err((step.line, step.col),
+                             f"`{step.op}` cannot run on {rt} ({what}): {hint}")
+        for name, node in listed:
+            if name not in supported:
+                self.err(node, f"`runtimes` lists {name}, which cannot run every op of this "
                                f"scenario (it can run on: {', '.join(supported) or 'none'})")
 
+    def check_warnings(self, defs: dict[str, TaskDef], queue_nodes: dict[str, yaml.Node]) -> None:
+        ops = {s.op for d in defs.values() for s in _flat(d.steps)}
+        if self.uses_item is not None and "get" not in ops:
+            self.warn(self.uses_item, "`{item}` is always empty: no step takes an item with "
+                                      "`get`")
+        used = {s.name for d in defs.values() for s in _flat(d.steps) if s.op in ("put", "get")}
+        for qname, key in queue_nodes.items():
+            if qname not in used:
+                self.warn(key, f"queue `{qname}` is never used by a `put` or `get`")
 
-_OBJECT = {"acquire": "lock", "release": "lock", "wait": "event", "set": "event", "get": "queue"}
+
+def defs_name(instance: str) -> str:
+    """The definition an instance name belongs to: `coco[3]` → `coco`."""
+    return instance.split("[", 1)[0]
 
 
-def _flat(steps: tuple[Step, ...]):
+def _children(node: yaml.Node) -> Iterator[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        yield from node.value
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if not (isinstance(key, yaml.ScalarNode) and str(key.value).startswith("x-")):
+                yield key
+                yield value
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == _NULL:
+        return "an empty value"
+    value = _clip(node.value)
+    if node.tag == _BOOL:
+        return f"`{value}`"
+    if node.tag in (_INT, _FLOAT):
+        return f"the number {value}"
+    if node.tag == _STR:
+        return f'the text "{value}"'
+    return f"`{value}`"
+
+
+def _quoted_hint(node: yaml.Node, words: tuple[str, ...]) -> str:
+    if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value.lower() in words:
+        return " (remove the quotes)"
+    return ""
+
+
+def _call_graph(defs: dict[str, TaskDef]) -> dict[str, list[tuple[str, Step, int]]]:
+    """Caller → [(callee, call step, repeat multiplier of the step)]."""
+    graph: dict[str, list[tuple[str, Step, int]]] = {n: [] for n in defs}
+    for dname, d in defs.items():
+        for step, mult in _flat_mult(d.steps):
+            if step.op == "call":
+                graph[dname].append((defs_name(step.refs[0]), step, mult))
+    return graph
+
+
+def _callees_first(defs: dict[str, TaskDef]) -> list[str]:
+    """Definitions ordered so that every callee comes before its callers (no cycles)."""
+    graph = _call_graph(defs)
+    order: list[str] = []
+    done: set[str] = set()
+    for start in defs:
+        if start in done:
+            continue
+        done.add(start)
+        stack = [(start, iter(graph[start]))]
+        while stack:
+            node, it = stack[-1]
+            edge = next(it, None)
+            if edge is None:
+                order.append(node)
+                stack.pop()
+            elif edge[0] not in done:
+                done.add(edge[0])
+                stack.append((edge[0], iter(graph[edge[0]])))
+    return order
+
+
+def _flat(steps: tuple[Step, ...]) -> Iterator[Step]:
     for s in steps:
         yield s
-        yield from _flat(s.body)
+        if s.body:
+            yield from _flat(s.body)
 
 
-def _flat_with_multiplier(steps: tuple[Step, ...], mult: int):
+def _flat_levels(steps: tuple[Step, ...], level: int = 1) -> Iterator[tuple[Step, int]]:
+    for s in steps:
+        yield s, level
+        if s.body:
+            yield from _flat_levels(s.body, level + 1)
+
+
+def _flat_mult(steps: tuple[Step, ...], mult: int = 1) -> Iterator[tuple[Step, int]]:
+    """Each step with how many times it runs per run of its task (`repeat`s multiplied)."""
     for s in steps:
         yield s, mult
         if s.body:
-            yield from _flat_with_multiplier(s.body, mult * max(s.times, 1) if s.times > 1 else mult)
+            yield from _flat_mult(s.body, mult * s.times)
 
 
 def _ops(steps: tuple[Step, ...]) -> set[str]:
     return {s.op for s in _flat(steps)}
 
 
-def _count(steps: tuple[Step, ...]) -> int:
-    return sum(1 for _ in _flat(steps))
-
-
 def _clip(text: object, n: int = 40) -> str:
-    s = str(text).replace("\n", "\\n")
+    s = str(text).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def _did_you_mean(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(word)[:100], list(choices), n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""
