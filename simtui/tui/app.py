@@ -27,8 +27,9 @@ class SimtuiApp(App[int]):
         super().__init__()
         self.player = PlayerScreen(scenario, trace_path, runtime, time_scale, speed)
 
-    def on_mount(self) -> None:
-        self.push_screen(self.player)
+    def get_default_screen(self) -> PlayerScreen:
+        # The player is the app's first screen (not pushed over an empty default one).
+        return self.player
 
     def on_editor_screen_saved(self, message: Any) -> None:
         """The editor (another screen) saved the scenario: the player re-runs it."""

@@ -24,7 +24,7 @@ async def test_live_run_streams_and_follows_the_newest_event() -> None:
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
         await wait_until(pilot, lambda: len(player.replay) > 0)
-        pid = player.live.pid if player.live else None
+        pid = player.worker_pid
         assert pid is not None
         # Mid-run: the header says it is live and the cursor is on the newest event.
         await wait_until(pilot, lambda: player.view is not None and player.view.state.switch > 0)
@@ -64,9 +64,11 @@ async def test_rerun_kills_the_old_worker_and_lands_near_the_same_switch() -> No
             await pilot.press("right")
         assert player.view.state.switch == 5
         first_run = player.run_id
+        first_pid = player.worker_pid
         await pilot.press("R")
         assert player.run_id == first_run + 1
-        pid = player.live.pid if player.live else None
+        pid = player.worker_pid
+        assert pid != first_pid
         await wait_until(pilot, lambda: _ended(player))
         assert player.view.state.switch == 5
         assert player.trace[player.cursor]["type"] == "run"

@@ -9,7 +9,7 @@ from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
@@ -92,11 +92,16 @@ class PlayerScreen(Screen[None]):
         """The scenario text last loaded (or refused): file events that match it are ours."""
         self.last_reload = 0.0
         self.last_saved: Path | None = None
+        self.worker_pid: int | None = None
+        """The process id of the last worker started (they are all gone once it ends)."""
         self._steps: dict[Any, Any] = {}
         self._budget = 0.0
         self._last_tick = 0.0
         self._timer: Timer | None = None
         self._availability: tuple[object, ...] = ()
+        self._load_error = ""
+        if trace_path is not None:
+            self._open_trace(trace_path)
 
     # -- layout ------------------------------------------------------------------------
 
@@ -107,8 +112,7 @@ class PlayerScreen(Screen[None]):
         )
         yield Static(id="banner")
         with Horizontal(id="top"):
-            with Vertical(id="running-box"):
-                yield RunningPane(id="running").data_bind(PlayerScreen.view)
+            yield RunningPane(id="running").data_bind(PlayerScreen.view)
             yield ReadyQueuePane(id="ready").data_bind(PlayerScreen.view)
             yield WaitingPane(id="waiting").data_bind(PlayerScreen.view)
         yield TimelinePane(id="timeline").data_bind(PlayerScreen.view)
@@ -119,7 +123,7 @@ class PlayerScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#running-box").border_title = "Running"
+        self.query_one("#running").border_title = "Running"
         self.query_one("#ready").border_title = "Ready queue"
         self.query_one("#waiting").border_title = "Waiting"
         self.query_one("#timeline").border_title = (
@@ -128,11 +132,17 @@ class PlayerScreen(Screen[None]):
         self.query_one("#output").border_title = "Output"
         self.query_one("#explanation").border_title = "Why"
         self._timer = self.set_interval(TICK, self._tick, pause=True)
+        self._availability = self._available_now()
         if self.trace_path is not None:
-            self._open_trace(self.trace_path)
+            self.error = self._load_error
+            self._rebuild()
         else:
-            self.reload(keep_switch=False)
-            self._watch_scenario()
+            # The first frame does not wait for the worker to start.
+            self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
+        self.reload(keep_switch=False)
+        self._watch_scenario()
 
     def watch_error(self, error: str) -> None:
         banner = self.query_one("#banner", Static)
@@ -150,16 +160,18 @@ class PlayerScreen(Screen[None]):
     # -- loading and running -------------------------------------------------------------
 
     def _open_trace(self, path: str) -> None:
+        """Load a saved trace (before mounting: the footer is composed knowing it)."""
         from simtui.replay.model import TraceError
 
         try:
             trace = Trace.load(path)
         except (TraceError, OSError) as e:
-            self.error = f"{path}: {e}"
+            self._load_error = f"{path}: {e}"
             return
         header = trace.header or {}
         self.runtime = str(header.get("runtime") or "asyncio")
-        self.title_text = f"{header.get('scenario', '?')} — {header.get('title', '')} (replay)"
+        self.set_reactive(PlayerScreen.title_text,
+                          f"{header.get('scenario', '?')} — {header.get('title', '')} (replay)")
         source = header.get("source")
         if source and resolve(str(source)) is not None:
             try:
@@ -172,7 +184,6 @@ class PlayerScreen(Screen[None]):
         self.replay = Replay(trace)
         self.run_id += 1
         self.cursor = 0 if len(self.replay) else -1
-        self._rebuild()
 
     def _read_disk(self) -> tuple[Path | None, str | None]:
         path = resolve(self.scenario_path)
@@ -233,6 +244,7 @@ class PlayerScreen(Screen[None]):
         )
         try:
             self.live.start()
+            self.worker_pid = self.live.pid
         except OSError as e:
             self.live = None
             self.error = f"cannot start the worker: {e}"
@@ -370,10 +382,14 @@ class PlayerScreen(Screen[None]):
         self._sync_mode()
         self._refresh_availability()
 
-    def _refresh_availability(self) -> None:
-        # Re-drawing the footer costs more than a step: only when something changed.
-        now = tuple(self.check_action(a, ()) for a in _CURSOR_ACTIONS) + (
+    def _available_now(self) -> tuple[object, ...]:
+        return tuple(self.check_action(a, ()) for a in _CURSOR_ACTIONS) + (
             self.live is not None, bool(self.error), self.scenario is not None)
+
+    def _refresh_availability(self) -> None:
+        # The footer re-composes on a bindings refresh, which costs more than a step:
+        # refresh only when what can apply has changed.
+        now = self._available_now()
         if now != self._availability:
             self._availability = now
             self.refresh_bindings()

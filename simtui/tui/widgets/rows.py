@@ -26,6 +26,16 @@ class RowsView(ScrollView, can_focus=False):
 
     view: var[PlayerView | None] = var(None, always_update=True)
 
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._styles: dict[str, Style] = {}
+        """Resolved styles by component name ("" is the widget's own): they change only
+        with the CSS or theme, and resolving one walks the DOM."""
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
+
     def row_count(self) -> int:
         return 0
 
@@ -57,15 +67,26 @@ class RowsView(ScrollView, can_focus=False):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = round(self.scroll_y) + y
+        base = self.base_style
         if self.view is None or index >= self.row_count():
-            return Strip.blank(width, self.rich_style)
-        return self.render_row(index, width).adjust_cell_length(width, self.rich_style)
+            return Strip.blank(width, base)
+        return self.render_row(index, width).adjust_cell_length(width, base)
 
     # helpers for subclasses --------------------------------------------------------
 
+    @property
+    def base_style(self) -> Style:
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
+        return style
+
     def style(self, name: str) -> Style:
-        return self.get_component_rich_style(name)
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name)
+        return style
 
     def strip(self, *parts: tuple[str, Style | None]) -> Strip:
-        base = self.rich_style
+        base = self.base_style
         return Strip([Segment(text, base + s if s else base) for text, s in parts if text])

@@ -128,7 +128,7 @@ class SourcePane(RowsView):
                 parts.append((" #" + comment, _plus(base, self.style("source--comment"))))
         strip = self.strip(*parts)
         if base is not None:  # the highlight spans the whole row, not just the text
-            strip = strip.adjust_cell_length(width, self.rich_style + base)
+            strip = strip.adjust_cell_length(width, self.base_style + base)
         return strip
 
 
