@@ -59,7 +59,7 @@ class RowsView(ScrollView, can_focus=False):
         if height <= 0:
             return
         if row < top or row >= top + height:
-            self.scroll_to(y=max(0, row - height // 3), animate=False, immediate=True)
+            self.scroll_to(y=max(0, row - height // 3), animate=False, force=True)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, self.row_count())
