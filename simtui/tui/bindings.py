@@ -26,6 +26,8 @@ PLAYER_BINDINGS: list[Binding] = [
             tooltip="Play faster (twice as many switches per second)"),
     Binding("minus", "slower", "slower", show=False, key_display="-", id="simtui.slower",
             tooltip="Play slower"),
+    Binding("x", "axis", "axis", show=False, id="simtui.axis",
+            tooltip="Timeline axis: one slot per switch, or real time"),
     Binding("r", "choose_runtime", "runtime", id="simtui.runtime",
             tooltip="Run the scenario on another runtime it supports"),
     Binding("R", "rerun", "rerun", id="simtui.rerun", tooltip="Run the same scenario again"),

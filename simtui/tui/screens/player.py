@@ -53,6 +53,8 @@ class PlayerScreen(Screen[None]):
     playing: var[bool] = var(False, bindings=True)
     speed: var[float] = var(DEFAULT_SPEED)
     """Switches per second while playing."""
+    axis: var[str] = var("switch")
+    """The timeline's x axis: `switch` (one slot per context switch) or `time`."""
     mode: var[str] = var("paused")
     """`playing`, `paused` or `live`: what the header's transport shows."""
     progress: var[str] = var("")
@@ -115,7 +117,7 @@ class PlayerScreen(Screen[None]):
             yield RunningPane(id="running").data_bind(PlayerScreen.view)
             yield ReadyQueuePane(id="ready").data_bind(PlayerScreen.view)
             yield WaitingPane(id="waiting").data_bind(PlayerScreen.view)
-        yield TimelinePane(id="timeline").data_bind(PlayerScreen.view)
+        yield TimelinePane(id="timeline").data_bind(PlayerScreen.view, PlayerScreen.axis)
         with Horizontal(id="middle"):
             yield SourcePane(id="source").data_bind(PlayerScreen.view)
             yield OutputPane(id="output").data_bind(PlayerScreen.view)
@@ -126,9 +128,7 @@ class PlayerScreen(Screen[None]):
         self.query_one("#running").border_title = "Running"
         self.query_one("#ready").border_title = "Ready queue"
         self.query_one("#waiting").border_title = "Waiting"
-        self.query_one("#timeline").border_title = (
-            "Timeline   █ running  ░ ready  · waiting  ▓ blocking the scheduler"
-        )
+        self._title_timeline()
         self.query_one("#output").border_title = "Output"
         self.query_one("#explanation").border_title = "Why"
         self._timer = self.set_interval(TICK, self._tick, pause=True)
@@ -143,6 +143,15 @@ class PlayerScreen(Screen[None]):
     def _start(self) -> None:
         self.reload(keep_switch=False)
         self._watch_scenario()
+
+    def _title_timeline(self) -> None:
+        self.query_one("#timeline").border_title = (
+            f"Timeline (by {self.axis})   █ running  ░ ready  · waiting  ▓ blocking the scheduler"
+        )
+
+    def watch_axis(self) -> None:
+        if self.is_mounted:
+            self._title_timeline()
 
     def watch_error(self, error: str) -> None:
         banner = self.query_one("#banner", Static)
@@ -506,6 +515,9 @@ class PlayerScreen(Screen[None]):
 
     def action_slower(self) -> None:
         self.speed = next((s for s in reversed(SPEEDS) if s < self.speed), SPEEDS[0])
+
+    def action_axis(self) -> None:
+        self.axis = "time" if self.axis == "switch" else "switch"
 
     def action_rerun(self) -> None:
         self.reload(keep_switch=True)

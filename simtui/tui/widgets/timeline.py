@@ -1,8 +1,11 @@
-"""The timeline: one row per task, time on the x axis, a cursor at the current event."""
+"""The timeline: one row per task, switches (or time) on the x axis, a cursor at the event."""
 
 from __future__ import annotations
 
+import bisect
+
 from rich.style import Style
+from textual.reactive import var
 from textual.strip import Strip
 
 from simtui.tui.view import PlayerView
@@ -12,15 +15,20 @@ GLYPHS = {"running": "█", "blocking": "▓", "ready": "░", "waiting": "·", 
 PRIORITY = {"new": 0, "done": 0, "waiting": 1, "error": 2, "ready": 3, "running": 4, "blocking": 5}
 """When a column covers several states, the busiest one is drawn (a µs run still shows)."""
 LABEL = 14
+AXES = ("switch", "time")
 
 
 class TimelinePane(RowsView):
-    """Each task's states over the run; only the rows on screen are drawn, each one cached."""
+    """Each task's states over the run; only the rows on screen are drawn, each one cached.
+
+    On the `switch` axis every context switch gets the same width, so stepping moves the
+    cursor visibly even when the switches are microseconds apart; the `time` axis shows
+    how long each state really lasted (a 3 s sleep fills the row).
+    """
 
     COMPONENT_CLASSES = {
         "timeline--running", "timeline--blocking", "timeline--ready", "timeline--waiting",
-        "timeline--error", "timeline--name", "timeline--current", "timeline--cursor",
-        "timeline--future",
+        "timeline--error", "timeline--current", "timeline--cursor", "timeline--future",
     }
     DEFAULT_CSS = """
     TimelinePane > .timeline--running { color: $success; }
@@ -28,15 +36,16 @@ class TimelinePane(RowsView):
     TimelinePane > .timeline--ready { color: $warning; }
     TimelinePane > .timeline--waiting { color: $text-muted; }
     TimelinePane > .timeline--error { color: $error; }
-    TimelinePane > .timeline--name { color: $text; }
     TimelinePane > .timeline--current { text-style: bold reverse; }
     TimelinePane > .timeline--cursor { background: $accent; }
     TimelinePane > .timeline--future { text-style: dim; }
     """
 
+    axis: var[str] = var("switch")
+
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self._bars: dict[tuple[str, int, float, int], tuple[str, ...]] = {}
+        self._bars: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._run_id = -1
         self._rows: dict[str, int] = {}
 
@@ -52,6 +61,13 @@ class TimelinePane(RowsView):
             self._bars.clear()
         super().watch_view(view)
 
+    def watch_axis(self) -> None:
+        self.refresh()
+
+    def _switch_axis(self, view: PlayerView) -> bool:
+        return self.axis == "switch" and hasattr(view.replay, "segment_indices") and (
+            view.total_switches > 0)
+
     def follow_row(self) -> int | None:
         view = self.view
         if view is None or view.state.running is None:
@@ -62,21 +78,32 @@ class TimelinePane(RowsView):
                 self._rows[tasks[k]] = k
         return self._rows.get(view.state.running)
 
+    def _positions(self, task: str, view: PlayerView) -> tuple[list[float], float, float]:
+        """Where each of the task's states starts on the axis, and the axis' range."""
+        replay = view.replay
+        if self._switch_axis(view):
+            switches = replay.switches
+            starts = [float(bisect.bisect_right(switches, i))
+                      for i in replay.segment_indices(task)]
+            return starts, 0.0, float(view.total_switches) + 1.0
+        starts, _ = replay.segments(task)
+        return list(starts), view.start_t, view.end_t
+
     def _bar(self, task: str, width: int, view: PlayerView) -> tuple[str, ...]:
-        starts, statuses = view.replay.segments(task)
-        t0, end_t = view.start_t, view.end_t
-        key = (task, width, end_t, len(starts))
+        _, statuses = view.replay.segments(task)
+        key = (task, width, view.length, self.axis, len(statuses))
         bar = self._bars.get(key)
         if bar is not None:
             return bar
+        starts, lo, hi = self._positions(task, view)
         cells = ["new"] * width
-        scale = width / (end_t - t0) if end_t > t0 else 0.0
+        scale = width / (hi - lo) if hi > lo else 0.0
         n = len(starts)
         for i in range(n):
             status = statuses[i]
             rank = PRIORITY.get(status, 0)
-            first = max(0, min(width - 1, int((starts[i] - t0) * scale)))
-            stop = (starts[i + 1] if i + 1 < n else end_t) - t0
+            first = max(0, min(width - 1, int((starts[i] - lo) * scale)))
+            stop = (starts[i + 1] if i + 1 < n else hi) - lo
             last = max(0, min(width - 1, int(stop * scale)))
             if i + 1 < n and last > first and stop * scale == int(stop * scale):
                 last -= 1  # a state that ends exactly on a column edge does not enter it
@@ -87,23 +114,31 @@ class TimelinePane(RowsView):
         self._bars[key] = bar
         return bar
 
+    def cursor_column(self, width: int) -> int:
+        view = self.view
+        if view is None:
+            return 0
+        if self._switch_axis(view):
+            lo, hi, at = 0.0, view.total_switches + 1.0, float(view.state.switch)
+        else:
+            lo, hi, at = view.start_t, view.end_t, view.state.t
+        scale = width / (hi - lo) if hi > lo else 0.0
+        return max(0, min(width - 1, int((at - lo) * scale)))
+
     def render_row(self, index: int, width: int) -> Strip:
         view = self.view
         assert view is not None
         task = view.replay.tasks[index]
         bar_width = max(1, width - LABEL - 1)
         bar = self._bar(task, bar_width, view)
-        span = view.end_t - view.start_t
-        scale = bar_width / span if span > 0 else 0.0
-        cursor = max(0, min(bar_width - 1, int((view.state.t - view.start_t) * scale)))
-        name_style = self.style("timeline--current") if task == view.state.running else (
-            self.style("timeline--name"))
+        cursor = self.cursor_column(bar_width)
+        name_style = self.style("timeline--current") if task == view.state.running else None
         parts: list[tuple[str, Style | None]] = [(f"{task[:LABEL]:<{LABEL}} ", name_style)]
         future = self.style("timeline--future")
         # Runs of equal cells become one segment: a row costs its state changes, not its width.
         start = 0
         for c in range(1, bar_width + 1):
-            if c in (bar_width, cursor) or bar[c] != bar[start] or c == cursor + 1:
+            if c in (bar_width, cursor, cursor + 1) or bar[c] != bar[start]:
                 status = bar[start]
                 style = self.style(f"timeline--{status}") if status in GLYPHS else None
                 if start == cursor:
