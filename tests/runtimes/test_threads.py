@@ -80,12 +80,14 @@ def test_cpu_bound_threads_never_run_at_once(cpu_trace: list[Event]) -> None:
     spans = sorted(s for task in running_intervals(cpu_trace).values() for s in task)
     for (_, stop), (start, _) in zip(spans, spans[1:], strict=False):
         assert start >= stop, f"two threads running at once around t={start}"
-    # Each worker was seen running for about its own 0.1 s of work: the handoffs are
-    # attributed to the right threads, not all lumped onto one.
+    # The three workers do the same work, so each was seen running for about a third of
+    # their running time: the handoffs are attributed to the right threads, not all
+    # lumped onto one. Shares, not seconds, and coarse: on a busy machine the OS may
+    # stop a thread while it holds the GIL, which lengthens that thread's turns.
     per_worker = running_intervals(cpu_trace)
+    busy = [sum(b - a for a, b in per_worker[f"worker[{k}]"]) for k in range(3)]
     for k in range(3):
-        busy = sum(b - a for a, b in per_worker[f"worker[{k}]"])
-        assert 0.5 * SCALE < busy < 2.5 * SCALE, (k, busy)
+        assert 0.1 < busy[k] / sum(busy) < 0.6, busy
 
 
 def test_cpu_bound_threads_take_the_sum_of_their_times(cpu_trace: list[Event]) -> None:
@@ -121,15 +123,16 @@ tasks:
 
 def test_switch_interval_option_changes_the_preemptions() -> None:
     counts = {}
-    for interval in ("1ms", "20ms"):
+    for interval in ("1ms", "50ms"):
         events = run_trace(SWITCHY.format(interval=interval), runtime="threads")
         assert validate(events) == []
         assert end(events)["status"] == "ok"
         counts[interval] = sum(1 for e in of(events, "suspend") if e["reason"] == "preempt")
-    assert events[0]["options"] == {"switch_interval": 0.02}
-    # ~0.3 s of contended work: ~15 handoffs at 20 ms, many more at 1 ms (the kernel may
-    # round tiny intervals up to its own tick, so only a coarse factor).
-    assert counts["1ms"] > 2 * counts["20ms"], counts
+    assert events[0]["options"] == {"switch_interval": 0.05}
+    # ~0.3 s of contended work: ~6 handoffs at 50 ms, many more at 1 ms (a busy machine
+    # runs the waiting thread late, and the kernel may round tiny intervals up to its
+    # own tick, so only a coarse factor).
+    assert counts["1ms"] > 2 * counts["50ms"], counts
 
 
 def test_io_trace_is_valid(io_trace: list[Event]) -> None:
