@@ -26,7 +26,9 @@ _NEEDS_SCHEDULER = (
 )
 UNSUPPORTED: Mapping[str, Mapping[str, str]] = {
     "asyncio": {"switch": "`switch` is greenlet only; on asyncio use `yield`, `spawn` or `gather`"},
-    "gevent": {"switch": "`switch` is greenlet only; on gevent use `yield` (gevent.sleep(0)) or `spawn`"},
+    "gevent": {
+        "switch": "`switch` is greenlet only; on gevent use `yield` (gevent.sleep(0)) or `spawn`"
+    },
     "threads": {"switch": "`switch` is greenlet only; threads are switched by the interpreter"},
     "greenlet": {
         "yield": _NEEDS_SCHEDULER,
@@ -219,7 +221,9 @@ def walk(scenario: Scenario, instance: str) -> Iterator[tuple[Step, Frame]]:
     yield from _walk(scenario, scenario.tasks[inst.definition].steps, Frame(inst.index, inst.name))
 
 
-def _walk(scenario: Scenario, steps: tuple[Step, ...], frame: Frame) -> Iterator[tuple[Step, Frame]]:
+def _walk(
+    scenario: Scenario, steps: tuple[Step, ...], frame: Frame
+) -> Iterator[tuple[Step, Frame]]:
     for step in steps:
         yield step, frame
         if step.op == "repeat":
