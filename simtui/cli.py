@@ -141,7 +141,8 @@ def _run(argv: list[str]) -> int:
 
 def _check(argv: list[str]) -> int:
     p = _parser("simtui check")
-    p.add_argument("scenarios", nargs="+")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                   help="a scenario file, a directory of them, or a bundled scenario's name")
     p.add_argument("-r", "--runtime", choices=RUNTIME_CHOICES,
                    help="also check that every op can run on this runtime")
     a = p.parse_args(argv)
@@ -150,16 +151,33 @@ def _check(argv: list[str]) -> int:
     from simtui.scenario.loader import load_scenario
 
     status = 0
-    for path in a.scenarios:
+    for path in _scenario_files(a.scenarios):
         try:
             scenario = load_scenario(path, runtime=a.runtime)
         except ScenarioError as e:
             print(e)
             status = 2
             continue
-        for warning in scenario.warnings:
-            print(f"{warning} (warning)")
+        for w in scenario.warnings:
+            print(f"{w.source}:{w.line}:{w.col}: warning: {w.message}")
+        count = len(scenario.instances)
+        print(f"{scenario.source}: ok ({count} task{'s' if count != 1 else ''}; "
+              f"runs on {', '.join(scenario.runtimes)})")
     return status
+
+
+def _scenario_files(names: list[str]) -> list[str]:
+    """The arguments, with each directory replaced by the scenario files in it."""
+    out: list[str] = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            found = sorted(str(f) for f in path.iterdir()
+                           if f.suffix in (".yaml", ".yml") and f.is_file())
+            out.extend(found or [name])  # an empty directory is reported by the loader
+        else:
+            out.append(name)
+    return out
 
 
 def _replay(argv: list[str]) -> int:
@@ -187,10 +205,15 @@ def _list(argv: list[str]) -> int:
         except ScenarioError as e:  # a bundled scenario must load; show it if not
             rows.append((path.stem, f"(invalid: {e.problems[0].message})", ""))
             continue
-        rows.append((path.stem, s.title, ", ".join(s.runtimes)))
-    width = max((len(r[0]) for r in rows), default=0)
+        runtimes = ", ".join(f"{rt}*" if rt == s.runtime else rt for rt in s.runtimes)
+        rows.append((path.stem, s.title, runtimes))
+    if not rows:
+        print("no bundled scenarios found", file=sys.stderr)
+        return 1
+    width = max(len(r[0]) for r in rows)
     for name, title, runtimes in rows:
         print(f"{name:<{width}}  {title}  [{runtimes}]")
+    print("\n* the scenario's default runtime; open one with `simtui NAME`")
     return 0
 
 
