@@ -387,3 +387,46 @@ async def test_quitting_with_unsaved_changes_asks_first(
         assert app.quits == 1 + quits
         assert (path.read_text(encoding="utf-8") == "x" + VALID) is written
         assert app.editor.text == "x" + VALID, "the typed text is still there"
+
+
+@pytest.mark.parametrize("choice", ["copy", "overwrite", "cancel"])
+async def test_a_file_changed_on_disk_is_not_overwritten_without_asking(
+    tmp_path: Path, choice: str
+) -> None:
+    path, app = make(tmp_path)
+    theirs = VALID + "# added in another window\n"
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.text_area.move_cursor((0, 0))
+        await pilot.press(*"# mine", "enter")
+        path.write_text(theirs, encoding="utf-8")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen), "a conflict asks first"
+        assert path.read_text(encoding="utf-8") == theirs
+        button = next(b for b in app.screen.query(Button) if b.name == choice)
+        await pilot.click(button)
+        await pilot.pause()
+        mine = "# mine\n" + VALID
+        editor = app.editor
+        assert editor.text == mine, "the typed text is never lost"
+        if choice == "copy":
+            copy = tmp_path / "tiny-1.yaml"
+            assert path.read_text(encoding="utf-8") == theirs
+            assert copy.read_text(encoding="utf-8") == mine
+            assert editor.path == copy and app.saved == [copy] and not editor.dirty
+        elif choice == "overwrite":
+            assert path.read_text(encoding="utf-8") == mine
+            assert app.saved == [path] and not editor.dirty
+        else:
+            assert path.read_text(encoding="utf-8") == theirs
+            assert app.saved == [] and editor.dirty
+
+
+async def test_a_file_touched_but_unchanged_saves_without_asking(tmp_path: Path) -> None:
+    path, app = make(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        path.write_bytes(VALID.replace("\n", "\r\n").encode())  # same text, other line ends
+        await pilot.press("x", "ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert app.saved == [path]

@@ -98,7 +98,7 @@ def is_bundled(path: Path) -> bool:
 
 
 def copy_target(path: Path, text: str, directory: Path) -> Path:
-    """Where an edited bundled scenario is saved: `directory/NAME.yaml`, or `NAME-1.yaml`…
+    """Where a copy of `path` holding `text` goes: `directory/NAME.yaml`, or `NAME-1.yaml`…
 
     An existing file is only reused when it already holds exactly `text`; a different
     file is never overwritten.
@@ -109,11 +109,25 @@ def copy_target(path: Path, text: str, directory: Path) -> Path:
         if not candidate.exists() and not candidate.is_symlink():
             return candidate
         try:
-            if candidate.is_file() and candidate.read_text("utf-8") == text:
-                return candidate
-        except (OSError, UnicodeDecodeError):
-            pass
+            existing = _read_text(candidate) if candidate.is_file() else None
+        except OSError:
+            existing = None
+        if existing is not None and _same(existing, text):
+            return candidate
     raise FileExistsError(f"no free name for a copy of {path.name} in {directory}")
+
+
+def _read_text(path: Path) -> str | None:
+    """The file's text now, or None when it cannot be read (gone, not UTF-8, ...)."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _same(a: str, b: str) -> bool:
+    """Equal texts, whatever their line endings (readers may have translated them)."""
+    return a == b or a.replace("\r\n", "\n") == b.replace("\r\n", "\n")
 
 
 def check_text(text: str, source: str) -> tuple[Problem, ...]:
@@ -316,40 +330,79 @@ class EditorScreen(Screen[Path | None]):
     # -- saving ------------------------------------------------------------------------
 
     def action_save(self) -> bool:
-        """Write the text; True when it reached the disk. A failure keeps the text dirty."""
+        """Write the text; True when it reached the disk. A failure keeps the text dirty.
+
+        A bundled scenario is saved as a copy in the current directory. A file that changed
+        on disk since this editor loaded or saved it is never overwritten without asking.
+        """
         text = self.text
-        copied = False
-        try:
-            if is_bundled(self.path):
-                directory = Path.cwd()
-                if is_bundled(directory / "x.yaml"):  # never write into the package
-                    directory = Path.home()
+        if is_bundled(self.path):
+            directory = Path.cwd()
+            if is_bundled(directory / "x.yaml"):  # never write into the package
+                directory = Path.home()
+            try:
                 target = copy_target(self.path, text, directory)
-                copied = True
-            else:
-                target = self.path
+            except OSError as e:
+                self._save_failed(e)
+                return False
+            return self._write(target, text,
+                               f"Bundled scenarios are not changed: saved a copy as {target}; "
+                               "ctrl+s now saves there.")
+        disk = _read_text(self.path)
+        if disk is not None and not _same(disk, self.saved_text) and not _same(disk, text):
+            # Changed by something else (another editor, a git checkout): ask, never clobber.
+            self._ask_about_conflict()
+            return False
+        return self._write(self.path, text)
+
+    def _write(self, target: Path, text: str, note: str | None = None) -> bool:
+        try:
             atomic_write(target, text)
         except OSError as e:
-            where = getattr(e, "filename", None) or self.path
-            reason = e.strerror or str(e)
-            self._say(f"NOT saved: {reason} ({where}). Your text is still here; "
-                      "fix the cause and press ctrl+s again.", error=True)
-            self.notify(f"Not saved: {reason}", severity="error", title="Save failed")
+            self._save_failed(e)
             return False
         self.path = target
         self.saved_text = text
         self.last_saved = target
         self.dirty = self.text != self.saved_text
         self._update_title()
-        if copied:
-            self._say(f"Bundled scenarios are not changed: saved a copy as {target}; "
-                      "ctrl+s now saves there.")
-            self.notify(f"Saved a copy as {target}", title="Saved")
+        if note is not None:
+            self._say(note)
+            self.notify(note, title="Saved")
         else:
             self._say(f"Saved {target}." + (" It has problems: the last good run stays on "
                                             "screen." if self.problems else ""))
         self.post_message(self.Saved(target))
         return True
+
+    def _save_failed(self, e: OSError) -> None:
+        where = getattr(e, "filename", None) or self.path
+        reason = e.strerror or str(e)
+        self._say(f"NOT saved: {reason} ({where}). Your text is still here; "
+                  "fix the cause and press ctrl+s again.", error=True)
+        self.notify(f"Not saved: {reason}", severity="error", title="Save failed")
+
+    @work(exclusive=True, group="editor-conflict")
+    async def _ask_about_conflict(self) -> None:
+        self._say(f"{self.path.name} was changed on disk by something else.", error=True)
+        choice = await self.app.push_screen_wait(ConfirmScreen(
+            f"{self.path.name} changed on disk since it was loaded here.",
+            [("copy", "Save mine as a copy"), ("overwrite", "Overwrite it"),
+             ("cancel", "Cancel")],
+        ))
+        text = self.text
+        if choice == "overwrite":
+            self._write(self.path, text)
+        elif choice == "copy":
+            try:
+                target = copy_target(self.path, text, self.path.parent)
+            except OSError as e:
+                self._save_failed(e)
+                return
+            self._write(target, text, f"Saved your version as {target}; the file on disk "
+                                      f"was left as it is. ctrl+s now saves to {target.name}.")
+        else:
+            self._say("Not saved. Your text is still here.")
 
     # -- leaving -----------------------------------------------------------------------
 
