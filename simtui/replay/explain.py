@@ -118,8 +118,7 @@ def explain(runtime: str, state: State, prev: State | None = None) -> str:
     handler = _HANDLERS.get(kind)
     text = handler(ctx) if handler is not None else None
     if not text:
-        who = ctx.task or "the scheduler"
-        text = f"{_cap(who)}: a `{kind}` event."
+        text = f"{ctx.task or 'The scheduler'}: a `{kind}` event."
     return text
 
 
