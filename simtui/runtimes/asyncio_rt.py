@@ -105,11 +105,18 @@ def _plural(n: int, word: str) -> str:
 class AsyncioRun:
     """One run of a scenario on a real asyncio event loop, reported to a probe."""
 
-    def __init__(self, scenario: Scenario, probe: Probe, ctx: RunContext) -> None:
+    def __init__(
+        self, scenario: Scenario, probe: Probe, ctx: RunContext, record: bool = True
+    ) -> None:
         self.scenario = scenario
         self.probe = probe
         self.ctx = ctx
-        self.rec = probe.events.append
+        self.record = record
+        """False runs the same interpreter on a plain loop, recording nothing: the
+        uninstrumented side of the overhead benchmark."""
+        self.rec: Callable[[tuple[Any, ...]], None] = (
+            probe.events.append if record else collections.deque(maxlen=0).append
+        )
         self.clock = time.perf_counter_ns
         # loop.time() is time.monotonic(); the probe's clock is perf_counter.
         self.mono_to_perf = time.perf_counter() - time.monotonic()
@@ -130,6 +137,9 @@ class AsyncioRun:
         self.cancelling = False
         self.failed = False
         self.prev: list[str | None] = [None]
+        self.stamp: list[Any] = [None, 0]
+        """(task, clock) of a `yield` just recorded: the `ready` its re-queueing makes
+        next, in the same uninterrupted stretch, reuses that clock reading."""
         self.main_task: asyncio.Task[Any] | None = None
         self.locks: dict[str, asyncio.Lock] = {}
         self.events: dict[str, asyncio.Event] = {}
@@ -184,6 +194,7 @@ class AsyncioRun:
         names = self.names
         waiting = self.waiting
         prev = self.prev
+        stamp = self.stamp
         item_name = self.item_name
         items = self.items
         probe = self.probe
@@ -196,35 +207,42 @@ class AsyncioRun:
 
             def append(self, handle: Any) -> None:
                 _deque_append(self, handle)
-                owner = getattr(handle._callback, "__self__", None)
-                if owner.__class__ is _Task:
-                    name = names.get(owner) or rt.adopt(owner)
-                    if name is not None:
-                        if handle._args:  # task_wakeup: the future it awaited is done
-                            why = waiting.pop(name, None)
-                            if why is not None:
-                                reason = "cancel" if rt.cancelling else why[0]
-                                rec((clock(), "wake", name, reason))
-                        rec((clock(), "ready", name, None))
+                try:  # the hot path: a step or wakeup of one of our tasks
+                    name = names[handle._callback.__self__]
+                except (AttributeError, KeyError, TypeError):
+                    name = None
+                    owner = getattr(handle._callback, "__self__", None)
+                    if owner.__class__ is _Task:
+                        name = rt.adopt(owner)
+                    if name is None:
+                        item = items[id(handle)] = item_name(handle)
+                        rec((clock(), "ready", None, item))
                         return
-                item = items[id(handle)] = item_name(handle)
-                rec((clock(), "ready", None, item))
+                if handle._args:  # task_wakeup: the future it awaited is done
+                    why = waiting.pop(name, None)
+                    if why is not None:
+                        reason = "cancel" if rt.cancelling else why[0]
+                        rec((clock(), "wake", name, reason))
+                elif stamp[0] is name:  # re-queued by the yield it just recorded
+                    stamp[0] = None
+                    rec((stamp[1], "ready", name, None))
+                    return
+                rec((clock(), "ready", name, None))
 
             def popleft(self) -> Any:
                 if snapshots:
                     rec((clock(), "queue", None, [rt.name_of(h) for h in self]))
                 handle = _deque_popleft(self)
-                owner = getattr(handle._callback, "__self__", None)
-                if owner.__class__ is _Task:
-                    name = names.get(owner)
-                    if name is not None:
-                        rec((clock(), "run", name, prev[0], None))
-                        prev[0] = name
-                        return handle
-                item = items.pop(id(handle), None) or item_name(handle)
-                # A cancelled entry is popped and skipped by the loop; recording it keeps
-                # the derived queue equal to the real one.
-                rec((clock(), "run", None, prev[0], item))
+                try:
+                    name = names[handle._callback.__self__]
+                except (AttributeError, KeyError, TypeError):
+                    # A cancelled entry is popped and skipped by the loop; recording it
+                    # too keeps the derived queue equal to the real one.
+                    item = items.pop(id(handle), None) or item_name(handle)
+                    rec((clock(), "run", None, prev[0], item))
+                    return handle
+                rec((clock(), "run", name, prev[0], None))
+                prev[0] = name
                 return handle
 
         class RecordingLoop(asyncio.SelectorEventLoop):
@@ -232,7 +250,8 @@ class AsyncioRun:
 
             def __init__(self) -> None:
                 super().__init__()
-                self._ready = ReadyQueue()  # type: ignore[assignment]
+                if rt.record:
+                    self._ready = ReadyQueue()  # type: ignore[assignment]
 
             def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> Any:
                 timer = super().call_at(when, callback, *args, context=context)
@@ -327,13 +346,20 @@ class AsyncioRun:
         clock = self.clock
         scale = self.ctx.scale
         sleep = asyncio.sleep
+        record = self.record
+        stamp = self.stamp
         try:
             item = ""
             for step, frame in walk(self.scenario, name):
                 op = step.op
-                rec((clock(), "step", name, step.index, op, step.line, step.col))
+                if record:
+                    t = clock()
+                    rec((t, "step", name, step.index, op, step.line, step.col))
                 if op == "yield":
-                    rec((clock(), "suspend", name, "yield", None, None))
+                    if record:  # the same instant: nothing runs between the step and its yield
+                        rec((t, "suspend", name, "yield", None, None))
+                        stamp[0] = name
+                        stamp[1] = t
                     await sleep(0)
                 elif op == "print":
                     text = render_text(step.text, frame.index, frame.name, item)
@@ -342,7 +368,8 @@ class AsyncioRun:
                     seconds = step.seconds * scale
                     detail = f"{step.seconds:g} s"
                     if seconds > 0:
-                        self.sleep_note = (name, detail)  # call_at records the suspend
+                        if record:
+                            self.sleep_note = (name, detail)  # call_at records the suspend
                         await sleep(seconds)
                     else:
                         rec((clock(), "suspend", name, "sleep", detail, None))

@@ -1,0 +1,162 @@
+"""Recording overhead of the asyncio runtime (targets.md P1 asyncio ≤ 1.5×, P2 trace size).
+
+Workload: 1,000 tasks × 100 `yield` steps (`await asyncio.sleep(0)`), gathered by `main`.
+Three variants run interleaved in one process, several rounds; each figure is the median
+of the per-round (paired) ratios:
+
+- instrumented: `AsyncioRun` with a real `Probe`: the recorded ready deque, the task
+  factory, the interpreter's `step`/`suspend` records;
+- uninstrumented (`plain`, the P1 baseline): the same `AsyncioRun` interpreter on a plain
+  loop with recording off (`record=False`): what recording adds;
+- raw library: the same workload hand-written in asyncio, with no simtui code at all
+  (`ratio_vs_raw_library`: what simtui as a whole costs, interpreter included).
+
+`ratio_with_encoding` adds the time the worker's flusher spends encoding the records to
+JSONL (it runs on another thread during a real run, under the same GIL). Bytes per event
+and events per step come from that JSONL (`simtui.trace.io.Encoder`); a step is a `step`
+event. Run alone: `python benchmarks/overhead_asyncio.py [ROUNDS]`, or with the others
+through `benchmarks/recording_overhead.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import statistics
+import sys
+import time
+from typing import Any
+
+from simtui.runtimes.asyncio_rt import AsyncioRun
+from simtui.runtimes.base import RunContext
+from simtui.runtimes.probe import Probe
+from simtui.scenario.loader import load_text
+from simtui.scenario.model import Scenario
+from simtui.trace.io import Encoder
+
+RUNTIME = "asyncio"
+TARGET = 1.5
+
+TASKS = 1000
+YIELDS = 100
+
+# CPU time of this process, not wall time: on a shared, loaded machine the wall clock
+# mostly measures waiting for a core. The benchmark runs no other thread.
+_cpu = time.process_time
+
+SCENARIO = f"""
+tasks:
+  main:
+    - gather: worker
+  worker:
+    count: {TASKS}
+    steps:
+      - repeat: {{times: {YIELDS}, steps: [yield]}}
+"""
+
+
+def _instrumented(scenario: Scenario) -> tuple[float, float, int, int, int]:
+    """Seconds to run, seconds to encode, events, JSONL bytes, `step` events."""
+    probe = Probe()
+    gc.collect()
+    start = _cpu()
+    outcome = AsyncioRun(scenario, probe, RunContext(scale=1.0)).run()
+    took = _cpu() - start
+    assert outcome.status == "ok", outcome
+    records = probe.events
+    start = _cpu()
+    data = Encoder(probe.t0).encode(records)
+    encode = _cpu() - start
+    steps = sum(1 for r in records if r[1] == "step")
+    return took, encode, len(records), len(data), steps
+
+
+def _uninstrumented(scenario: Scenario) -> float:
+    probe = Probe()
+    gc.collect()
+    start = _cpu()
+    outcome = AsyncioRun(scenario, probe, RunContext(scale=1.0), record=False).run()
+    took = _cpu() - start
+    assert outcome.status == "ok" and not probe.events, outcome
+    return took
+
+
+async def _raw_worker() -> None:
+    for _ in range(YIELDS):
+        await asyncio.sleep(0)
+
+
+async def _raw_main() -> None:
+    await asyncio.gather(*(_raw_worker() for _ in range(TASKS)))
+
+
+def _raw_library() -> float:
+    gc.collect()
+    start = _cpu()
+    with asyncio.Runner() as runner:
+        runner.run(_raw_main())
+    return _cpu() - start
+
+
+def measure(rounds: int = 5) -> dict[str, Any]:
+    """Median figures over `rounds` interleaved rounds (after one warm-up round)."""
+    scenario = load_text(SCENARIO, "<overhead_asyncio>", runtime=RUNTIME)
+    _instrumented(scenario)
+    _uninstrumented(scenario)
+    _raw_library()
+    ratios, enc_ratios, raw_ratios = [], [], []
+    inst_s, plain_s, raw_s, enc_s = [], [], [], []
+    events = nbytes = steps = 0
+    for r in range(rounds):
+        # Alternate the order so a slow spell of a shared machine hits both sides.
+        if r % 2:
+            plain, raw = _uninstrumented(scenario), _raw_library()
+            took, encode, events, nbytes, steps = _instrumented(scenario)
+        else:
+            took, encode, events, nbytes, steps = _instrumented(scenario)
+            raw, plain = _raw_library(), _uninstrumented(scenario)
+        ratios.append(took / plain)
+        enc_ratios.append((took + encode) / plain)
+        raw_ratios.append(took / raw)
+        inst_s.append(took)
+        plain_s.append(plain)
+        raw_s.append(raw)
+        enc_s.append(encode)
+    med = statistics.median
+    return {
+        "runtime": RUNTIME,
+        "target": TARGET,
+        "workload": f"{TASKS} tasks x {YIELDS} yields (asyncio.sleep(0))",
+        "ratio": med(ratios),
+        "ratios": [round(x, 3) for x in ratios],
+        "instrumented_s": med(inst_s),
+        "plain_s": med(plain_s),
+        "encode_s": med(enc_s),
+        "ratio_with_encoding": med(enc_ratios),
+        "raw_library_s": med(raw_s),
+        "ratio_vs_raw_library": med(raw_ratios),
+        "us_per_step_recording": (med(inst_s) - med(plain_s)) / (TASKS * YIELDS) * 1e6,
+        "events": events,
+        "bytes_per_event": nbytes / events,
+        "events_per_step": events / steps,
+    }
+
+
+def main(argv: list[str]) -> int:
+    rounds = int(argv[1]) if len(argv) > 1 else 5
+    r = measure(rounds)
+    print(f"asyncio recording overhead, {r['workload']} ({rounds} rounds, median of paired "
+          f"ratios; target ≤ {TARGET}×)")
+    print(f"  recording: {r['ratio']:.3f}× (rounds: {r['ratios']}); with JSONL encoding "
+          f"{r['ratio_with_encoding']:.3f}×; vs hand-written asyncio "
+          f"{r['ratio_vs_raw_library']:.3f}×")
+    print(f"  instrumented {r['instrumented_s']:.3f} s (+{r['encode_s']:.3f} s encoding), "
+          f"uninstrumented {r['plain_s']:.3f} s, raw asyncio {r['raw_library_s']:.3f} s; "
+          f"+{r['us_per_step_recording']:.2f} µs per step")
+    print(f"  {r['events']} events, {r['bytes_per_event']:.1f} B/event, "
+          f"{r['events_per_step']:.2f} events/step")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
