@@ -18,13 +18,23 @@ see for themselves and one consumer turns that into the trace:
   interprets the records, the trace stays consistent whatever interleaving the threads
   had between their comparison and their append: a race can only make an observation
   late, never false.
+- A blocked thread becomes runnable (`wake`, `ready`) before it gets the GIL back (`run`),
+  and the gap between them is the wait for the GIL. Where another thread releases it,
+  that thread says so: a new thread for its starter, whose `Thread.start()` waits until
+  the new thread runs; `Event.set` for the event's waiters; a thread's end for the threads
+  joining it. The consumer places a sleeper's wake at its timer's deadline. Locks, queues
+  and I/O wake a waiter the OS chooses, so that thread says so itself when its blocking
+  call returns.
 - The same main thread watches for deadlock: every live thread blocked on simtui's own
   primitives (locks, events, queues, joins), each still unsatisfiable, unchanged across
   two polls. Blocked threads cannot be woken, so the run ends there; the threads are
   daemons and die with the worker.
 
-The ready "queue" of threads is a set: the OS picks which runnable thread takes the GIL
-next, so a trace of threads never claims FIFO order.
+The run ends when every thread has ended, as a Python program waits for its threads, not
+only for `main`; with status `error` if a task raised (the others go on, as real threads
+do). The ready "queue" of threads is a set: the OS picks which runnable thread takes the
+GIL next, so a trace of threads never claims FIFO order, and it has no `queue` snapshots:
+there is no ready-queue data structure to read.
 """
 
 from __future__ import annotations
