@@ -150,10 +150,8 @@ class ScenarioTextArea(TextArea):
     }
     """
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.problem_lines: frozenset[int] = frozenset()
-        """0-based lines to mark."""
+    problem_lines: frozenset[int] = frozenset()
+    """0-based lines to mark (replaced, never mutated, so the class default is safe)."""
 
     def mark_lines(self, lines: Iterable[int]) -> None:
         lines = frozenset(lines)
@@ -175,7 +173,9 @@ class EditorScreen(Screen[Path | None]):
 
     Dismisses with the path of the last successful save (None when nothing was saved).
     A bundled scenario is never overwritten: the first save writes a copy into the
-    current directory and the editor goes on with that copy.
+    current directory and the editor goes on with that copy. Nothing typed is lost: a
+    failed save keeps the text and the dirty mark, leaving or quitting with unsaved text
+    asks first, and a file changed on disk by something else is not overwritten silently.
     """
 
     DEFAULT_CSS = """
@@ -236,7 +236,7 @@ class EditorScreen(Screen[Path | None]):
     def __init__(self, path: Path, text: str) -> None:
         super().__init__()
         self.path = Path(path)
-        """The file the next save writes (changes once, when a bundled file is copied)."""
+        """The file the next save writes (it changes when the text is saved as a copy)."""
         self.saved_text = text
         """The text as it is on disk, as far as this editor knows."""
         self.last_saved: Path | None = None
