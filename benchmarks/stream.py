@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         r = consume(proc)
         results.append(r)
-        print(f"  run {rep + 1}: {r['rate']:>9,.0f} events/s; parent CPU {r['cpu_us']:.2f} µs/event "
+        print(f"  run {rep + 1}: {r['rate']:>9,.0f} events/s; "
+              f"parent CPU {r['cpu_us']:.2f} µs/event "
               f"(parse {r['parse_us']:.2f}, extend {r['extend_us']:.2f}, "
               f"sync {r['sync_us']:.2f})", flush=True)
     rate = statistics.median(r["rate"] for r in results)

@@ -49,9 +49,9 @@ NEW, S_READY, RUNNING, WAITING, BLOCKING, S_DONE, S_ERROR, WOKEN = range(8)
 _STATUS_NAME = [*TASK_STATUSES, "waiting"]
 assert TASK_STATUSES[WAITING] == "waiting" and TASK_STATUSES[BLOCKING] == "blocking"
 
-KEYFRAME_MIN = 512
+KEYFRAME_MIN = 256
 """Fewest events between two keyframes (their cost is negligible with few tasks)."""
-KEYFRAME_BYTES_PER_EVENT = 64
+KEYFRAME_BYTES_PER_EVENT = 192
 """Keyframes are spaced so that they cost at most about this many bytes per event."""
 
 
@@ -318,7 +318,7 @@ class _Machine:
     """Mutable state after the first `pos` events; keyframes are frozen copies of it."""
 
     __slots__ = (
-        "pos", "status", "sidx", "stepi", "queue", "inq", "waiting", "running",
+        "pos", "status", "sidx", "stepi", "queue", "qkeys", "inq", "waiting", "running",
         "running_item", "came_from", "departed", "last_run",
     )
 
@@ -332,6 +332,8 @@ class _Machine:
         """Per name id: the task's last `step` event (-1 before any)."""
         self.queue: deque[int] = deque()
         """The ready queue: indices of the `ready` events of its entries, head first."""
+        self.qkeys: deque[int] = deque()
+        """The key (task column value) of each queue entry, in the same order."""
         self.inq: dict[int, int] = {}
         """How many entries each key (task column value) has in the queue."""
         self.waiting: dict[int, None] = {}
@@ -351,7 +353,8 @@ class _Machine:
 
 class _Keyframe:
     __slots__ = (
-        "pos", "status", "sidx", "stepi", "queue", "waiting", "running", "running_item",
+        "pos", "status", "sidx", "stepi", "queue", "qkeys", "waiting", "running",
+        "running_item",
         "came_from", "departed", "last_run",
     )
 
@@ -361,6 +364,7 @@ class _Keyframe:
         self.sidx = array("i", m.sidx)
         self.stepi = array("i", m.stepi)
         self.queue = array("i", m.queue)
+        self.qkeys = array("i", m.qkeys)
         self.waiting = array("i", m.waiting)
         self.running = m.running
         self.running_item = m.running_item
@@ -370,16 +374,19 @@ class _Keyframe:
 
     def nbytes(self) -> int:
         return 200 + len(self.status) + 4 * (
-            len(self.sidx) + len(self.stepi) + len(self.queue) + len(self.waiting)
+            len(self.sidx) + len(self.stepi) + 2 * len(self.queue) + len(self.waiting)
         )
 
-    def restore(self, m: _Machine, tcol: array) -> None:
+    def restore(self, m: _Machine) -> None:
         m.pos = self.pos
         m.status = list(self.status)
         m.sidx = list(self.sidx)
         m.stepi = list(self.stepi)
         m.queue = deque(self.queue)
-        m.inq = dict(Counter(map(tcol.__getitem__, self.queue)))
+        m.qkeys = deque(self.qkeys)
+        m.inq = dict.fromkeys(self.qkeys, 1)
+        if len(m.inq) != len(self.qkeys):  # a key queued twice (callbacks)
+            m.inq = dict(Counter(self.qkeys))
         m.waiting = dict.fromkeys(self.waiting)
         m.running = self.running
         m.running_item = self.running_item
@@ -555,7 +562,7 @@ class Replay:
         m.grow(len(tr.names.list))
         kinds, tcol, xcol, extras = tr._kind, tr._task, tr._x, tr._extras
         status, sidx, stepi = m.status, m.sidx, m.stepi
-        queue, inq, waiting = m.queue, m.inq, m.waiting
+        queue, qkeys, inq, waiting = m.queue, m.qkeys, m.inq, m.waiting
         running, running_item, came_from = m.running, m.running_item, m.came_from
         departed, last_run = m.departed, m.last_run
         threads = tr.header.get("runtime") == "threads"
@@ -596,14 +603,14 @@ class Replay:
                             nch += 1
                 departed = -1
                 if tid != -1 and tid in inq:
-                    if tcol[queue[0]] == tid:
+                    if qkeys[0] == tid:
                         departed = queue.popleft()
+                        qkeys.popleft()
                     else:  # out of FIFO order: the threads' runnable set, or a bug to show
-                        for pos, r in enumerate(queue):
-                            if tcol[r] == tid:
-                                departed = r
-                                del queue[pos]
-                                break
+                        pos = qkeys.index(tid)
+                        departed = queue[pos]
+                        del queue[pos]
+                        del qkeys[pos]
                     left = inq[tid] - 1
                     if left:
                         inq[tid] = left
@@ -630,6 +637,7 @@ class Replay:
                     running_item = tid
             elif k == READY:
                 queue.append(i)
+                qkeys.append(tid)
                 inq[tid] = inq.get(tid, 0) + 1
                 if tid >= 0:
                     if running == tid:
@@ -762,7 +770,7 @@ class Replay:
         kf_pos = self._kf_pos[k]
         # Step on from where the cursor is when that is no farther than the keyframe.
         if not (kf_pos <= m.pos <= pos):
-            self._kf[k].restore(m, self.trace._task)
+            self._kf[k].restore(m)
         self._apply(m, pos, False)
         state = self._state_of(m, index)
         self._last = state
@@ -781,11 +789,15 @@ class Replay:
             if r <= last_run:
                 break
             arrived += 1
-        keys = list(map(tcol.__getitem__, queue))
+        keys = m.qkeys
         split = len(keys) - arrived
-        ready = tuple(map(self._entries_old.__getitem__, keys[:split])) if split else ()
-        if arrived:
-            ready += tuple(map(self._entries_new.__getitem__, keys[split:]))
+        if not arrived:
+            ready = tuple(map(self._entries_old.__getitem__, keys))
+        else:
+            ready = tuple(map(self._entries_old.__getitem__, itertools.islice(keys, split)))
+            ready += tuple(
+                map(self._entries_new.__getitem__, itertools.islice(keys, split, None))
+            )
         status = stuck = None
         if self._end_idx is not None and index >= self._end_idx:
             end = tr[self._end_idx]
