@@ -4,11 +4,12 @@ What is observed, and how (runtime-instrumentation.md §4):
 
 - The hub's callback queue, through a subclass of the configured loop class installed
   with `gevent.config.loop` before the hub exists. Its `run_callback` records every
-  enqueue (`ready(task)` when the callback switches into a task's greenlet — a spawned
-  Greenlet's start, a `Waiter` of `gevent.sleep(0)` —, `ready(None, item=...)` for any
-  other callback, such as a finished greenlet's `_notify_links`) and queues a small
-  wrapper that records the dequeue when the hub calls it. The queue is FIFO, so this is
-  exact. With `--snapshots`, the wrapper also reads the real queue (`loop._callbacks`).
+  enqueue: `ready(task)` when the callback is a task's own switch (a spawned Greenlet's
+  start, the `Waiter` of `gevent.sleep(0)`), whose dequeue is the hub's switch into that
+  task; `ready(None, item=...)` for any other callback (a finished greenlet's
+  `_notify_links`, a queue's `_unlock`), which is queued wrapped so that the hub's call
+  records its dequeue. The queue is FIFO, so this is exact. With `--snapshots` the real
+  queue (`loop._callbacks`) is read before each `run`.
 - Switches, through `greenlet.settrace`: `X → hub → Y` is reported as one switch,
   `suspend(X)` then `run(Y, from=X)`. When a timer or an I/O watcher (or a callback that
   notifies waiters, like `_notify_links`) switches into Y straight from the hub, Y was
@@ -37,6 +38,8 @@ import gevent.socket
 import greenlet
 from gevent import monkey
 from gevent.exceptions import LoopExit
+from gevent.hub import Waiter
+from greenlet import getcurrent
 
 from simtui.runtimes.base import Outcome, RunContext, io_payload
 from simtui.runtimes.probe import Probe
@@ -60,7 +63,24 @@ def _tracing_loop_class(base: type) -> type:
             state = self._simtui
             if state is None:
                 return run_callback(self, func, *args)
-            return run_callback(self, state.enqueue(func), *args)
+            # A task's own switch (a spawned Greenlet's start, the Waiter of
+            # `gevent.sleep(0)`) is queued unchanged and counted in `pending`: the hub's
+            # switch into that task is its dequeue. Inlined: this runs for every yield.
+            owner = getattr(func, "__self__", None)
+            task = state.name_of(id(owner))
+            if task is None:
+                if isinstance(owner, Waiter):
+                    # Its greenlet is set once someone waits on it; in `gevent.sleep(0)`
+                    # that is the current greenlet, right after this call.
+                    task = state.name_of(id(owner.greenlet or getcurrent()))
+            elif func.__name__ != "switch":
+                task = None
+            if task is None:
+                return run_callback(self, state.wrap(func, owner), *args)
+            pending = state.pending
+            pending[task] = pending.get(task, 0) + 1
+            state.rec((state.clock(), "ready", task, None))
+            return run_callback(self, func, *args)
 
         def timer(self, *args: Any, **kwargs: Any) -> Any:
             t = make_timer(self, *args, **kwargs)
@@ -75,30 +95,23 @@ def _tracing_loop_class(base: type) -> type:
 
 
 class _Queued:
-    """Queued in place of a callback: the callback, its name, and a record of its dequeue."""
+    """Queued in place of a callback that is not a task's switch: named, recording its dequeue."""
 
-    __slots__ = ("func", "task", "label", "state")
+    __slots__ = ("func", "label", "state")
 
-    def __init__(self, func: Callable[..., Any], task: str | None, label: str, state: GeventRun):
+    def __init__(self, func: Callable[..., Any], label: str, state: GeventRun) -> None:
         self.func = func
-        self.task = task
         self.label = label
         self.state = state
 
     def __call__(self, *args: Any) -> Any:
         state = self.state
-        probe = state.probe
         if state.snapshots:
             # The hub has just popped this entry from the head of its FIFO: the queue as it
             # stood when it picked it is this entry followed by what is still there.
-            probe.queue([self.label, *state.queue_labels()])
-        if self.task is None:
-            probe.run(None, state.last_from, self.label)
-        state.dequeued = self
-        try:
-            return self.func(*args)
-        finally:
-            state.dequeued = None
+            state.probe.queue([self.label, *state.queue_labels()])
+        state.probe.run(None, state.last_from, self.label)
+        return self.func(*args)
 
 
 def _short(refs: tuple[str, ...]) -> str:
@@ -143,7 +156,11 @@ class GeventRun:
         self.events: dict[str, gevent.event.Event] = {}
         self.queues: dict[str, gevent.queue.Queue] = {}
         self.last_from: str | None = None
-        self.dequeued: _Queued | None = None
+        self.name_of = self.names.get
+        self.rec: Callable[[tuple[Any, ...]], None] = probe.events.append if record else _nothing
+        self.clock: Callable[[], int] = probe._clock  # the Probe's clock, for direct records
+        self.pending: dict[str, int] = {}
+        """Task → its entries in the hub's queue (a task's own switch callbacks)."""
         self.last_timer: Any = None
         self.loop: Any = None
         self.failed = False
@@ -152,78 +169,90 @@ class GeventRun:
 
     # -- the hub's queue -------------------------------------------------------------------
 
-    def enqueue(self, func: Callable[..., Any]) -> _Queued:
-        """Name a callback entering the hub's queue, record it, and wrap it."""
-        owner = getattr(func, "__self__", None)
-        fname = getattr(func, "__name__", "?")
-        names = self.names
-        task = None
-        if owner is not None:
-            if fname == "switch":
-                task = names.get(id(owner))
-                if task is None and hasattr(owner, "greenlet"):
-                    # A Waiter: its greenlet is set once someone waits on it; in
-                    # `gevent.sleep(0)` that is the current greenlet, right after this call.
-                    g = owner.greenlet or greenlet.getcurrent()
-                    task = names.get(id(g))
-            if task is None:
-                whose = names.get(id(owner)) or self.labels.get(id(owner)) or type(owner).__name__
-                label = f"{whose}.{fname.lstrip('_')}"
-            else:
-                label = task
-        else:
+    def wrap(self, func: Callable[..., Any], owner: object) -> _Queued:
+        """Record a callback that is not a task's switch entering the queue, and wrap it."""
+        if owner is None:
             label = getattr(func, "__qualname__", None) or repr(func)
-        self.probe.ready(task, None if task is not None else label)
-        return _Queued(func, task, label, self)
+        else:
+            names = self.names
+            whose = names.get(id(owner)) or self.labels.get(id(owner)) or type(owner).__name__
+            label = f"{whose}.{getattr(func, '__name__', '?').lstrip('_')}"
+        self.probe.ready(None, label)
+        return _Queued(func, label, self)
 
     def queue_labels(self) -> list[str]:
         """The names of what the hub's real callback queue holds now, in order (O(n))."""
         out = []
+        names = self.names
         for cb in self.loop._callbacks:
             f = cb.callback
-            if f is not None:
-                out.append(getattr(f, "label", None) or getattr(f, "__qualname__", repr(f)))
+            if f is None:  # stopped: the hub will skip it
+                continue
+            label = getattr(f, "label", None)
+            if label is None:
+                owner = getattr(f, "__self__", None)
+                label = names.get(id(owner))
+                if label is None and isinstance(owner, Waiter):
+                    label = names.get(id(owner.greenlet))
+            out.append(label or getattr(f, "__qualname__", repr(f)))
         return out
 
     # -- switches ---------------------------------------------------------------------------
 
     def _trace(self, event: str, args: tuple[Any, Any]) -> None:
+        # The Probe's records are appended directly here (the very tuples Probe.suspend,
+        # .run, .wake and .done build): this runs twice per gevent switch, and a Python
+        # call per event would be a third of its cost.
         try:
             origin, target = args
-            names = self.names
-            came = names.get(id(origin))
-            to = names.get(id(target))
-            probe = self.probe
+            name_of = self.name_of
+            came = name_of(id(origin))
+            to = name_of(id(target))
+            rec = self.rec
             if came is not None:
                 if origin.dead:
-                    probe.done(came)
+                    rec((self.clock(), "done", came))
                 else:
-                    reason, detail = self.waiting.get(came) or ("yield", "hub")
-                    until = None
-                    if reason == "sleep" and self.last_timer is not None:
-                        at = getattr(self.last_timer, "at", None)
-                        if at is not None and self.last_timer.active:
-                            # libev: a started timer's `at` is its expiry on the monotonic clock.
-                            until = round(probe.now() + (at - time.monotonic()), 7)
-                    probe.suspend(came, reason, detail, until)
+                    waited = self.waiting.get(came)
+                    if waited is None:
+                        rec((self.clock(), "suspend", came, "yield", "hub", None))
+                    else:
+                        reason, detail = waited
+                        until = self._deadline() if reason == "sleep" else None
+                        rec((self.clock(), "suspend", came, reason, detail, until))
                 self.last_from = came
             if to is not None:
-                queued = self.dequeued
-                if queued is not None and queued.task == to:
-                    self.dequeued = None  # the entry that made it ready; a later one is a wake
+                pending = self.pending
+                n = pending.get(to)
+                if n:  # the hub popped this task's entry from its queue and runs it
+                    if n == 1:
+                        del pending[to]
+                    else:
+                        pending[to] = n - 1
+                    if self.snapshots:
+                        self.probe.queue([to, *self.queue_labels()])
                 else:
                     # Straight from a timer, an I/O watcher or a notifier: never in the queue.
                     waited = self.waiting.get(to)
-                    probe.wake(to, waited[0] if waited else "switch")
+                    rec((self.clock(), "wake", to, waited[0] if waited else "switch"))
                     if self.snapshots:
-                        probe.queue(self.queue_labels())
-                probe.run(to, self.last_from)
+                        self.probe.queue(self.queue_labels())
+                rec((self.clock(), "run", to, self.last_from, None))
         except Exception:  # a tracer that raises is uninstalled by greenlet: never raise
             pass
         previous = self._previous
         if previous is not None:
             with contextlib.suppress(Exception):
                 previous(event, args)
+
+    def _deadline(self) -> float | None:
+        """When the timer just armed by the suspending greenlet fires, in trace seconds."""
+        t = self.last_timer
+        at = getattr(t, "at", None)  # libuv timers have none
+        if at is None or not t.active:
+            return None
+        # libev: a started timer's `at` is its expiry on the monotonic clock.
+        return round(self.probe.now() + (at - time.monotonic()), 7)
 
     # -- tasks ----------------------------------------------------------------------------------
 
@@ -257,8 +286,10 @@ class GeventRun:
         probe = self.probe
         scale = self.ctx.scale
         waiting = self.waiting
+        record, rec, clock = self.record, self.rec, self.clock
         for step, frame in walk(self.scenario, name):
-            probe.step(name, step)
+            if record:  # Probe.step's record, appended directly: once per step
+                rec((clock(), "step", name, step.index, step.op, step.line, step.col))
             op = step.op
             if op == "yield":
                 waiting[name] = ("yield", None)

@@ -56,25 +56,32 @@ class GreenletRun:
         # sees ids, so it never keeps a greenlet alive on its own (runtime-instrumentation §3.1).
         self.greenlets: dict[str, greenlet.greenlet] = {}
         self.names: dict[int, str] = {}
+        self.name_of = self.names.get
+        self.rec: Callable[[tuple[Any, ...]], None] = probe.events.append if record else _nothing
+        self.clock: Callable[[], int] = probe._clock  # the Probe's clock, for direct records
         self.failed = False
         self._previous: Tracer | None = None
 
     # -- the tracer -----------------------------------------------------------------------
 
     def _trace(self, event: str, args: tuple[Any, Any]) -> None:
+        # The Probe's records are appended directly (the very tuples Probe.suspend, .run
+        # and .done build): this runs on every switch, and a Python call per event would
+        # be a third of its cost.
         try:
             origin, target = args
-            names = self.names
-            came = names.get(id(origin))
-            to = names.get(id(target))
-            probe = self.probe
+            name_of = self.name_of
+            came = name_of(id(origin))
+            to = name_of(id(target))
+            rec = self.rec
+            now = self.clock()  # one instant: both records describe the same switch
             if came is not None:
                 if origin.dead:
-                    probe.done(came)
+                    rec((now, "done", came))
                 else:
-                    probe.suspend(came, "switch", to)
+                    rec((now, "suspend", came, "switch", to, None))
             if to is not None:
-                probe.run(to, came)
+                rec((now, "run", to, came, None))
         except Exception:  # a tracer that raises is uninstalled by greenlet: never raise
             pass
         previous = self._previous
@@ -107,9 +114,10 @@ class GreenletRun:
     def _steps(self, name: str) -> None:
         probe = self.probe
         scale = self.ctx.scale
-        scenario = self.scenario
-        for step, frame in walk(scenario, name):
-            probe.step(name, step)
+        record, rec, clock = self.record, self.rec, self.clock
+        for step, frame in walk(self.scenario, name):
+            if record:  # Probe.step's record, appended directly: once per step
+                rec((clock(), "step", name, step.index, step.op, step.line, step.col))
             op = step.op
             if op == "switch":
                 target = step.refs[0]
