@@ -363,21 +363,22 @@ class _Reader:
         return self.text[mark.index]
 
     def check_expansion(self, root: yaml.Node) -> None:
-        """Refuse alias bombs and recursive anchors before walking anything.
+        """Refuse alias bombs, recursive anchors and tags anywhere, before reading anything.
 
         Composed YAML shares one node per anchor, so the size of the tree the aliases stand
         for is computed once per distinct node, in time linear in the file. `x-` entries
-        are left out: nothing reads them.
+        do not count towards the size (nothing reads them), but a tag there is refused too.
         """
         size: dict[int, int] = {}
         open_: set[int] = set()
         shared = False
+        tags = False
         stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
         while stack:
             node, kids = stack.pop()
             nid = id(node)
             if kids is not None:
-                total = 1 + sum(size[id(c)] for c in kids)
+                total = 1 + sum(size[id(c)] for c in _children(node))
                 open_.discard(nid)
                 if total > MAX_NODES and shared:
                     self.err(node, f"anchors and aliases here expand to more than "
@@ -392,13 +393,18 @@ class _Reader:
                 self.err(node, "this anchor is used inside itself (`*name` within `&name`), "
                                "which never ends; use `repeat` instead")
                 raise self.fail()
+            if node.tag not in _CORE_TAGS:
+                tags = True
+                self.visit(node)  # reports the tag
             if isinstance(node, yaml.ScalarNode):
                 size[nid] = 1
                 continue
             open_.add(nid)
-            kids = list(_children(node))
+            kids = _all_children(node)
             stack.append((node, kids))
             stack.extend((c, None) for c in kids)
+        if tags:
+            raise self.fail()
 
     def visit(self, node: yaml.Node) -> bool:
         """Count a node visit and refuse tags; False when the node must be skipped."""
@@ -1311,6 +1317,12 @@ def _children(node: yaml.Node) -> Iterator[yaml.Node]:
             if not (isinstance(key, yaml.ScalarNode) and str(key.value).startswith("x-")):
                 yield key
                 yield value
+
+
+def _all_children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return list(node.value)
 
 
 def _is_null(node: yaml.Node) -> bool:
