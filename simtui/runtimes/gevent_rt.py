@@ -401,7 +401,7 @@ class GeventRun:
         for name, g in list(self.greenlets.items()):
             if g.dead:
                 continue
-            if not g:
+            if g.gr_frame is None:  # spawned, its start still queued: it never ran
                 on = "never started"
             else:
                 reason, detail = self.waiting.get(name) or ("yield", None)
