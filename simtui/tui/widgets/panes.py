@@ -96,7 +96,7 @@ class ReadyQueuePane(RowsView):
         if view is None:
             return 0
         if self._greenlet():
-            return 1
+            return 2
         return 1 if view.state.departed and _is_run(view.state.event) else 0
 
     def row_count(self) -> int:
@@ -104,7 +104,7 @@ class ReadyQueuePane(RowsView):
         if view is None:
             return 0
         if self._greenlet():
-            return 1 + len(view.state.waiting)
+            return 2 + len(view.state.waiting)
         return self._offset() + len(view.state.ready)
 
     def watch_view(self, view: PlayerView | None) -> None:
@@ -122,10 +122,10 @@ class ReadyQueuePane(RowsView):
         assert view is not None
         state = view.state
         if self._greenlet():
-            if index == 0:
-                return self.strip(("no ready queue — greenlet has no scheduler",
-                                   self.style("ready--note")))
-            name = state.waiting[index - 1]
+            if index < 2:
+                note = ("no ready queue —", "greenlet has no scheduler")[index]
+                return self.strip((note, self.style("ready--note")))
+            name = state.waiting[index - 2]
             task = state.tasks.get(name)
             how = f"  {task.reason}" if task and task.reason else ""
             return self.strip((f" {_fit(name)}", None), (how, self.style("ready--note")))
