@@ -319,7 +319,10 @@ def _eager_in(c: _Ctx, task: str) -> str | None:
 
 
 def _woken_just_now(c: _Ctx, task: str) -> str | None:
-    """The wake reason when the event just before this one woke `task`."""
+    """The wait reason when `task` was woken and switched to without entering the queue."""
+    before = c.before(task)
+    if before is not None and before.status == "waiting" and before.woken:
+        return before.reason or ""
     ev = c.prev.event if c.prev is not None else None
     if ev is not None and ev.get("type") == "wake" and ev.get("task") == task:
         return str(ev.get("reason") or "")

@@ -91,3 +91,22 @@ def test_patched_gevent_explains_the_cooperative_sleep() -> None:
 def test_cpu_threads_explain_the_gil_handoff() -> None:
     _need("threads_cpu", "threads")
     assert _has("threads_cpu", "threads", "lost the GIL", "switch interval", "up to the OS")
+
+
+def test_queue_snapshots_do_not_hide_a_direct_switch_from_the_hub() -> None:
+    """With --snapshots a `queue` event sits before each `run`: the sentence must not change."""
+    _need("gevent_monkey", "gevent")
+    if _missing("simtui.runtimes.gevent_rt") or _missing("simtui.replay.model"):
+        pytest.skip("the gevent runtime or the replay model is not there yet")
+    from simtui.replay.explain import explain
+    from simtui.replay.model import Replay, Trace
+
+    events = run_trace("gevent_monkey", "gevent", time_scale=TIME_SCALE, snapshots=True)
+    replay = Replay(Trace.from_events(events))
+    texts, prev = [], None
+    for i in range(-1, len(replay)):
+        state = replay.state(i)
+        texts.append(explain("gevent", state, prev))
+        prev = state
+    assert any("snapshot of the hub's callback queue" in t for t in texts)
+    assert any("switches straight into it" in t for t in texts)
