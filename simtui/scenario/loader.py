@@ -2,16 +2,23 @@
 
 YAML is only *composed* (parsed into nodes with positions), never constructed: no tag can
 build a Python object, and every value is checked against the format while its line and
-column are still known. Aliases are followed with a budget of node visits, so alias bombs
-are refused in bounded time and memory.
+column are still known. The tree that anchors and aliases stand for is sized before any of
+it is read, in time linear in the file, so alias bombs are refused quickly and in bounded
+memory.
 
 Rules the format (scenario-format.md) leaves open, decided the way a person writing these
 files by hand would expect:
 
+- The file is UTF-8 (a BOM is fine; UTF-16 is refused with a hint), LF, CRLF or CR line
+  ends. Lines are counted as `str.splitlines` counts them and columns in characters, so a
+  position matches what an editor shows; every position lies inside the text.
 - One YAML document per file (a leading `---` is fine). Anchors and aliases are allowed
-  (`steps: *common`); merge keys (`<<`) are not. Explicit tags are refused except the core
-  ones (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map`, `!!seq`), which build
-  nothing. A plain value such as `2024-01-01` or `=` is just text.
+  (`steps: *common`), as long as they expand to at most 500,000 nodes and no anchor is used
+  inside itself; merge keys (`<<`) are not. Explicit tags are refused anywhere, even under
+  `x-` keys, except the core ones (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`,
+  `!!map`, `!!seq`), which build nothing. A plain value such as `2024-01-01` or `=` is text.
+- Keys are names: a number or `true` as a key is taken as written, an empty or a complex
+  (list, mapping) key is an error.
 - Text (`name`, `title`, `description`, `print`, `put.item`) is any scalar, taken as
   written: `print: 3` prints `3`, `print: yes` prints `yes`. Block scalars (`|`, `>`) lose
   their final line break. `name` and `title` are one line.
@@ -43,6 +50,7 @@ files by hand would expect:
 - An empty `steps` list is an error (a task must do something; `- print: ""` if not).
 - Warnings (printed, exit status 0): a task nothing starts, calls, joins or switches to;
   `{item}` in a scenario without any `get`; a bounded queue no step uses.
+- `put` always takes a mapping (`put: jobs` is refused with the right form as the hint).
 - At most 50 problems are listed, then one line says how many more there are.
 """
 
@@ -599,7 +607,7 @@ class _Reader:
                 if name == "item" and self.uses_item is None:
                     self.uses_item = node
                 continue
-            where = self._inside(node, m.start())
+            where = self._inside(node, m.start()) if isinstance(node, yaml.ScalarNode) else node
             ok = False
             if tok in ("{", "}"):
                 self.err(where, f"{what}: a lone `{tok}`; write `{tok}{tok}` for a literal brace")
@@ -892,7 +900,7 @@ class _Reader:
                 unknown = len(self.problems)
                 example = (f" (steps go in a list under `steps:`, such as "
                            f"`{_EXAMPLE[ops[0]]}`)" if ops else "")
-                self.check_keys(sub, ("steps", "count"), what, hint=lambda _, e=example: e)
+                self.check_keys(sub, ("steps", "count"), what, hint=_constant(example))
                 if "count" in sub:
                     count = self.integer(sub["count"][1], f"`count` of task `{tname}`", 1,
                                          MAX_INSTANCES)
@@ -905,6 +913,7 @@ class _Reader:
                     continue
                 if "count" in sub and count is None:
                     continue
+            assert steps_node is not None
             self.raw_steps[tname] = steps_node
             line, col = self.locate(key)
             defs[tname] = TaskDef(tname, (), line, col, count)
@@ -1056,7 +1065,7 @@ class _Reader:
             self.err(key, f"`put` needs `queue`: `{example}`")
             return None
         qname = self.object_name(sub["queue"][1], "put", "queue")
-        item = "{name}"
+        item: str | None = "{name}"
         if "item" in sub:
             item = self.template(sub["item"][1], "`put.item`", example=f": `{example}`")
         if qname is None or item is None:
@@ -1201,7 +1210,7 @@ class _Reader:
 
     def check_starts(self, defs: dict[str, TaskDef], main: str) -> None:
         """Each instance is started at most once over the whole run."""
-        started_by_ref = set()
+        started_by_ref: set[str] = set()
         for d in defs.values():
             for step in _flat(d.steps):
                 if step.op in ("spawn", "gather", "switch"):
@@ -1317,6 +1326,10 @@ def _children(node: yaml.Node) -> Iterator[yaml.Node]:
             if not (isinstance(key, yaml.ScalarNode) and str(key.value).startswith("x-")):
                 yield key
                 yield value
+
+
+def _constant(text: str) -> Callable[[yaml.Node], str]:
+    return lambda _: text
 
 
 def _all_children(node: yaml.Node) -> list[yaml.Node]:
