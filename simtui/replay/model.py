@@ -17,7 +17,7 @@ import bisect
 import itertools
 import operator
 from array import array
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
@@ -49,6 +49,8 @@ NEW, S_READY, RUNNING, WAITING, BLOCKING, S_DONE, S_ERROR, WOKEN = range(8)
 _STATUS_NAME = [*TASK_STATUSES, "waiting"]
 assert TASK_STATUSES[WAITING] == "waiting" and TASK_STATUSES[BLOCKING] == "blocking"
 
+RECENT_STATES = 8
+"""States kept for repeated requests (states are immutable: any index's never changes)."""
 KEYFRAME_MIN = 256
 """Fewest events between two keyframes (their cost is negligible with few tasks)."""
 KEYFRAME_BYTES_PER_EVENT = 192
@@ -535,7 +537,7 @@ class Replay:
         self._entries_old = _Entries(self, False)
         self._entries_new = _Entries(self, True)
         self._tasks_cache: tuple[int, int, list[str]] | None = None
-        self._last: State | None = None
+        self._recent: OrderedDict[int, State] = OrderedDict()
         self.sync()
 
     def __len__(self) -> int:
@@ -761,9 +763,11 @@ class Replay:
         """The state after events 0..index (-1: before any event); O(K) via keyframes."""
         if not -1 <= index < self._head.pos:
             raise IndexError(f"event {index} out of range (-1 .. {self._head.pos - 1})")
-        last = self._last
-        if last is not None and last.index == index:
-            return last
+        recent = self._recent
+        cached = recent.get(index)
+        if cached is not None:
+            recent.move_to_end(index)
+            return cached
         pos = index + 1
         m = self._cursor
         k = bisect.bisect_right(self._kf_pos, pos) - 1
@@ -773,7 +777,11 @@ class Replay:
             self._kf[k].restore(m)
         self._apply(m, pos, False)
         state = self._state_of(m, index)
-        self._last = state
+        # A screen asks for the same few states in turn (this one and the one before, to
+        # show what changed): keep them rather than seek back from a keyframe each time.
+        recent[index] = state
+        if len(recent) > RECENT_STATES:
+            recent.popitem(last=False)
         return state
 
     def _state_of(self, m: _Machine, index: int) -> State:

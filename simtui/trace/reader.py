@@ -26,6 +26,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 CHUNK = 1 << 20
+MAX_LINE = 64 << 20
+"""A longer line is not a trace event (and must not be read into memory whole)."""
 
 
 class TraceError(Exception):
@@ -113,6 +115,8 @@ def read_trace(path: str | Path) -> Iterator[dict[str, Any]]:
             else:
                 cut = data.rfind(b"\n")
                 if cut < 0:
+                    if len(data) > MAX_LINE:
+                        raise TraceError("line too long: not a simtui trace", source, line_no + 1)
                     rest = data
                     continue
                 lines, rest = data[:cut].split(b"\n"), data[cut + 1 :]

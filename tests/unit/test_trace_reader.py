@@ -119,3 +119,14 @@ def test_unknown_extra_fields_are_kept(events):
     trace = Trace.from_events(extra)
     assert trace[0]["note"] == "added by a newer runtime"
     assert list(trace) == extra[1:]
+
+
+def test_a_file_without_line_breaks_is_refused_without_reading_it_whole(tmp_path, monkeypatch):
+    import simtui.trace.reader as reader
+
+    monkeypatch.setattr(reader, "CHUNK", 1 << 10)
+    monkeypatch.setattr(reader, "MAX_LINE", 1 << 12)
+    path = write(tmp_path / "blob.jsonl", b"x" * (1 << 14))
+    with pytest.raises(TraceError) as info:
+        Trace.load(path)
+    assert "too long" in info.value.message and info.value.line == 1
