@@ -171,6 +171,8 @@ class _ThreadsRun:
     def _supervise(self) -> Outcome:
         """Start `main`, then consume records and watch for deadlock until all are done."""
         self.probe.stuck_provider = self.stuck
+        # `main` is a thread like the others: this thread stays free to consume records
+        # and watch for deadlock, and the worker's flusher can always end a runaway run.
         main = self.scenario.main
         thread = threading.Thread(target=self._body, args=(main,), name=main, daemon=True)
         self.threads[main] = thread
@@ -527,7 +529,7 @@ class _ThreadsRun:
         self.live.add(ref)
         slot[0] = me
         rec((clock(), "create", ref, me))
-        self.waiting[me] = _Wait("start", f"start {ref}", None)
+        self.waiting[me] = _Wait("start", f"Thread.start {ref}", None)
         rec((clock(), "suspend", me, "event", f"Thread.start {ref}", None))
         slot[0] = None
         try:
