@@ -164,7 +164,8 @@ class PlayerScreen(Screen[None]):
         self._sync_mode()
 
     def _sync_mode(self) -> None:
-        self.mode = "playing" if self.playing else "live" if self.follow else "paused"
+        following = self.follow or self.target_switch is not None
+        self.mode = "playing" if self.playing else "live" if following else "paused"
 
     # -- loading and running -------------------------------------------------------------
 
@@ -234,7 +235,11 @@ class PlayerScreen(Screen[None]):
     def start_run(self, keep_switch: bool = True) -> None:
         """Kill the current run (if any) and start the scenario on `self.runtime`."""
         assert self.scenario is not None
-        target = self.view.state.switch if keep_switch and self.view is not None else None
+        # Land near the same switch, unless the user was watching the end of the run:
+        # then the new run is followed live like the first one.
+        at_end = self.cursor >= len(self.replay) - 1
+        target = (self.view.state.switch if keep_switch and self.view is not None
+                  and not at_end else None)
         self.stop_run()
         self.run_id += 1
         self.trace = Trace()
@@ -258,7 +263,7 @@ class PlayerScreen(Screen[None]):
             self.live = None
             self.error = f"cannot start the worker: {e}"
             app.bell()
-        self.progress = "● starting"
+        self.progress = "starting"
         self._sync_timer()
         self._rebuild()
 
@@ -425,8 +430,7 @@ class PlayerScreen(Screen[None]):
         now = time.monotonic()
         dt, self._last_tick = now - self._last_tick, now
         if self.live is not None:
-            shown = "● live" if self.follow else "● running"
-            self.progress = (f"{shown}  {now - self.started:.1f} s  "
+            self.progress = (f"running {now - self.started:.1f} s · "
                              f"{len(self.replay)} events")
         if not self.playing:
             return

@@ -39,7 +39,7 @@ class SourcePane(RowsView):
         super().__init__(*args, **kwargs)
         self._text = ""
         self._lines: list[str] = []
-        self._marks_key: tuple[int, int] = (-1, -2)
+        self._marks_key: tuple[object, ...] = ()
         self._marks: dict[int, str] = {}
 
     def _sync_text(self) -> None:
@@ -80,7 +80,7 @@ class SourcePane(RowsView):
         view = self.view
         if view is None:
             return {}
-        key = (view.run_id, view.state.index)
+        key = (view.run_id, view.state.index, view.source)
         if key == self._marks_key:
             return self._marks
         marks: dict[int, str] = {}
