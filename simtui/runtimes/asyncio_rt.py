@@ -23,6 +23,9 @@ How it observes the loop (runtime-instrumentation.md §2):
   queues and I/O the awaitable is driven by a thin wrapper that records `suspend` each
   time it actually yields to the Task. `await coro()` (`call`) runs inline: no Task, no
   ready entry.
+- Clock reads: reading `perf_counter_ns` costs about as much as the rest of a record, so
+  a `yield` step records its `step`, its `suspend` and the `ready` its re-queueing makes
+  next (in the same uninterrupted stretch, nothing else running) at one clock reading.
 - `asyncio.eager_tasks` (3.12+): tasks are created with `eager_start=True`; their first
   step then runs inside the creator's step, so their `step`/`output` events appear
   nested there with no `run` of their own, as on the real loop.
@@ -114,8 +117,9 @@ class AsyncioRun:
         self.record = record
         """False runs the same interpreter on a plain loop, recording nothing: the
         uninstrumented side of the overhead benchmark."""
+        discard: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=0)
         self.rec: Callable[[tuple[Any, ...]], None] = (
-            probe.events.append if record else collections.deque(maxlen=0).append
+            probe.events.append if record else discard.append
         )
         self.clock = time.perf_counter_ns
         # loop.time() is time.monotonic(); the probe's clock is perf_counter.
@@ -176,7 +180,8 @@ class AsyncioRun:
         item = self.items.get(id(handle))
         if item is not None:
             return item
-        return self.names.get(handle._callback.__self__)  # type: ignore[attr-defined,no-any-return]
+        task = handle._callback.__self__  # type: ignore[attr-defined]
+        return self.names.get(task) or self.item_name(handle)
 
     def adopt(self, task: Any) -> str | None:
         """A Task still inside its constructor is the one the factory is building."""
@@ -219,7 +224,7 @@ class AsyncioRun:
                         rec((clock(), "ready", None, item))
                         return
                 if handle._args:  # task_wakeup: the future it awaited is done
-                    why = waiting.pop(name, None)
+                    why = waiting.pop(name, None)  # type: ignore[arg-type]
                     if why is not None:
                         reason = "cancel" if rt.cancelling else why[0]
                         rec((clock(), "wake", name, reason))
@@ -253,7 +258,9 @@ class AsyncioRun:
                 if rt.record:
                     self._ready = ReadyQueue()  # type: ignore[assignment]
 
-            def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> Any:
+            def call_at(  # type: ignore[override]
+                self, when: float, callback: Any, *args: Any, context: Any = None
+            ) -> Any:
                 timer = super().call_at(when, callback, *args, context=context)
                 note = rt.sleep_note
                 if note is not None:
@@ -506,6 +513,7 @@ class AsyncioRun:
             stuck = self.stuck()
             self.stop_recording()
             self.loop.close()  # type: ignore[union-attr]
+            self.forget()
             return Outcome("deadlock", stuck)
         except ScenarioFailure:
             status = "error"
@@ -516,6 +524,7 @@ class AsyncioRun:
             runner.close()
         if self.failed:
             status = "error"
+        self.forget()
         return Outcome(status)
 
     def cancel_pending(self) -> None:
@@ -533,6 +542,14 @@ class AsyncioRun:
             name = self.names[task]
             if name not in self.finished:
                 self.finish(name, "error", CANCELLED_AT_END + " (before its first step)")
+
+    def forget(self) -> None:
+        """Hold no task, future or handle once the run is over."""
+        for table in (self.names, self.tasks, self.coro_meta, self.start_waiters, self.items,
+                      self.timer_owner, self.locks, self.events, self.queues):
+            table.clear()  # type: ignore[attr-defined]
+        self.main_task = None
+        self.loop = None
 
     def stop_recording(self) -> None:
         """From here on, nothing the loop does belongs to the scenario."""
