@@ -174,3 +174,39 @@ async def test_quit_leaves_no_worker_alive() -> None:
         assert pid_alive(pid)
         await pilot.press("q")
     assert not pid_alive(pid)
+
+
+async def test_open_another_scenario_runs_it_on_its_own_runtime() -> None:
+    from simtui.tui.screens.open_scenario import OpenScenarioScreen
+
+    app = SimtuiApp("gather10", time_scale=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: _ended(player))
+        await pilot.press("o")
+        assert isinstance(app.screen, OpenScenarioScreen)
+        app.screen.dismiss("greenlet_pingpong")
+        await wait_until(pilot, lambda: player.runtime == "greenlet" and _ended(player))
+        assert player.trace.header["scenario"] == "greenlet_pingpong"
+        assert player.check_action("choose_runtime", ()) is None  # it supports only greenlet
+        assert player.view.state.stuck, "task_b is left suspended"
+
+
+async def test_an_in_app_save_reruns_once_not_again_for_the_file_event(scenario_copy) -> None:  # type: ignore[no-untyped-def]
+    from simtui.tui.screens.editor import EditorScreen
+
+    path: Path = scenario_copy("gather10")
+    app = SimtuiApp(str(path), time_scale=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: _ended(player))
+        await pilot.pause(0.5)  # the watcher is up
+        await pilot.press("e")
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        editor.text_area.text = editor.text.replace("모든 코루틴 종료", "once")
+        before = player.run_id
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: player.run_id > before and _ended(player))
+        await pilot.pause(1.0)  # long enough for the watcher to see the write
+        assert player.run_id == before + 1
