@@ -31,7 +31,8 @@ files by hand would expect:
 - Durations are a number of seconds or a string `NUMBER UNIT` with the unit one of `ns`,
   `us`, `µs`, `ms`, `s`, `min`, `h` (a space between is allowed; `m` is refused as ambiguous).
   They must be finite, at least 0 and at most 1,000,000 s (so that a scaled duration never
-  overflows the runtimes' sleeps); `timeout` and `switch_interval` must be more than 0.
+  overflows the runtimes' sleeps); `timeout` must be more than 0, `switch_interval` at
+  least 1 µs (the interpreter's resolution).
   `time_scale` is at most 1,000.
 - `runtime` defaults to the first entry of `runtimes` when that is given, else to asyncio
   when asyncio can run every op, else to the first runtime that can (a scenario that uses
@@ -835,6 +836,10 @@ class _Reader:
                 value: Any
                 if key == "switch_interval":
                     value = self.duration(value_node, what, positive=True)
+                    if value is not None and value < 1e-6:
+                        self.err(value_node, f"{what} must be at least 1 µs, the interpreter's "
+                                             "resolution")
+                        value = None
                 else:
                     value = self.boolean(value_node, what)
                 if value is not None:
