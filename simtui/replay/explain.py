@@ -70,7 +70,9 @@ _OP_MEANS: Mapping[str, Mapping[str, str]] = {
 _WAITING_OPS = frozenset({"sleep", "io", "join", "gather", "acquire", "wait", "get", "put"})
 """Ops during which a thread gives the GIL up itself."""
 
-_DURATION_TEXT = re.compile(r"\d+(\.\d+)?\s?(s|ms|µs|us|ns|m|min|h)\Z")
+_DURATION_TEXT = re.compile(r"(\d+(?:\.\d+)?)\s?(s|ms|µs|us|ns|m|min|h)\Z")
+_UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9, "m": 60.0,
+                 "min": 60.0, "h": 3600.0}
 
 
 class _Ctx:
@@ -526,6 +528,7 @@ def _suspend(c: _Ctx) -> str:
                 "call.")
     if reason == "sleep":
         if rt == "asyncio":
+            dur += _scaled_note(detail, until, t)
             return (f"{task} awaits asyncio.sleep{_for(dur)}: the loop arms a timer{wake}, and "
                     "the Task gives control back to the loop.")
         if rt == "gevent":
@@ -755,6 +758,18 @@ def _woken(runtime: str, reason: str | None, detail: str | None) -> str:
     if reason == "yield":
         return "its yield is over"
     return f"its {reason} is over" if reason else "its wait is over"
+
+
+def _scaled_note(detail: str, until: object, since: float) -> str:
+    """` (60 ms at this run's time scale)` when the timer is not the length written."""
+    m = _DURATION_TEXT.match(detail.strip()) if detail else None
+    if m is None or not isinstance(until, (int, float)):
+        return ""
+    written = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    real = float(until) - since
+    if written <= 0 or real < 0 or abs(real - written) <= 0.2 * written:
+        return ""
+    return f" ({_seconds(real)} at this run's time scale)"
 
 
 def _duration(detail: str, until: object, since: float | None) -> str:

@@ -374,3 +374,12 @@ def test_eager_task_steps_run_inside_the_creators_call() -> None:
     assert "control returns to main" in text
     normal = st(ev("step", "w[0]", op="print", line=11), tv("w[0]", "running"))
     assert "eagerly" not in explain("asyncio", normal, normal)
+
+
+def test_a_scaled_sleep_says_how_long_it_really_is() -> None:
+    scaled = explain("asyncio", st(ev("suspend", "c", t=1.0, reason="sleep", detail="3 s",
+                                      until=1.06)))
+    assert "for 3 s (60 ms at this run's time scale)" in scaled
+    real = explain("asyncio", st(ev("suspend", "c", t=1.0, reason="sleep", detail="3 s",
+                                    until=4.0)))
+    assert "for 3 s:" in real and "time scale" not in real
