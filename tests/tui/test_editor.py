@@ -22,6 +22,7 @@ from simtui.tui.screens.editor import (
 )
 
 SIZE = (120, 40)
+CHOICE_KEYS = ("save", "discard", "cancel")
 
 VALID = """\
 name: tiny
@@ -304,8 +305,11 @@ async def _escape_and_choose(app: Host, pilot, choice: str) -> None:  # type: ig
     assert isinstance(confirm, ConfirmScreen), "unsaved changes: leaving asks first"
     button = next(b for b in confirm.query(Button) if b.name == choice)
     # Keyboard only: move the focus to the button, then press enter.
-    while app.focused is not button:
+    for _ in range(len(CHOICE_KEYS) + 1):
+        if app.focused is button:
+            break
         await pilot.press("tab")
+    assert app.focused is button
     await pilot.press("enter")
     await pilot.pause()
 
