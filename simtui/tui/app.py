@@ -41,6 +41,17 @@ class SimtuiApp(App[int]):
         self.player.stop_run()  # no worker outlives the app, however it ends
 
     async def action_quit(self) -> None:
+        from simtui.tui.screens.editor import EditorScreen
+
+        # The quit key is a priority binding: an editor with unsaved text asks first.
+        editor = next((s for s in reversed(self.screen_stack) if isinstance(s, EditorScreen)),
+                      None)
+        if editor is not None:
+            editor.quit_app(self._quit_now)
+            return
+        self._quit_now()
+
+    def _quit_now(self) -> None:
         self.player.stop_run()
         self.exit(0)
 
