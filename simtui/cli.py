@@ -174,7 +174,7 @@ def _scenario_files(names: list[str]) -> list[str]:
         if path.is_dir():
             found = sorted(str(f) for f in path.iterdir()
                            if f.suffix in (".yaml", ".yml") and f.is_file())
-            out.extend(found or [name])  # an empty directory is reported by the loader
+            out.extend(found or [name])  # the loader reports a directory without any
         else:
             out.append(name)
     return out

@@ -191,7 +191,8 @@ def load_scenario(name_or_path: str, runtime: str | None = None) -> Scenario:
                                      "(see `simtui list`)")])
     source = name_or_path if path == Path(name_or_path) else str(path)
     if path.is_dir():
-        raise ScenarioError([Problem(source, 1, 1, "is a directory, not a scenario file")])
+        raise ScenarioError([Problem(source, 1, 1, "is a directory, not a scenario file "
+                                                   "(`simtui check DIR` checks the *.yaml in it)")])
     try:
         with path.open("rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
