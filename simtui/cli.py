@@ -152,6 +152,10 @@ def _check(argv: list[str]) -> int:
 
     status = 0
     for path in _scenario_files(a.scenarios):
+        if Path(path).is_dir():
+            print(f"{path}:1:1: no scenario files (*.yaml) in this directory")
+            status = 2
+            continue
         try:
             scenario = load_scenario(path, runtime=a.runtime)
         except ScenarioError as e:
@@ -174,7 +178,7 @@ def _scenario_files(names: list[str]) -> list[str]:
         if path.is_dir():
             found = sorted(str(f) for f in path.iterdir()
                            if f.suffix in (".yaml", ".yml") and f.is_file())
-            out.extend(found or [name])  # the loader reports a directory without any
+            out.extend(found or [name])  # reported as empty
         else:
             out.append(name)
     return out

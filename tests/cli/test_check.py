@@ -69,7 +69,7 @@ def test_missing_file_directory_and_garbage(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("nope.yaml:1:1: no such file")
-    assert lines[1].startswith("empty_dir:1:1: is a directory, not a scenario file")
+    assert lines[1] == "empty_dir:1:1: no scenario files (*.yaml) in this directory"
     assert lines[2].startswith("junk.yaml:1:1: not a text file")
     assert lines[3].startswith("tag.yaml:1:8: the YAML tag `!!python/object/apply:os.system`")
 
