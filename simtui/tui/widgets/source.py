@@ -12,7 +12,7 @@ from simtui.tui.view import PlayerView
 from simtui.tui.widgets.rows import RowsView
 
 _LINE = re.compile(r"^(\s*)(-\s+)?([^\s#:'\"][^#:]*?:(?=\s|$))?(.*)$")
-MARK_SCAN = 1000
+MARK_SCAN = 256
 """Ready and waiting tasks looked at for markers: enough for every step line in practice,
 and a step stays cheap with 10,000 tasks."""
 
