@@ -17,7 +17,7 @@ import bisect
 import itertools
 import operator
 from array import array
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
@@ -49,6 +49,8 @@ NEW, S_READY, RUNNING, WAITING, BLOCKING, S_DONE, S_ERROR, WOKEN = range(8)
 _STATUS_NAME = [*TASK_STATUSES, "waiting"]
 assert TASK_STATUSES[WAITING] == "waiting" and TASK_STATUSES[BLOCKING] == "blocking"
 
+QUEUE_COMPACT = 1024
+"""Taken entries at the front of the queue arrays that trigger cutting them off."""
 RECENT_STATES = 8
 """States kept for repeated requests (states are immutable: any index's never changes)."""
 KEYFRAME_MIN = 256
@@ -320,22 +322,27 @@ class _Machine:
     """Mutable state after the first `pos` events; keyframes are frozen copies of it."""
 
     __slots__ = (
-        "pos", "status", "sidx", "stepi", "queue", "qkeys", "inq", "waiting", "running",
+        "pos", "status", "sidx", "stepi", "queue", "qkeys", "qhead", "inq", "waiting",
+        "running",
         "running_item", "came_from", "departed", "last_run",
     )
 
     def __init__(self) -> None:
         self.pos = 0
-        self.status: list[int] = []
+        # Flat C arrays, not lists: a keyframe or a State copies them with one memcpy.
+        self.status = bytearray()
         """Per name id: internal status code."""
-        self.sidx: list[int] = []
+        self.sidx = array("i")
         """Per name id: the event that set the status (-1 before any)."""
-        self.stepi: list[int] = []
+        self.stepi = array("i")
         """Per name id: the task's last `step` event (-1 before any)."""
-        self.queue: deque[int] = deque()
+        self.queue = array("i")
         """The ready queue: indices of the `ready` events of its entries, head first."""
-        self.qkeys: deque[int] = deque()
+        self.qkeys = array("i")
         """The key (task column value) of each queue entry, in the same order."""
+        self.qhead = 0
+        """Where the queue starts in `queue` and `qkeys`: taking the head only moves it on
+        (the dead prefix is cut off now and then), and a copy is one memcpy."""
         self.inq: dict[int, int] = {}
         """How many entries each key (task column value) has in the queue."""
         self.waiting: dict[int, None] = {}
@@ -348,9 +355,9 @@ class _Machine:
     def grow(self, n: int) -> None:
         short = n - len(self.status)
         if short > 0:
-            self.status.extend([NEW] * short)
-            self.sidx.extend([-1] * short)
-            self.stepi.extend([-1] * short)
+            self.status.extend(bytes([NEW]) * short)
+            self.sidx.extend(array("i", [-1]) * short)
+            self.stepi.extend(array("i", [-1]) * short)
 
 
 class _Keyframe:
@@ -363,10 +370,10 @@ class _Keyframe:
     def __init__(self, m: _Machine) -> None:
         self.pos = m.pos
         self.status = bytes(m.status)
-        self.sidx = array("i", m.sidx)
-        self.stepi = array("i", m.stepi)
-        self.queue = array("i", m.queue)
-        self.qkeys = array("i", m.qkeys)
+        self.sidx = m.sidx[:]
+        self.stepi = m.stepi[:]
+        self.queue = m.queue[m.qhead :]
+        self.qkeys = m.qkeys[m.qhead :]
         self.waiting = array("i", m.waiting)
         self.running = m.running
         self.running_item = m.running_item
@@ -381,11 +388,12 @@ class _Keyframe:
 
     def restore(self, m: _Machine) -> None:
         m.pos = self.pos
-        m.status = list(self.status)
-        m.sidx = list(self.sidx)
-        m.stepi = list(self.stepi)
-        m.queue = deque(self.queue)
-        m.qkeys = deque(self.qkeys)
+        m.status = bytearray(self.status)
+        m.sidx = self.sidx[:]
+        m.stepi = self.stepi[:]
+        m.queue = self.queue[:]
+        m.qkeys = self.qkeys[:]
+        m.qhead = 0
         m.inq = dict.fromkeys(self.qkeys, 1)
         if len(m.inq) != len(self.qkeys):  # a key queued twice (callbacks)
             m.inq = dict(Counter(self.qkeys))
@@ -461,9 +469,9 @@ class _TaskViews(Mapping[str, TaskView]):
         self._replay = replay
         self._n = n
         # Copies: the machine moves on, this state must not.
-        self._status = m.status.copy()
-        self._sidx = m.sidx.copy()
-        self._stepi = m.stepi.copy()
+        self._status = bytes(m.status)
+        self._sidx = m.sidx[:]
+        self._stepi = m.stepi[:]
 
     def __len__(self) -> int:
         return self._n
@@ -564,7 +572,7 @@ class Replay:
         m.grow(len(tr.names.list))
         kinds, tcol, xcol, extras = tr._kind, tr._task, tr._x, tr._extras
         status, sidx, stepi = m.status, m.sidx, m.stepi
-        queue, qkeys, inq, waiting = m.queue, m.qkeys, m.inq, m.waiting
+        queue, qkeys, qhead, inq, waiting = m.queue, m.qkeys, m.qhead, m.inq, m.waiting
         running, running_item, came_from = m.running, m.running_item, m.came_from
         departed, last_run = m.departed, m.last_run
         threads = tr.header.get("runtime") == "threads"
@@ -605,11 +613,11 @@ class Replay:
                             nch += 1
                 departed = -1
                 if tid != -1 and tid in inq:
-                    if qkeys[0] == tid:
-                        departed = queue.popleft()
-                        qkeys.popleft()
+                    if qkeys[qhead] == tid:
+                        departed = queue[qhead]
+                        qhead += 1
                     else:  # out of FIFO order: the threads' runnable set, or a bug to show
-                        pos = qkeys.index(tid)
+                        pos = qkeys.index(tid, qhead)
                         departed = queue[pos]
                         del queue[pos]
                         del qkeys[pos]
@@ -638,6 +646,9 @@ class Replay:
                     running = -1
                     running_item = tid
             elif k == READY:
+                if qhead > QUEUE_COMPACT and qhead * 2 > len(queue):
+                    del queue[:qhead], qkeys[:qhead]
+                    qhead = 0
                 queue.append(i)
                 qkeys.append(tid)
                 inq[tid] = inq.get(tid, 0) + 1
@@ -755,7 +766,7 @@ class Replay:
                 self._end_idx = i
         m.pos = stop
         m.running, m.running_item, m.came_from = running, running_item, came_from
-        m.departed, m.last_run = departed, last_run
+        m.departed, m.last_run, m.qhead = departed, last_run, qhead
 
     # -- state at an event ---------------------------------------------------------------------
 
@@ -789,23 +800,15 @@ class Replay:
         names = tr.names.list
         tcol = tr._task
         last_run = m.last_run
-        queue = m.queue
+        queue, keys, head = m.queue, m.qkeys, m.qhead
         # The queue is in arrival order, so the entries that arrived since the last switch
         # are its tail; the rest is built at C speed from shared, interned entries.
-        arrived = 0
-        for r in reversed(queue):
-            if r <= last_run:
-                break
-            arrived += 1
-        keys = m.qkeys
-        split = len(keys) - arrived
-        if not arrived:
-            ready = tuple(map(self._entries_old.__getitem__, keys))
-        else:
-            ready = tuple(map(self._entries_old.__getitem__, itertools.islice(keys, split)))
-            ready += tuple(
-                map(self._entries_new.__getitem__, itertools.islice(keys, split, None))
-            )
+        split = len(queue)
+        while split > head and queue[split - 1] > last_run:
+            split -= 1
+        ready = tuple(map(self._entries_old.__getitem__, keys[head:split]))
+        if split < len(keys):
+            ready += tuple(map(self._entries_new.__getitem__, keys[split:]))
         status = stuck = None
         if self._end_idx is not None and index >= self._end_idx:
             end = tr[self._end_idx]

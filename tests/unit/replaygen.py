@@ -22,8 +22,13 @@ WAIT_REASONS = ("sleep", "join", "gather", "lock", "event", "queue", "io")
 Event = dict[str, Any]
 
 
-def generate(rnd: random.Random, runtime: str, steps: int, snapshots: bool = False) -> list[Event]:
-    """A valid trace (header first, `end` last) of a random schedule on `runtime`."""
+def generate(
+    rnd: random.Random, runtime: str, steps: int, snapshots: bool = False, finish: bool = True
+) -> list[Event]:
+    """A valid trace (header first, `end` last) of a random schedule on `runtime`.
+
+    With `finish=False` tasks never end, so the run lasts all `steps`.
+    """
     events: list[Event] = []
     clock = [0.0]
 
@@ -122,7 +127,7 @@ def generate(rnd: random.Random, runtime: str, steps: int, snapshots: bool = Fal
                 item = rnd.choice(("gather._done_callback", "timer"))
                 queue.append(("cb", item))
                 emit("ready", None, item=item)
-            elif 0.55 <= choice < 0.62:
+            elif 0.55 <= choice < 0.62 and finish:
                 alive.remove(me)
                 if rnd.random() < 0.85:
                     emit("done", me)

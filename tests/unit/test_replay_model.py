@@ -179,3 +179,16 @@ def test_the_generated_traces_follow_the_contract(events):
     from tests.tracehelp import validate
 
     assert validate(events) == []
+
+
+def test_a_long_run_whose_queue_is_compacted_still_equals_the_reducer():
+    # Thousands of switches: the queue's taken prefix is cut off several times.
+    from simtui.replay import model
+
+    events = generate(random.Random(11), "gevent", 12_000, snapshots=True, finish=False)
+    runs = sum(e.get("type") == "run" for e in events)
+    assert runs > 3 * model.QUEUE_COMPACT
+    replay = small_keyframes(Trace.from_events(events), 500)
+    expected = reference_states(events)
+    for i in [*range(0, len(expected), 7), *range(len(expected) - 1, 0, -97)]:
+        assert observed(replay.state(i)) == expected[i], f"event {i}"
