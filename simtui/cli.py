@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
+import contextlib
+import os
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simtui import __version__
 
-COMMANDS = ("run", "check", "replay", "list", "schema")
+if TYPE_CHECKING:  # argparse is imported only when a command needs it: `--version` stays fast
+    import argparse
+
+COMMANDS = ("run", "check", "replay", "list", "schema", "bench")
 FORMATS = ("text", "jsonl", "chrome")
 RUNTIME_CHOICES = ("asyncio", "greenlet", "gevent", "threads")
 
@@ -18,7 +22,7 @@ usage: simtui [SCENARIO] [-r RUNTIME] [--time-scale F] [--speed N]
                            [--time-scale F] [--snapshots]
        simtui check SCENARIO...
        simtui replay TRACE [--speed N]
-       simtui list | schema | --version | --help
+       simtui list | schema | bench | --version | --help
 
 Watch how a real Python runtime (asyncio, greenlet, gevent, threads under the GIL)
 schedules the tasks of a YAML scenario, switch by switch.
@@ -33,22 +37,31 @@ commands:
   replay   open a saved JSONL trace in the TUI; nothing is executed
   list     the bundled scenarios with their titles and runtimes
   schema   print the JSON Schema of the scenario format
+  bench    measure what one switch costs on each runtime, on this machine
 """
 
 
+MAX_FACTOR = 1000.0
+"""Largest `--time-scale` or `--speed` accepted."""
+
+
 def _positive(text: str) -> float:
+    import argparse
+
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    if not 0 < value <= MAX_FACTOR:
+        raise argparse.ArgumentTypeError(
+            f"must be a number more than 0 and at most {MAX_FACTOR:g}: {text!r}")
     return value
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, add_help=True)
-    return p
+    import argparse
+
+    return argparse.ArgumentParser(prog=prog, add_help=True)
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -78,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             return _list(rest)
         if command == "schema":
             return _schema(rest)
+        if command == "bench":
+            return _bench(rest)
         return _tui(rest)
     except KeyboardInterrupt:
         return 130
@@ -112,21 +127,25 @@ def _run(argv: list[str]) -> int:
     from simtui.trace.export import open_writer
     from simtui.trace.stream import WorkerProcess
 
-    out = open(a.output, "w", encoding="utf-8", newline="\n") if a.output else sys.stdout
-    worker = WorkerProcess(scenario, runtime, a.time_scale, snapshots=a.snapshots).start()
-    status = None
-    try:
+    with contextlib.ExitStack() as stack:
+        if a.output:
+            try:
+                out = stack.enter_context(open(a.output, "w", encoding="utf-8", newline="\n"))
+            except OSError as e:
+                print(f"{a.output}: cannot write: {e.strerror or e}", file=sys.stderr)
+                return 2
+        else:
+            out = sys.stdout
+        worker = WorkerProcess(scenario, runtime, a.time_scale, snapshots=a.snapshots).start()
+        stack.callback(worker.wait, 5)
+        stack.callback(worker.kill)  # runs first: Ctrl-C or any error ends the worker too
+        status = None
         writer = open_writer(a.format, out)
         for event in worker.events():
             writer.write(event)
             if event.get("type") == "end":
                 status = event.get("status")
         writer.close()
-    finally:
-        worker.kill()
-        worker.wait(5)
-        if out is not sys.stdout:
-            out.close()
     if status is None:
         if worker.returncode == 2:  # the worker refused the scenario: already reported
             print(worker.error_text, file=sys.stderr)
@@ -152,7 +171,7 @@ def _check(argv: list[str]) -> int:
 
     status = 0
     for path in _scenario_files(a.scenarios):
-        if Path(path).is_dir():
+        if os.path.isdir(path):
             print(f"{path}:1:1: no scenario files (*.yaml) in this directory")
             status = 2
             continue
@@ -172,6 +191,8 @@ def _check(argv: list[str]) -> int:
 
 def _scenario_files(names: list[str]) -> list[str]:
     """The arguments, with each directory replaced by the scenario files in it."""
+    from pathlib import Path
+
     out: list[str] = []
     for name in names:
         path = Path(name)
@@ -189,7 +210,7 @@ def _replay(argv: list[str]) -> int:
     p.add_argument("trace")
     p.add_argument("--speed", type=_positive, default=None)
     a = p.parse_args(argv)
-    if not Path(a.trace).is_file():
+    if not os.path.isfile(a.trace):
         print(f"{a.trace}: no such file", file=sys.stderr)
         return 2
     from simtui.tui.app import run_tui
@@ -219,6 +240,15 @@ def _list(argv: list[str]) -> int:
         print(f"{name:<{width}}  {title}  [{runtimes}]")
     print("\n* the scenario's default runtime; open one with `simtui NAME`")
     return 0
+
+
+def _bench(argv: list[str]) -> int:
+    p = _parser("simtui bench")
+    p.add_argument("--repeats", type=int, default=5, help="interleaved repetitions (median)")
+    a = p.parse_args(argv)
+    from simtui.bench import main as bench
+
+    return bench(max(1, a.repeats))
 
 
 def _schema(argv: list[str]) -> int:
