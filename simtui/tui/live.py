@@ -26,8 +26,8 @@ class LiveRun:
         runtime: str,
         time_scale: float,
         run_id: int,
-        wake: Callable[[int], None],
-        exited: Callable[[int, WorkerProcess], None],
+        wake: Callable[[int], object],
+        exited: Callable[[int, WorkerProcess], object],
     ) -> None:
         self.run_id = run_id
         self.runtime = runtime

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.reactive import var
 from textual.screen import Screen
@@ -45,7 +46,7 @@ _CURSOR_ACTIONS = ("prev_switch", "prev_event", "first", "next_switch", "next_ev
 class PlayerScreen(Screen[None]):
     """Plays one run of a scenario (live from a worker, or a saved trace) switch by switch."""
 
-    BINDINGS = PLAYER_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*PLAYER_BINDINGS]
     COMMANDS = {PlayerCommands}
 
     view: var[PlayerView | None] = var(None, always_update=True)
@@ -72,7 +73,8 @@ class PlayerScreen(Screen[None]):
         speed: float | None = None,
     ) -> None:
         super().__init__()
-        self.scenario_path = scenario if scenario is not None or trace_path else "gather10"
+        self.scenario_path: str = scenario or ("" if trace_path else "gather10")
+        """The scenario as the user named it (a path or a bundled name); empty in a replay."""
         self.trace_path = trace_path
         self.requested_runtime = runtime
         self.time_scale = time_scale
@@ -196,7 +198,7 @@ class PlayerScreen(Screen[None]):
         self.cursor = 0 if len(self.replay) else -1
 
     def _read_disk(self) -> tuple[Path | None, str | None]:
-        path = resolve(self.scenario_path)
+        path = resolve(self.scenario_path) if self.scenario_path else None
         if path is None:
             return None, None
         try:
@@ -341,7 +343,8 @@ class PlayerScreen(Screen[None]):
 
     def scenario_saved(self, path: Path) -> None:
         """The in-app editor saved the scenario (maybe as a copy): re-load and re-run it."""
-        moved = resolve(self.scenario_path) != path
+        current = resolve(self.scenario_path)
+        moved = current is None or current.resolve() != Path(path).resolve()
         if moved:
             self.scenario_path = str(path)
         else:

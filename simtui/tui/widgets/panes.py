@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -9,6 +10,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from simtui.replay.state import State
 from simtui.trace.export import describe
 from simtui.tui.view import PlayerView
 from simtui.tui.widgets.rows import RowsView
@@ -224,6 +226,7 @@ class ExplanationPane(Widget):
 
 def explanation(view: PlayerView) -> str:
     """The explain module's sentence, or the raw event's description if it is not there."""
+    explain: Callable[[str, State, State | None], str] | None
     try:
         from simtui.replay.explain import explain
     except ImportError:

@@ -86,8 +86,8 @@ class TimelinePane(RowsView):
             starts = [float(bisect.bisect_right(switches, i))
                       for i in replay.segment_indices(task)]
             return starts, 0.0, float(view.total_switches) + 1.0
-        starts, _ = replay.segments(task)
-        return list(starts), view.start_t, view.end_t
+        times, _ = replay.segments(task)
+        return list(times), view.start_t, view.end_t
 
     def _bar(self, task: str, width: int, view: PlayerView) -> tuple[str, ...]:
         _, statuses = view.replay.segments(task)
