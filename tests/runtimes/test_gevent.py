@@ -210,3 +210,23 @@ def test_deadlock_is_detected_when_the_hub_runs_out_of_work(shape: str) -> None:
     assert last["status"] == "deadlock"
     assert {s["task"]: s["waiting_on"] for s in last["stuck"]} == stuck
     assert last["elapsed"] < 1.0
+
+
+def test_cpu_holds_the_hub_so_nothing_else_runs_meanwhile() -> None:
+    text = """
+tasks:
+  main:
+    - gather: [busy, other]
+  busy:
+    - cpu: 0.5
+  other:
+    - print: "other ran"
+"""
+    events = run_trace(text, runtime="gevent", time_scale=SCALE, snapshots=True)
+    assert validate(events) == []
+    assert [(b["task"], b["reason"]) for b in of(events, "block")] == [("busy", "cpu")]
+    assert of(events, "block")[0]["duration"] == pytest.approx(0.5 * SCALE)
+    # `other` was queued before busy started, yet runs only once busy is done.
+    assert _first_index(events, "ready", "other") < _first_index(events, "run", "busy")
+    assert _first_index(events, "done", "busy") < _first_index(events, "run", "other")
+    assert outputs(events) == ["other ran"]
