@@ -492,6 +492,10 @@ def _run_callback(c: _Ctx, item: str, came: str | None) -> str:
         if item.startswith("run_until_complete"):
             return ("The loop runs asyncio.run()'s last callback: main's Task is done, so the "
                     "loop stops and is closed.")
+        if item in ("NoneType", "cancelled"):
+            # A Handle's callback is dropped when it is cancelled after being queued.
+            return ("The loop reaches a callback that was cancelled after it was queued: it "
+                    "pops it and skips it.")
         return (f"The loop runs {item}, a callback of asyncio's own I/O machinery: no task "
                 "runs meanwhile, this is the loop's own work.")
     if rt == "gevent":

@@ -383,3 +383,8 @@ def test_a_scaled_sleep_says_how_long_it_really_is() -> None:
     real = explain("asyncio", st(ev("suspend", "c", t=1.0, reason="sleep", detail="3 s",
                                     until=4.0)))
     assert "for 3 s:" in real and "time scale" not in real
+
+
+def test_a_cancelled_asyncio_handle_is_named_as_such() -> None:
+    text = explain("asyncio", st(ev("run", None, item="NoneType", **{"from": "u"})))
+    assert "cancelled" in text and "NoneType" not in text
