@@ -694,7 +694,8 @@ def _end(c: _Ctx) -> str:
     elapsed = c.ev.get("elapsed")
     after = f" after {_seconds(float(elapsed))}" if isinstance(elapsed, (int, float)) else ""
     stuck = list(c.ev.get("stuck") or c.state.stuck or [])
-    stuck_text = ", ".join(f"{s.get('task')} on {s.get('waiting_on')}" for s in stuck)
+    stuck_text = ", ".join(f"{s.get('task') or '?'} on {s.get('waiting_on') or 'something'}"
+                           for s in stuck)
     if status == "ok":
         if stuck and c.runtime == "greenlet":
             names = _names([str(s.get("task")) for s in stuck])
