@@ -151,6 +151,7 @@ class GeventRun:
         self.waiting: dict[str, tuple[str, str | None]] = {}
         """Task → (reason, detail) while it is inside an op that may switch to the hub."""
         self.items: dict[str, str] = {}
+        self.started: set[str] = set()
         self.spawned: dict[str, gevent.event.Event] = {}
         self.locks: dict[str, gevent.lock.BoundedSemaphore] = {}
         self.events: dict[str, gevent.event.Event] = {}
@@ -274,6 +275,7 @@ class GeventRun:
         self.waiting[task] = (reason, detail)
 
     def _steps(self, name: str) -> None:
+        self.started.add(name)
         try:
             self._do_steps(name)
         except greenlet.GreenletExit:
@@ -313,7 +315,9 @@ class GeventRun:
         waiting = self.waiting
         if op == "cpu":
             probe.block(name, "cpu", seconds)
+            waiting[name] = ("cpu", "holds the hub")  # only for `end.stuck`: no switch here
             self.ctx.cpu.burn(seconds)
+            del waiting[name]
         elif op == "block":
             if self.patched_sleep:
                 # monkey.patch_all() made time.sleep gevent.sleep: a cooperative wait.
@@ -323,7 +327,9 @@ class GeventRun:
             else:
                 # The real time.sleep: the hub (and every other greenlet) waits with it.
                 probe.block(name, "block", seconds)
+                waiting[name] = ("block", "time.sleep, holds the hub")
                 time.sleep(seconds)
+                del waiting[name]
         elif op == "io":
             port = self.ctx.io_port
             if port is None:
@@ -401,7 +407,7 @@ class GeventRun:
         for name, g in list(self.greenlets.items()):
             if g.dead:
                 continue
-            if g.gr_frame is None:  # spawned, its start still queued: it never ran
+            if name not in self.started:  # spawned, its start still queued
                 on = "never started"
             else:
                 reason, detail = self.waiting.get(name) or ("yield", None)

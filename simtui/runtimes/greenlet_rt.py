@@ -59,6 +59,8 @@ class GreenletRun:
         self.name_of = self.names.get
         self.rec: Callable[[tuple[Any, ...]], None] = probe.events.append if record else _nothing
         self.clock: Callable[[], int] = probe._clock  # the Probe's clock, for direct records
+        self.busy: dict[str, str] = {}
+        """Task → the blocking op it is in (for `end.stuck` if the run times out there)."""
         self.failed = False
         self._previous: Tracer | None = None
 
@@ -132,21 +134,20 @@ class GreenletRun:
                     if ref in self.greenlets:
                         raise RuntimeError(f"{ref} was already created")
                     self._create(ref, name)
-            elif op in ("sleep", "block"):
-                # time.sleep: the only thread waits, and with no scheduler nothing else runs.
+            elif op in ("sleep", "block", "cpu", "io"):
+                # The only thread is held: with no scheduler, nothing else can run meanwhile.
                 seconds = step.seconds * scale
                 probe.block(name, op, seconds)
-                time.sleep(seconds)
-            elif op == "cpu":
-                seconds = step.seconds * scale
-                probe.block(name, "cpu", seconds)
-                self.ctx.cpu.burn(seconds)
-            elif op == "io":
-                seconds = step.seconds * scale
-                if self.ctx.io_port is None:
-                    raise RuntimeError("no delay server for `io`")
-                probe.block(name, "io", seconds)
-                io_request_blocking(self.ctx.io_port, seconds)
+                self.busy[name] = f"{op} (holds the thread)"
+                if op == "cpu":
+                    self.ctx.cpu.burn(seconds)
+                elif op == "io":
+                    if self.ctx.io_port is None:
+                        raise RuntimeError("no delay server for `io`")
+                    io_request_blocking(self.ctx.io_port, seconds)
+                else:
+                    time.sleep(seconds)  # time.sleep: the one thread waits
+                del self.busy[name]
             # `call` and `repeat` are expanded by walk(); every other op is refused for
             # greenlet by the loader (model.UNSUPPORTED) before anything runs.
 
@@ -158,7 +159,8 @@ class GreenletRun:
         for name, g in list(self.greenlets.items()):
             if g.dead:
                 continue
-            out.append({"task": name, "waiting_on": "switch" if g else "never started"})
+            on = self.busy.get(name) or ("switch" if g else "never started")
+            out.append({"task": name, "waiting_on": on})
         return out
 
     def run(self) -> Outcome:

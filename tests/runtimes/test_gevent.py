@@ -230,3 +230,15 @@ tasks:
     assert _first_index(events, "ready", "other") < _first_index(events, "run", "busy")
     assert _first_index(events, "done", "busy") < _first_index(events, "run", "other")
     assert outputs(events) == ["other ran"]
+
+
+@pytest.mark.parametrize(
+    ("step", "waiting_on"), [("sleep: 30", "sleep"), ("cpu: 30", "cpu holds the hub")]
+)
+def test_timeout_lists_what_the_greenlet_was_doing(step: str, waiting_on: str) -> None:
+    text = f"timeout: 0.3\ntasks:\n  main:\n    - {step}\n"
+    events = run_trace(text, runtime="gevent")
+    assert validate(events) == []
+    last = end(events)
+    assert last["status"] == "timeout"
+    assert last["stuck"] == [{"task": "main", "waiting_on": waiting_on}]

@@ -125,3 +125,23 @@ def test_ops_that_need_a_scheduler_are_refused_for_greenlet(op: str, line: str) 
     assert message.startswith("s.yaml:3:")
     assert f"`{op}`" in message
     assert "switch" in message  # the hint says what to do instead
+
+
+def test_timeout_lists_the_greenlet_holding_the_thread() -> None:
+    text = """
+timeout: 0.3
+tasks:
+  main:
+    - spawn: idle
+    - sleep: 30
+  idle:
+    - print: x
+"""
+    events = run_trace(text, runtime="greenlet")
+    assert validate(events) == []
+    last = end(events)
+    assert last["status"] == "timeout"
+    assert last["stuck"] == [
+        {"task": "main", "waiting_on": "sleep (holds the thread)"},
+        {"task": "idle", "waiting_on": "never started"},
+    ]
