@@ -173,8 +173,9 @@ def _line(f: dict[str, Any]) -> str:
 def main(argv: list[str]) -> int:
     rounds = int(argv[1]) if len(argv) > 1 else 5
     r = measure(rounds)
-    print(f"threads recording overhead ({rounds} rounds, median of paired ratios; "
-          f"target ≤ {TARGET}×)")
+    print(
+        f"threads recording overhead ({rounds} rounds, median of paired ratios; target ≤ {TARGET}×)"
+    )
     print(_line(r))
     print(_line(r["yields"]))
     return 0

@@ -128,6 +128,8 @@ class _ThreadsRun:
         self.scale = ctx.scale
         self.t0 = probe.t0
         self.raw: list[Record] = []
+        self.rec = self.raw.append
+        self.clock = time.perf_counter_ns
         self.slot: list[str | None] = [None]
         """The thread that recorded last; None after it gave the GIL up itself."""
         self.threads: dict[str, threading.Thread] = {}
@@ -177,7 +179,7 @@ class _ThreadsRun:
         thread = threading.Thread(target=self._body, args=(main,), name=main, daemon=True)
         self.threads[main] = thread
         self.live.add(main)
-        self.raw.append((time.perf_counter_ns(), "create", main, None))
+        self.rec((self.clock(), "create", main, None))
         thread.start()
         previous: dict[str, _Wait] | None = None
         stable = 0
@@ -340,16 +342,14 @@ class _ThreadsRun:
     # ----------------------------------------------------------------- threads
 
     def _body(self, me: str, starter: str | None = None) -> None:
-        rec = self.raw.append
-        clock = time.perf_counter_ns
-        slot = self.slot
+        rec, clock, slot = self.rec, self.clock, self.slot
         slot[0] = me
         if starter is not None:
             # Thread.start() in the starter returns once this thread has signalled that
             # it runs (just before this function): the starter is runnable from now on.
             rec((clock(), "notify", starter, "event", me))
         try:
-            self._steps(me, rec, clock, slot)
+            self._steps(me)
         except _TaskError as e:
             self._end(me, ("error", str(e)))
         except Exception as e:  # a bug in simtui: still end the task visibly
@@ -369,14 +369,13 @@ class _ThreadsRun:
             if not wait.left:
                 released.append((wait.task, wait.reason))
         self.slot[0] = me
-        self.raw.append((time.perf_counter_ns(), how[0], me, *how[1:], tuple(released)))
+        self.rec((self.clock(), how[0], me, *how[1:], tuple(released)))
         self.slot[0] = None
         if not self.live:
             self.all_done.set()
 
-    def _steps(
-        self, me: str, rec: Callable[[Record], None], clock: Callable[[], int], slot: list[Any]
-    ) -> None:
+    def _steps(self, me: str) -> None:
+        rec, clock, slot = self.rec, self.clock, self.slot
         scenario = self.scenario
         scale = self.scale
         waiting = self.waiting
@@ -401,7 +400,7 @@ class _ThreadsRun:
                 continue
             rec((clock(), "step", me, step.index, op, step.line, step.col))
             if op == "cpu":
-                self._cpu(me, self.ctx.cpu.units(step.seconds * scale), rec, clock, slot)
+                self._cpu(me, self.ctx.cpu.units(step.seconds * scale))
             elif op == "sleep" or op == "block":
                 d = step.seconds * scale
                 t = clock()
@@ -416,21 +415,20 @@ class _ThreadsRun:
                 slot[0] = me
                 rec((clock(), "wake", me, "sleep"))
             elif op == "io":
-                self._io(me, step.seconds, step.seconds * scale, rec, clock, slot)
+                self._io(me, step.seconds, step.seconds * scale)
             elif op == "spawn":
                 for ref in step.refs:
-                    self._start(me, ref, rec, clock, slot)
+                    self._start(me, ref)
             elif op == "gather":
                 for ref in step.refs:
-                    self._start(me, ref, rec, clock, slot)
-                self._join(me, step.refs, "gather", rec, clock, slot)
+                    self._start(me, ref)
+                self._join(me, step.refs, "gather")
             elif op == "join":
-                self._join(me, step.refs, "join", rec, clock, slot)
+                self._join(me, step.refs, "join")
             elif op == "acquire":
                 lock = self.locks[step.name]
                 if not lock.acquire(False):
-                    self._block(me, _Wait("lock", f"lock {step.name}", lock), "lock",
-                                lock.acquire, rec, clock, slot)
+                    self._block(me, _Wait("lock", f"lock {step.name}", lock), lock.acquire)
             elif op == "release":
                 try:
                     self.locks[step.name].release()
@@ -439,8 +437,8 @@ class _ThreadsRun:
             elif op == "wait":
                 event = self.events[step.name]
                 if not event.is_set():
-                    self._block(me, _Wait("event", f"event {step.name}", event), "event",
-                                event.wait, rec, clock, slot, self.event_waiters[step.name])
+                    wait = _Wait("event", f"event {step.name}", event)
+                    self._block(me, wait, event.wait, self.event_waiters[step.name])
             elif op == "set":
                 self.events[step.name].set()
                 # Every thread waiting on the event is runnable from now on.
@@ -453,22 +451,19 @@ class _ThreadsRun:
                 try:
                     q.put_nowait(text)
                 except queue.Full:
-                    self._block(me, _Wait("put", f"queue {step.name} (full)", q), "queue",
-                                partial(q.put, text), rec, clock, slot)
+                    wait = _Wait("put", f"queue {step.name} (full)", q)
+                    self._block(me, wait, partial(q.put, text))
             elif op == "get":
                 q = self.queues[step.name]
                 try:
                     item = q.get_nowait()
                 except queue.Empty:
-                    item = str(self._block(me, _Wait("get", f"queue {step.name}", q), "queue",
-                                           q.get, rec, clock, slot))
+                    item = str(self._block(me, _Wait("get", f"queue {step.name}", q), q.get))
             # `call` and `repeat` only record their step: walk() expands them.
 
-    def _cpu(
-        self, me: str, n: int, rec: Callable[[Record], None], clock: Callable[[], int],
-        slot: list[Any],
-    ) -> None:
+    def _cpu(self, me: str, n: int) -> None:
         # The hot loop: one work unit, one comparison; an append only at a GIL handoff.
+        rec, clock, slot = self.rec, self.clock, self.slot
         unit = self.ctx.cpu.unit
         for _ in range(n):
             unit()
@@ -477,12 +472,12 @@ class _ThreadsRun:
                 rec((clock(), "obs", me))
 
     def _block(
-        self, me: str, wait: _Wait, reason: str, call: Callable[[], object],
-        rec: Callable[[Record], None], clock: Callable[[], int], slot: list[Any],
-        waiters: set[str] | None = None,
+        self, me: str, wait: _Wait, call: Callable[[], object], waiters: set[str] | None = None
     ) -> object:
         """Suspend on a primitive that is not available now, block on it, wake; what
         the blocking call returned."""
+        rec, clock, slot = self.rec, self.clock, self.slot
+        reason = "queue" if wait.kind in ("get", "put") else wait.kind
         self.waiting[me] = wait
         rec((clock(), "suspend", me, reason, wait.label, None))
         # Registered after the suspend record, so a notify never precedes it.
@@ -497,10 +492,8 @@ class _ThreadsRun:
         rec((clock(), "wake", me, reason))
         return result
 
-    def _io(
-        self, me: str, written: float, seconds: float, rec: Callable[[Record], None],
-        clock: Callable[[], int], slot: list[Any],
-    ) -> None:
+    def _io(self, me: str, written: float, seconds: float) -> None:
+        rec, clock, slot = self.rec, self.clock, self.slot
         port = self.ctx.io_port
         if port is None:
             raise _TaskError("no delay server for `io`")
@@ -516,12 +509,10 @@ class _ThreadsRun:
         slot[0] = me
         rec((clock(), "wake", me, "io"))
 
-    def _start(
-        self, me: str, ref: str, rec: Callable[[Record], None], clock: Callable[[], int],
-        slot: list[Any],
-    ) -> None:
+    def _start(self, me: str, ref: str) -> None:
         """`Thread.start`: the starter waits on the new thread's `started` event, which
         hands the GIL to the new thread; the trace shows that wait as it is."""
+        rec, clock, slot = self.rec, self.clock, self.slot
         if ref in self.threads:
             raise _TaskError(f"{ref} was already started (threads can only be started once)")
         thread = threading.Thread(target=self._body, args=(ref, me), name=ref, daemon=True)
@@ -543,10 +534,8 @@ class _ThreadsRun:
         slot[0] = me
         rec((clock(), "wake", me, "event"))
 
-    def _join(
-        self, me: str, refs: tuple[str, ...], reason: str, rec: Callable[[Record], None],
-        clock: Callable[[], int], slot: list[Any],
-    ) -> None:
+    def _join(self, me: str, refs: tuple[str, ...], reason: str) -> None:
+        rec, clock, slot = self.rec, self.clock, self.slot
         threads = []
         for ref in refs:
             if ref == me:
