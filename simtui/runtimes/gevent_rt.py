@@ -45,10 +45,10 @@ from simtui.runtimes.base import Outcome, RunContext, io_payload
 from simtui.runtimes.probe import Probe
 from simtui.scenario.model import Scenario, Step, render_text, walk
 
-_loop_classes: dict[type, type] = {}
+_loop_classes: dict[Any, Any] = {}
 
 
-def _tracing_loop_class(base: type) -> type:
+def _tracing_loop_class(base: Any) -> Any:
     """A subclass of gevent's loop class that reports its callback queue and its timers."""
     cls = _loop_classes.get(base)
     if cls is not None:
@@ -195,7 +195,7 @@ class GeventRun:
                 label = names.get(id(owner))
                 if label is None and isinstance(owner, Waiter):
                     label = names.get(id(owner.greenlet))
-            out.append(label or getattr(f, "__qualname__", repr(f)))
+            out.append(label or getattr(f, "__qualname__", None) or repr(f))
         return out
 
     # -- switches ---------------------------------------------------------------------------
