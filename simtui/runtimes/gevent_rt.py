@@ -73,7 +73,7 @@ def _tracing_loop_class(base: Any) -> Any:
                     # Its greenlet is set once someone waits on it; in `gevent.sleep(0)`
                     # that is the current greenlet, right after this call.
                     task = state.name_of(id(owner.greenlet or getcurrent()))
-            elif func.__name__ != "switch":
+            elif getattr(func, "__name__", None) != "switch":
                 task = None
             if task is None:
                 return run_callback(self, state.wrap(func, owner), *args)
