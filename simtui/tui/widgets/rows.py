@@ -63,6 +63,10 @@ class RowsView(ScrollView, can_focus=False):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, self.row_count())
+        if self.view is not None:  # the first size is known only now: show the followed row
+            target = self.follow_row()
+            if target is not None:
+                self.keep_visible(target)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
