@@ -509,7 +509,14 @@ class _Entries(dict[int, ReadyEntry]):
 
 
 class Replay:
-    """The state of a trace at any event, the switch index, outputs and status segments."""
+    """The state of a trace at any event, the switch index, outputs and status segments.
+
+    Call `sync()` after the trace grows (from the thread that reads the replay); the
+    sequences it exposes (`switches`, `outputs`, `segments()`) are live views that grow
+    with it. `state(i)` costs at most one keyframe restore plus K events plus building
+    the State (O(ready queue) at C speed; TaskViews are built when looked up, and shared
+    between states while the task does not change).
+    """
 
     def __init__(
         self, trace: Trace, *, keyframe_bytes_per_event: int = KEYFRAME_BYTES_PER_EVENT,
