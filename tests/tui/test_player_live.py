@@ -210,3 +210,19 @@ async def test_an_in_app_save_reruns_once_not_again_for_the_file_event(scenario_
         await wait_until(pilot, lambda: player.run_id > before and _ended(player))
         await pilot.pause(1.0)  # long enough for the watcher to see the write
         assert player.run_id == before + 1
+
+
+async def test_opening_a_scenario_from_a_replay_runs_it_live() -> None:
+    from tests.tui.conftest import TRACES
+
+    app = SimtuiApp(trace_path=str(TRACES / "greenlet_pingpong-greenlet.jsonl"), time_scale=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await pilot.pause()
+        assert player.check_action("rerun", ()) is None
+        await pilot.press("o")
+        app.screen.dismiss("gather10")
+        await wait_until(pilot, lambda: player.worker_pid is not None and _ended(player))
+        assert player.runtime == "asyncio"
+        assert player.trace.header["scenario"] == "gather10"
+        assert player.check_action("rerun", ()) is True

@@ -206,8 +206,11 @@ class PlayerScreen(Screen[None]):
         except (OSError, UnicodeDecodeError):
             return path, None
 
-    def reload(self, keep_switch: bool = True) -> bool:
-        """Load the scenario file again and re-run it; on a problem keep the last run shown."""
+    def reload(self, keep_switch: bool = True, fresh: bool = False) -> bool:
+        """Load the scenario file again and re-run it; on a problem keep the last run shown.
+
+        `fresh`: another scenario, run on its own default runtime.
+        """
         path, text = self._read_disk()
         self.last_text = text
         self.last_reload = time.monotonic()
@@ -222,7 +225,7 @@ class PlayerScreen(Screen[None]):
             return False
         self.error = ""
         runtime = self.requested_runtime or self.runtime
-        if self.scenario is None and self.requested_runtime is None:
+        if (fresh or self.scenario is None) and self.requested_runtime is None:
             runtime = scenario.runtime
         if runtime not in scenario.runtimes:
             runtime = scenario.runtime
@@ -362,9 +365,9 @@ class PlayerScreen(Screen[None]):
             self.error = f"{name}: no such file, and no bundled scenario of that name"
             return
         self.scenario_path = name
-        self.scenario = None
+        self.trace_path = None  # from a replay, opening a scenario makes the player live
         self.requested_runtime = None
-        self.reload(keep_switch=False)
+        self.reload(keep_switch=False, fresh=True)
         self._watch_scenario()
 
     # -- the view ----------------------------------------------------------------------
