@@ -200,51 +200,56 @@ class GeventRun:
 
     # -- switches ---------------------------------------------------------------------------
 
-    def _trace(self, event: str, args: tuple[Any, Any]) -> None:
-        # The Probe's records are appended directly here (the very tuples Probe.suspend,
-        # .run, .wake and .done build): this runs twice per gevent switch, and a Python
-        # call per event would be a third of its cost.
-        try:
-            origin, target = args
-            name_of = self.name_of
-            came = name_of(id(origin))
-            to = name_of(id(target))
-            rec = self.rec
-            if came is not None:
-                if origin.dead:
-                    rec((self.clock(), "done", came))
-                else:
-                    waited = self.waiting.get(came)
-                    if waited is None:
-                        rec((self.clock(), "suspend", came, "yield", "hub", None))
+    def _tracer(self) -> Callable[[str, tuple[Any, Any]], None]:
+        """The greenlet tracer: a closure over what it needs, as it runs twice per switch.
+
+        It appends the Probe's records directly (the very tuples Probe.suspend, .run,
+        .wake and .done build): a Python call per event would be a third of its cost.
+        """
+        name_of, rec, clock, previous = self.name_of, self.rec, self.clock, self._previous
+        waiting, pending, snapshots = self.waiting, self.pending, self.snapshots
+        state = self
+
+        def trace(event: str, args: tuple[Any, Any]) -> None:
+            try:
+                origin, target = args
+                came = name_of(id(origin))
+                to = name_of(id(target))
+                if came is not None:
+                    if origin.dead:
+                        rec((clock(), "done", came))
                     else:
-                        reason, detail = waited
-                        until = self._deadline() if reason == "sleep" else None
-                        rec((self.clock(), "suspend", came, reason, detail, until))
-                self.last_from = came
-            if to is not None:
-                pending = self.pending
-                n = pending.get(to)
-                if n:  # the hub popped this task's entry from its queue and runs it
-                    if n == 1:
-                        del pending[to]
+                        waited = waiting.get(came)
+                        if waited is None:
+                            rec((clock(), "suspend", came, "yield", "hub", None))
+                        else:
+                            reason, detail = waited
+                            until = state._deadline() if reason == "sleep" else None
+                            rec((clock(), "suspend", came, reason, detail, until))
+                    state.last_from = came
+                if to is not None:
+                    n = pending.get(to)
+                    if n:  # the hub popped this task's entry from its queue and runs it
+                        if n == 1:
+                            del pending[to]
+                        else:
+                            pending[to] = n - 1
+                        if snapshots:
+                            state.probe.queue([to, *state.queue_labels()])
                     else:
-                        pending[to] = n - 1
-                    if self.snapshots:
-                        self.probe.queue([to, *self.queue_labels()])
-                else:
-                    # Straight from a timer, an I/O watcher or a notifier: never in the queue.
-                    waited = self.waiting.get(to)
-                    rec((self.clock(), "wake", to, waited[0] if waited else "switch"))
-                    if self.snapshots:
-                        self.probe.queue(self.queue_labels())
-                rec((self.clock(), "run", to, self.last_from, None))
-        except Exception:  # a tracer that raises is uninstalled by greenlet: never raise
-            pass
-        previous = self._previous
-        if previous is not None:
-            with contextlib.suppress(Exception):
-                previous(event, args)
+                        # Straight from a timer, an I/O watcher or a notifier: never queued.
+                        waited = waiting.get(to)
+                        rec((clock(), "wake", to, waited[0] if waited else "switch"))
+                        if snapshots:
+                            state.probe.queue(state.queue_labels())
+                    rec((clock(), "run", to, state.last_from, None))
+            except Exception:  # a tracer that raises is uninstalled by greenlet: never raise
+                pass
+            if previous is not None:
+                with contextlib.suppress(Exception):
+                    previous(event, args)
+
+        return trace
 
     def _deadline(self) -> float | None:
         """When the timer just armed by the suspending greenlet fires, in trace seconds."""
@@ -430,7 +435,8 @@ class GeventRun:
         self.loop = hub.loop
         if self.record:
             self.loop._simtui = self
-            self._previous = greenlet.settrace(self._trace)
+            self._previous = greenlet.gettrace()
+            greenlet.settrace(self._tracer())
         self.probe.stuck_provider = self.stuck
         status = "ok"
         try:

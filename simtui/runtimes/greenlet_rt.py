@@ -66,30 +66,34 @@ class GreenletRun:
 
     # -- the tracer -----------------------------------------------------------------------
 
-    def _trace(self, event: str, args: tuple[Any, Any]) -> None:
-        # The Probe's records are appended directly (the very tuples Probe.suspend, .run
-        # and .done build): this runs on every switch, and a Python call per event would
-        # be a third of its cost.
-        try:
-            origin, target = args
-            name_of = self.name_of
-            came = name_of(id(origin))
-            to = name_of(id(target))
-            rec = self.rec
-            now = self.clock()  # one instant: both records describe the same switch
-            if came is not None:
-                if origin.dead:
-                    rec((now, "done", came))
-                else:
-                    rec((now, "suspend", came, "switch", to, None))
-            if to is not None:
-                rec((now, "run", to, came, None))
-        except Exception:  # a tracer that raises is uninstalled by greenlet: never raise
-            pass
-        previous = self._previous
-        if previous is not None:
-            with contextlib.suppress(Exception):
-                previous(event, args)
+    def _tracer(self) -> Tracer:
+        """The greenlet tracer: a closure over what it needs, as it runs on every switch.
+
+        It appends the Probe's records directly (the very tuples Probe.suspend, .run and
+        .done build): a Python call per event would be a third of its cost.
+        """
+        name_of, rec, clock, previous = self.name_of, self.rec, self.clock, self._previous
+
+        def trace(event: str, args: tuple[Any, Any]) -> None:
+            try:
+                origin, target = args
+                came = name_of(id(origin))
+                to = name_of(id(target))
+                now = clock()  # one instant: both records describe the same switch
+                if came is not None:
+                    if origin.dead:
+                        rec((now, "done", came))
+                    else:
+                        rec((now, "suspend", came, "switch", to, None))
+                if to is not None:
+                    rec((now, "run", to, came, None))
+            except Exception:  # a tracer that raises is uninstalled by greenlet: never raise
+                pass
+            if previous is not None:
+                with contextlib.suppress(Exception):
+                    previous(event, args)
+
+        return trace
 
     # -- tasks ------------------------------------------------------------------------------
 
@@ -167,7 +171,8 @@ class GreenletRun:
         main = self.scenario.main
         self.probe.stuck_provider = self.stuck
         if self.record:
-            self._previous = greenlet.settrace(self._trace)
+            self._previous = greenlet.gettrace()
+            greenlet.settrace(self._tracer())
         try:
             g = self._create(main, None)
             g.switch()  # returns when `main` finishes (or a task switches back to the root)
