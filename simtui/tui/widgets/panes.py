@@ -257,10 +257,12 @@ class HeaderBar(Widget):
     def render(self) -> Text:
         view = self.view
         text = Text(no_wrap=True, overflow="ellipsis")
+        runtime = f"   {view.runtime} ▾" if view is not None else ""
+        room = max(8, self.size.width - len(" simtui · ") - len(runtime))
+        title = self.title if len(self.title) <= room else self.title[: room - 1] + "…"
         text.append(" simtui · ", style="bold")
-        text.append(self.title)
-        if view is not None:
-            text.append(f"   {view.runtime} ▾", style="bold")
+        text.append(title)
+        text.append(runtime, style="bold")
         text.append("\n ")
         label = {"playing": "▶ playing", "live": "● live"}.get(self.mode, "❚❚ paused")
         text.append(label, style="bold" if self.mode != "paused" else "")
