@@ -76,7 +76,7 @@ async def test_ready_queue_marks_the_head_arrivals_callbacks_and_the_departed() 
         assert text[1].split() == ["1", "coco[1]", "←", "next"]
         assert text[2].split()[:2] == ["2", "gather"]
         assert text[3].split() == ["3", "coco[2]", "+", "new"]
-        assert pane.border_title == "Ready queue (3)"
+        assert pane.border_title == "Ready queue (FIFO) · 3"
         callback_style = next(s.style for s in pane.render_line(2) if "gather" in s.text)
         assert callback_style.italic, "callbacks that are not tasks are drawn apart"
 

@@ -66,6 +66,8 @@ class RunningPane(Widget):
                 text.append(f"\nstep {step.index + 1}/{nsteps}  {step.describe()}")
             elif task is not None and task.op:
                 text.append(f"\nstep {(task.step or 0) + 1}  {task.op}")
+            elif task is not None and task.step is None:
+                text.append("\nstarts: no step run yet", style="dim")
             if task is not None and task.status == "blocking":
                 text.append(f"\nblocks the scheduler: {task.reason}", style="bold red")
         if state.came_from:
@@ -116,7 +118,7 @@ class ReadyQueuePane(RowsView):
             elif view.runtime == "threads":
                 self.border_title = "Runnable (the OS picks, not FIFO)"
             else:
-                self.border_title = f"Ready queue ({len(view.state.ready)})"
+                self.border_title = f"Ready queue (FIFO) · {len(view.state.ready)}"
         super().watch_view(view)
 
     def render_row(self, index: int, width: int) -> Strip:
