@@ -268,7 +268,7 @@ class PlayerScreen(Screen[None]):
             self.live = None
             self.error = f"cannot start the worker: {e}"
             app.bell()
-        self.progress = "starting"
+        self.progress = "starting" if self.live is not None else ""
         self._sync_timer()
         self._rebuild()
 
@@ -287,7 +287,13 @@ class PlayerScreen(Screen[None]):
     def _ingest(self, events: list[dict[str, Any]]) -> None:
         if not events:
             return
-        self.trace.extend(events)
+        from simtui.replay.model import TraceError
+
+        try:
+            self.trace.extend(events)
+        except TraceError as e:  # a worker bug must not take the UI down: say so, keep going
+            self.error = f"the {self.runtime} worker sent a bad event: {e}"
+            self.stop_run()
         self.replay.sync()
         n = len(self.replay)
         if self.target_switch is not None:
