@@ -51,13 +51,13 @@ def test_c4_all_wake_about_three_seconds_later(gather10: list[dict]) -> None:
     assert [e["task"] for e in wakes] == [f"coco[{k}]" for k in range(10)]  # timer order
     for e in wakes:
         waited = e["t"] - suspends[e["task"]]
-        assert 3 * SCALE * 0.95 <= waited <= 3 * SCALE + 0.25
+        assert 3 * SCALE * 0.95 <= waited <= 3 * SCALE + 0.5
         assert e["reason"] == "sleep"
 
 
 def test_c4_total_time_is_three_seconds_not_thirty(gather10: list[dict]) -> None:
     assert end(gather10)["status"] == "ok"
-    assert 3 * SCALE * 0.95 <= run_elapsed(gather10) <= 3 * SCALE + 0.5
+    assert 3 * SCALE * 0.95 <= run_elapsed(gather10) <= 3 * SCALE + 1.0
 
 
 def test_c4_outputs_in_the_articles_order(gather10: list[dict]) -> None:
@@ -87,7 +87,7 @@ def test_c5_a_blocking_sleep_makes_gather_sequential() -> None:
         expected += [("run", f"coco[{k}]"), ("block", f"coco[{k}]"), ("done", f"coco[{k}]")]
     assert [(e["type"], e["task"]) for e in body] == expected
     assert not [e for e in of(events, "suspend") if e["task"] != "main"]
-    assert 30 * scale * 0.95 <= run_elapsed(events) <= 30 * scale + 0.5
+    assert 30 * scale * 0.95 <= run_elapsed(events) <= 30 * scale + 1.0
     assert outputs(events)[2:4] == ["코루틴 0 대기", "코루틴 0 종료"]
 
 
