@@ -307,6 +307,7 @@ class GeventRun:
                 probe.output(name, text)
             elif op == "sleep":
                 waiting[name] = ("sleep", None)
+                self.last_timer = None  # `sleep: 0` arms none: no stale deadline
                 gevent.sleep(step.seconds * scale)
                 del waiting[name]
             elif op in ("call", "repeat"):
@@ -327,6 +328,7 @@ class GeventRun:
             if self.patched_sleep:
                 # monkey.patch_all() made time.sleep gevent.sleep: a cooperative wait.
                 waiting[name] = ("sleep", "time.sleep, monkey-patched to gevent.sleep")
+                self.last_timer = None
                 time.sleep(seconds)
                 del waiting[name]
             else:

@@ -242,3 +242,21 @@ def test_timeout_lists_what_the_greenlet_was_doing(step: str, waiting_on: str) -
     last = end(events)
     assert last["status"] == "timeout"
     assert last["stuck"] == [{"task": "main", "waiting_on": waiting_on}]
+
+
+def test_sleep_zero_has_no_wake_time_even_while_another_timer_is_armed() -> None:
+    text = """
+tasks:
+  main:
+    - spawn: a
+    - yield
+    - sleep: 0
+    - print: "main goes on"
+  a:
+    - sleep: 1
+"""
+    events = run_trace(text, runtime="gevent", time_scale=SCALE, snapshots=True)
+    assert validate(events) == []
+    waits = {(e["task"], e["reason"]): e.get("until") for e in of(events, "suspend")}
+    assert waits[("a", "sleep")] == pytest.approx(SCALE, abs=0.05)
+    assert waits[("main", "sleep")] is None  # gevent.sleep(0) arms no timer
