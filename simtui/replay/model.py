@@ -38,7 +38,8 @@ CREATE, READY, RUN, SUSPEND, WAKE, STEP, OUTPUT, BLOCK, DONE, ERROR, QUEUE, END 
 )
 _NO_TASK = -1
 """Task column for an event whose `task` is null. A `ready`/`run` of a callback (null task,
-with `item`) stores `-2 - id(item)` instead, so a queue entry's key is its task column."""
+with `item`) stores `-2 - (the item's name id)` instead, so that a queue entry's key is its
+task column."""
 
 
 _NFIELDS = [4 + len(FIELDS[name]) for name in TYPES]
@@ -102,7 +103,7 @@ class Trace:
         self.header: dict[str, Any] = header or {}
         self.end: dict[str, Any] | None = None
         self.names = _Names()
-        self.names[None] = -1  # type: ignore[index]  # a null task is -1 in the task column
+        self.names[None] = _NO_TASK  # type: ignore[index]
         self._kind = array("b")
         self._task = array("i")
         self._t = array("d")
@@ -188,7 +189,12 @@ class Trace:
         """Read a saved JSONL trace; raises TraceError (with the line) if it is not one."""
         events = read_trace(path)
         trace = cls(next(events))
-        trace.extend(events)
+        try:
+            trace.extend(events)
+        except TraceError as e:
+            if e.source != "<trace>":
+                raise
+            raise TraceError(e.message, str(path), e.line) from None
         return trace
 
     def extend(self, events: Iterable[dict[str, Any]]) -> None:
@@ -197,7 +203,7 @@ class Trace:
         first = next(it, None)
         if first is None:
             return
-        if first.get("type") == "header":
+        if isinstance(first, dict) and first.get("type") == "header":
             self.header = check_header(first)
         else:
             it = itertools.chain((first,), it)

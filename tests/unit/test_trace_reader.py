@@ -130,3 +130,21 @@ def test_a_file_without_line_breaks_is_refused_without_reading_it_whole(tmp_path
     with pytest.raises(TraceError) as info:
         Trace.load(path)
     assert "too long" in info.value.message and info.value.line == 1
+
+
+def test_an_event_the_store_cannot_keep_is_reported_with_its_file_and_line(tmp_path, events):
+    step = next(i for i, e in enumerate(events) if e.get("type") == "step")
+    bad = dict(events[step], index=[1, 2])  # well-formed JSON, but not a step index
+    lines = lines_of(events)
+    lines[step] = json.dumps(bad)
+    path = write(tmp_path / "odd.jsonl", lines)
+    with pytest.raises(TraceError) as info:
+        Trace.load(path)
+    assert str(info.value).startswith(f"{path}:{step + 1}: ")
+
+
+def test_extend_refuses_something_that_is_not_an_event():
+    trace = Trace()
+    with pytest.raises(TraceError):
+        trace.extend([["not", "a", "dict"]])
+    assert len(trace) == 0
