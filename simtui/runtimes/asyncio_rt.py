@@ -23,6 +23,9 @@ How it observes the loop (runtime-instrumentation.md §2):
   queues and I/O the awaitable is driven by a thin wrapper that records `suspend` each
   time it actually yields to the Task. `await coro()` (`call`) runs inline: no Task, no
   ready entry.
+- Recording: the hooks append the probe's own record tuples (`Probe.events`, the format
+  `probe.Record` documents) rather than calling its methods: a Python call per event
+  would add about a fifth to the cost of every task step.
 - Clock reads: reading `perf_counter_ns` costs about as much as the rest of a record, so
   a `yield` step records its `step`, its `suspend` and the `ready` its re-queueing makes
   next (in the same uninterrupted stretch, nothing else running) at one clock reading.
