@@ -306,7 +306,7 @@ class GeventRun:
                 text = render_text(step.text, frame.index, frame.name, self.items.get(name, ""))
                 probe.output(name, text)
             elif op == "sleep":
-                waiting[name] = ("sleep", None)
+                waiting[name] = ("sleep", f"{step.seconds:g} s")  # as written, like asyncio
                 self.last_timer = None  # `sleep: 0` arms none: no stale deadline
                 gevent.sleep(step.seconds * scale)
                 del waiting[name]

@@ -53,8 +53,10 @@ def describe(event: Event) -> str:
         return f"{what} (from {came})" if came else what
     if kind == "suspend":
         text = f"suspends: {event['reason']}"
-        if event.get("detail"):
-            text += f" {event['detail']}"
+        detail = event.get("detail")
+        if detail:  # a detail that already names the reason ("queue jobs") is not repeated
+            text = f"suspends: {detail}" if detail.startswith(f"{event['reason']} ") else (
+                f"{text} {detail}")
         if event.get("until") is not None:
             text += f", wakes at {event['until']:.4f}s"
         return text

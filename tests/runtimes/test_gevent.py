@@ -233,7 +233,7 @@ tasks:
 
 
 @pytest.mark.parametrize(
-    ("step", "waiting_on"), [("sleep: 30", "sleep"), ("cpu: 30", "cpu holds the hub")]
+    ("step", "waiting_on"), [("sleep: 30", "sleep 30 s"), ("cpu: 30", "cpu holds the hub")]
 )
 def test_timeout_lists_what_the_greenlet_was_doing(step: str, waiting_on: str) -> None:
     text = f"timeout: 0.3\ntasks:\n  main:\n    - {step}\n"
