@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simtui.replay.model import Replay, Trace  # noqa: E402
-from simtui.trace.io import parse_lines, split_lines  # noqa: E402
+from simtui.trace.io import take_events  # noqa: E402
 
 CHUNK = 1 << 18
 
@@ -60,7 +60,7 @@ def consume(proc: subprocess.Popen[bytes]) -> dict[str, float]:
     chunk = first
     while chunk:
         a = clock()
-        events = parse_lines(split_lines(buffer, chunk))
+        events = take_events(buffer, chunk)
         b = clock()
         trace.extend(events)
         c = clock()

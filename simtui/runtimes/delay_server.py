@@ -9,6 +9,7 @@ client sends one line with a delay in seconds; the server waits that long, answe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 
 
@@ -39,10 +40,8 @@ def main() -> None:
     from simtui.runtimes.lifeline import die_with_parent
 
     die_with_parent(None)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve())
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -140,8 +140,9 @@ class ChromeWriter:
         kind = event.get("type")
         if kind == "header":
             self.meta = {k: event.get(k) for k in ("scenario", "runtime", "python", "time_scale")}
+            name = f"{event.get('scenario')} on {event.get('runtime')}"
             self.events.append({"ph": "M", "name": "process_name", "pid": 1,
-                                "args": {"name": f"{event.get('scenario')} on {event.get('runtime')}"}})
+                                "args": {"name": name}})
             self._tid(None)
             return
         t = float(event["t"])

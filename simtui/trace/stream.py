@@ -12,6 +12,7 @@ worker asks the kernel to kill it when the thread that started it ends.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from queue import SimpleQueue
 from typing import Any
 
 from simtui.scenario.model import Scenario
-from simtui.trace.io import parse_lines, split_lines
+from simtui.trace.io import take_events
 
 Event = dict[str, Any]
 
@@ -125,7 +126,7 @@ class WorkerProcess:
         buffer = bytearray()
         try:
             while chunk := os.read(fd, 1 << 18):
-                self._deliver(parse_lines(split_lines(buffer, chunk)))
+                self._deliver(take_events(buffer, chunk))
         except (OSError, ValueError):
             pass
         finally:
@@ -165,10 +166,8 @@ class WorkerProcess:
     def _killpg(self) -> None:
         if self.proc is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def kill(self) -> None:
         """Kill the worker and everything in its process group, now."""
