@@ -78,13 +78,18 @@ _UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9, "m":
 class _Ctx:
     """The facts one explanation is built from."""
 
-    __slots__ = ("ev", "prev", "runtime", "state")
+    __slots__ = ("ev", "interval", "prev", "runtime", "state")
 
-    def __init__(self, runtime: str, state: State, prev: State | None) -> None:
+    def __init__(self, runtime: str, state: State, prev: State | None,
+                 switch_interval: float | None = None) -> None:
         self.runtime = runtime
         self.state = state
         self.prev = prev
         self.ev: Mapping[str, Any] = state.event or {}
+        self.interval = (
+            f"the interpreter's switch interval ({_seconds(switch_interval)} in this run)"
+            if switch_interval else SWITCH_INTERVAL_NOTE
+        )
 
     @property
     def task(self) -> str | None:
@@ -107,15 +112,18 @@ class _Ctx:
         return None
 
 
-def explain(runtime: str, state: State, prev: State | None = None) -> str:
+def explain(
+    runtime: str, state: State, prev: State | None = None, switch_interval: float | None = None
+) -> str:
     """Why the trace is where it is at `state`, in one sentence (two at most).
 
     `runtime` is the trace's runtime; `prev` is the state one event earlier, when known:
     it tells what a task was doing just before (the reason it was woken, say).
+    `switch_interval` is the run's (threads: the trace header's options), when known.
     """
     if state.event is None:
         return _START.get(runtime, "Nothing has run yet.")
-    ctx = _Ctx(runtime, state, prev)
+    ctx = _Ctx(runtime, state, prev, switch_interval)
     kind = str(ctx.ev.get("type", ""))
     handler = _HANDLERS.get(kind)
     text = handler(ctx) if handler is not None else None
@@ -351,7 +359,7 @@ def _why_left(c: _Ctx, came: str, task: str) -> str:
             if v.op in _WAITING_OPS:
                 return (f"{came}'s `{v.op}` is over and it is runnable again, but the GIL "
                         f"went to {task}: the OS decides which waiting thread gets it")
-            return (f"{came} lost the GIL: {SWITCH_INTERVAL_NOTE} forced a handoff, and which "
+            return (f"{came} lost the GIL: {c.interval} forced a handoff, and which "
                     f"waiting thread gets it is up to the OS, this time {task}")
         if rt == "gevent":
             return f"{came} yielded (gevent.sleep(0)) and went to the back of the hub's queue"
@@ -424,7 +432,7 @@ def _waits_clause(c: _Ctx, who: str, v: TaskView) -> str:
     if reason == "yield":
         return f"{who} yielded"
     if reason == "preempt":
-        return (f"{who} lost the GIL: {SWITCH_INTERVAL_NOTE} forced a handoff, and the OS "
+        return (f"{who} lost the GIL: {c.interval} forced a handoff, and the OS "
                 "chose the next holder")
     return f"{who} suspended ({reason}{': ' + detail if detail else ''})"
 
@@ -546,7 +554,7 @@ def _suspend(c: _Ctx) -> str:
             return (f"{task} calls time.sleep{_for(dur)}: the thread sleeps in the OS and "
                     "releases the GIL, so another thread can run.")
     if reason == "preempt":
-        return (f"{task} is preempted: {SWITCH_INTERVAL_NOTE} asked it to drop the GIL so "
+        return (f"{task} is preempted: {c.interval} asked it to drop the GIL so "
                 "that a waiting thread can take it.")
     if reason == "switch":
         return (f"{task} calls switch() to {detail or 'another greenlet'}: it stays suspended "

@@ -171,7 +171,11 @@ class Scenario:
         if runtime == "gevent":
             return {"monkey_patch": o.gevent_monkey_patch}
         if runtime == "threads":
-            return {"switch_interval": o.threads_switch_interval}
+            # The effective value (the worker's default when the scenario sets none), so a
+            # replay can tell how often the GIL was taken away.
+            import sys
+
+            return {"switch_interval": o.threads_switch_interval or sys.getswitchinterval()}
         if runtime == "asyncio":
             return {"eager_tasks": o.asyncio_eager_tasks, "debug": o.asyncio_debug}
         return {}

@@ -88,6 +88,15 @@ def test_threads_preemption_names_the_switch_interval_and_the_os() -> None:
     assert "up to the OS" in text and "worker[1]" in text
 
 
+def test_threads_preemption_quotes_the_runs_own_switch_interval() -> None:
+    state = st(ev("run", "worker[1]", **{"from": "worker[0]"}),
+               tv("worker[0]", "ready", op="cpu", step=1), tv("worker[1]", "running"),
+               ready=("worker[0]", "main"))
+    text = explain("threads", state, switch_interval=0.001)
+    assert "switch interval (1 ms in this run)" in text
+    assert "5 ms" not in text
+
+
 def test_threads_yield_is_not_called_a_preemption() -> None:
     state = st(ev("run", "b", **{"from": "a"}), tv("a", "ready", op="yield", step=1),
                tv("b", "running"))

@@ -236,7 +236,8 @@ def explanation(view: PlayerView) -> str:
     event = dict(view.state.event or {})
     if explain is not None:
         try:
-            return explain(view.runtime, view.state, view.prev)
+            interval = (view.trace.header.get("options") or {}).get("switch_interval")
+            return explain(view.runtime, view.state, view.prev, interval)
         except Exception as e:  # a sentence must never take the screen down
             return f"{event.get('task') or 'scheduler'}: {describe(event)} ({e})"
     return f"{event.get('task') or 'scheduler'}: {describe(event)}"
