@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from simtui.replay.state import State, TaskView
+from simtui.scenario.model import format_seconds
 
 SWITCH_INTERVAL_NOTE = "the interpreter's switch interval (5 ms by default)"
 
@@ -795,11 +796,7 @@ def _duration(detail: str, until: object, since: float | None) -> str:
 
 
 def _seconds(s: float) -> str:
-    if s >= 1 or s == 0:
-        return f"{s:.3g} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:.3g} ms"
-    return f"{s * 1e6:.3g} µs"
+    return format_seconds(s, digits=3)
 
 
 def _an(dur: str) -> str:

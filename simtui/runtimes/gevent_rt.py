@@ -42,7 +42,7 @@ from gevent.hub import Waiter
 from greenlet import getcurrent
 
 from simtui.runtimes.base import Outcome, RunContext, io_payload
-from simtui.runtimes.probe import Probe
+from simtui.runtimes.probe import Probe, SilentProbe, nothing
 from simtui.scenario.model import Scenario, Step, render_text, walk
 
 _loop_classes: dict[Any, Any] = {}
@@ -120,26 +120,12 @@ def _short(refs: tuple[str, ...]) -> str:
     return f"{refs[0]} … {refs[-1]} ({len(refs)} tasks)"
 
 
-class _Silent:
-    """A probe that records nothing: the uninstrumented baseline of the overhead benchmark."""
-
-    snapshots = False
-    stuck_provider = None
-
-    def __getattr__(self, name: str) -> Callable[..., None]:
-        return _nothing
-
-
-def _nothing(*args: object) -> None:
-    return None
-
-
 class GeventRun:
     """One run of a scenario on the gevent hub."""
 
     def __init__(self, scenario: Scenario, probe: Probe, ctx: RunContext, record: bool = True):
         self.scenario = scenario
-        self.probe: Any = probe if record else _Silent()
+        self.probe: Any = probe if record else SilentProbe()
         self.ctx = ctx
         self.record = record
         self.snapshots = record and probe.snapshots
@@ -158,7 +144,7 @@ class GeventRun:
         self.queues: dict[str, gevent.queue.Queue] = {}
         self.last_from: str | None = None
         self.name_of = self.names.get
-        self.rec: Callable[[tuple[Any, ...]], None] = probe.events.append if record else _nothing
+        self.rec: Callable[[tuple[Any, ...]], None] = probe.events.append if record else nothing
         self.clock: Callable[[], int] = probe._clock  # the Probe's clock, for direct records
         self.pending: dict[str, int] = {}
         """Task → its entries in the hub's queue (a task's own switch callbacks)."""

@@ -24,24 +24,10 @@ from typing import Any
 import greenlet
 
 from simtui.runtimes.base import Outcome, RunContext, io_request_blocking
-from simtui.runtimes.probe import Probe
+from simtui.runtimes.probe import Probe, SilentProbe, nothing
 from simtui.scenario.model import Scenario, render_text, walk
 
 Tracer = Callable[[str, tuple[Any, Any]], None]
-
-
-class _Silent:
-    """A probe that records nothing: the uninstrumented baseline of the overhead benchmark."""
-
-    snapshots = False
-    stuck_provider = None
-
-    def __getattr__(self, name: str) -> Callable[..., None]:
-        return _nothing
-
-
-def _nothing(*args: object) -> None:
-    return None
 
 
 class GreenletRun:
@@ -49,7 +35,7 @@ class GreenletRun:
 
     def __init__(self, scenario: Scenario, probe: Probe, ctx: RunContext, record: bool = True):
         self.scenario = scenario
-        self.probe: Any = probe if record else _Silent()
+        self.probe: Any = probe if record else SilentProbe()
         self.ctx = ctx
         self.record = record
         # The runtime keeps its greenlets (it must, to switch to them); the tracer only
@@ -57,7 +43,7 @@ class GreenletRun:
         self.greenlets: dict[str, greenlet.greenlet] = {}
         self.names: dict[int, str] = {}
         self.name_of = self.names.get
-        self.rec: Callable[[tuple[Any, ...]], None] = probe.events.append if record else _nothing
+        self.rec: Callable[[tuple[Any, ...]], None] = probe.events.append if record else nothing
         self.clock: Callable[[], int] = probe._clock  # the Probe's clock, for direct records
         self.busy: dict[str, str] = {}
         """Task → the blocking op it is in (for `end.stuck` if the run times out there)."""

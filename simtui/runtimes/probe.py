@@ -83,3 +83,19 @@ class Probe:
     def end(self, status: str, stuck: list[dict[str, str]] | None = None) -> None:
         """The run is over. `stuck` lists `{"task", "waiting_on"}` of tasks left waiting."""
         self._rec((self._clock(), "end", None, status, round(self.now(), 7), stuck))
+
+
+def nothing(*args: object) -> None:
+    """Does nothing: what a silent recorder calls."""
+    return None
+
+
+class SilentProbe:
+    """A probe that records nothing: runtimes run with it for the uninstrumented baseline
+    of the overhead benchmark (the same interpreter, no recording)."""
+
+    snapshots = False
+    stuck_provider = None
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return nothing

@@ -69,7 +69,7 @@ class Step:
     def describe(self) -> str:
         """The step as a user wrote it, shortly: `sleep 3`, `gather coco`, `put jobs`."""
         if self.op in DURATION_OPS:
-            return f"{self.op} {_seconds(self.seconds)}"
+            return f"{self.op} {format_seconds(self.seconds)}"
         if self.op == "print":
             return f"print {self.text!r}"
         if self.refs:
@@ -84,12 +84,14 @@ class Step:
         return self.op
 
 
-def _seconds(s: float) -> str:
+def format_seconds(s: float, digits: int | None = None) -> str:
+    """A duration in the unit a person would use: `3 s`, `250 ms`, `50 µs`."""
+    spec = f".{digits}g" if digits else "g"
     if s >= 1 or s == 0:
-        return f"{s:g} s"
+        return f"{s:{spec}} s"
     if s >= 1e-3:
-        return f"{s * 1e3:g} ms"
-    return f"{s * 1e6:g} µs"
+        return f"{s * 1e3:{spec}} ms"
+    return f"{s * 1e6:{spec}} µs"
 
 
 @dataclass(frozen=True, slots=True)
