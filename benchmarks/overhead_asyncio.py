@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import statistics
 import sys
 import time
 from typing import Any
+
+from _paired import paired_rounds, run_alone
 
 from simtui.runtimes.asyncio_rt import AsyncioRun
 from simtui.runtimes.base import RunContext
@@ -101,62 +102,20 @@ def _raw_library() -> float:
 def measure(rounds: int = 5) -> dict[str, Any]:
     """Median figures over `rounds` interleaved rounds (after one warm-up round)."""
     scenario = load_text(SCENARIO, "<overhead_asyncio>", runtime=RUNTIME)
-    _instrumented(scenario)
-    _uninstrumented(scenario)
-    _raw_library()
-    ratios, enc_ratios, raw_ratios = [], [], []
-    inst_s, plain_s, raw_s, enc_s = [], [], [], []
-    events = nbytes = steps = 0
-    for r in range(rounds):
-        # Alternate the order so a slow spell of a shared machine hits both sides.
-        if r % 2:
-            plain, raw = _uninstrumented(scenario), _raw_library()
-            took, encode, events, nbytes, steps = _instrumented(scenario)
-        else:
-            took, encode, events, nbytes, steps = _instrumented(scenario)
-            raw, plain = _raw_library(), _uninstrumented(scenario)
-        ratios.append(took / plain)
-        enc_ratios.append((took + encode) / plain)
-        raw_ratios.append(took / raw)
-        inst_s.append(took)
-        plain_s.append(plain)
-        raw_s.append(raw)
-        enc_s.append(encode)
-    med = statistics.median
+    figures = paired_rounds(
+        rounds,
+        lambda: _instrumented(scenario),
+        lambda: _uninstrumented(scenario),
+        _raw_library,
+        steps_per_run=TASKS * YIELDS,
+    )
     return {
         "runtime": RUNTIME,
         "target": TARGET,
         "workload": f"{TASKS} tasks x {YIELDS} yields (asyncio.sleep(0))",
-        "ratio": med(ratios),
-        "ratios": [round(x, 3) for x in ratios],
-        "instrumented_s": med(inst_s),
-        "plain_s": med(plain_s),
-        "encode_s": med(enc_s),
-        "ratio_with_encoding": med(enc_ratios),
-        "raw_library_s": med(raw_s),
-        "ratio_vs_raw_library": med(raw_ratios),
-        "us_per_step_recording": (med(inst_s) - med(plain_s)) / (TASKS * YIELDS) * 1e6,
-        "events": events,
-        "bytes_per_event": nbytes / events,
-        "events_per_step": events / steps,
+        **figures,
     }
 
 
-def main(argv: list[str]) -> int:
-    rounds = int(argv[1]) if len(argv) > 1 else 5
-    r = measure(rounds)
-    print(f"asyncio recording overhead, {r['workload']} ({rounds} rounds, median of paired "
-          f"ratios; target ≤ {TARGET}×)")
-    print(f"  recording: {r['ratio']:.3f}× (rounds: {r['ratios']}); with JSONL encoding "
-          f"{r['ratio_with_encoding']:.3f}×; vs hand-written asyncio "
-          f"{r['ratio_vs_raw_library']:.3f}×")
-    print(f"  instrumented {r['instrumented_s']:.3f} s (+{r['encode_s']:.3f} s encoding), "
-          f"uninstrumented {r['plain_s']:.3f} s, raw asyncio {r['raw_library_s']:.3f} s; "
-          f"+{r['us_per_step_recording']:.2f} µs per step")
-    print(f"  {r['events']} events, {r['bytes_per_event']:.1f} B/event, "
-          f"{r['events_per_step']:.2f} events/step")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(run_alone(sys.argv, RUNTIME, TARGET, measure))

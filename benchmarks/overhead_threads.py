@@ -23,11 +23,12 @@ Run alone: `python benchmarks/overhead_threads.py [ROUNDS]`.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import threading
 import time
 from typing import Any
+
+from _paired import paired_rounds, run_alone
 
 from simtui.runtimes import threads_rt
 from simtui.runtimes.base import CpuWork, RunContext
@@ -119,67 +120,25 @@ def _plain_yields() -> float:
     return _plain_threads(YIELD_THREADS, work)
 
 
-def _paired(rounds: int, plain, text: str, cpu: CpuWork) -> dict[str, Any]:
-    ratios, with_encoding, inst_times, encode_times, plain_times = [], [], [], [], []
-    events = size = steps = 0
-    for k in range(rounds):
-        # Alternate which variant goes first, so drift on a shared machine cancels out.
-        if k % 2:
-            p = plain()
-            i, e, events, size, steps = _instrumented(text, cpu)
-        else:
-            i, e, events, size, steps = _instrumented(text, cpu)
-            p = plain()
-        ratios.append(i / p)
-        with_encoding.append((i + e) / p)
-        inst_times.append(i)
-        encode_times.append(e)
-        plain_times.append(p)
-    return {
-        "ratio": statistics.median(ratios),
-        "ratio_with_encoding": statistics.median(with_encoding),
-        "instrumented_s": statistics.median(inst_times),
-        "encode_s": statistics.median(encode_times),
-        "plain_s": statistics.median(plain_times),
-        "bytes_per_event": size / events,
-        "events_per_step": events / steps,
-        "events": events,
-    }
-
-
 def measure(rounds: int = 5) -> dict[str, Any]:
     """The P1/P2 figures of the threads runtime; `ratio` is the cpu workload's."""
     sys.setswitchinterval(0.005)
     cpu = CpuWork.calibrate()
-    cpu_figures = _paired(rounds, lambda: _plain_cpu(cpu), CPU_SCENARIO, cpu)
-    yield_figures = _paired(rounds, _plain_yields, YIELD_SCENARIO, cpu)
-    result: dict[str, Any] = dict(cpu_figures)
-    result["workload"] = f"{CPU_THREADS} threads × cpu {CPU_SECONDS} s"
-    result["yields"] = yield_figures
-    result["yields"]["workload"] = f"{YIELD_THREADS} threads × {YIELDS} yields"
-    result["target"] = TARGET
-    return result
-
-
-def _line(f: dict[str, Any]) -> str:
-    return (
-        f"  {f['workload']}: {f['ratio']:.3f}× recording, {f['ratio_with_encoding']:.3f}× "
-        f"with JSONL encoding; instrumented {f['instrumented_s']:.3f} s "
-        f"(+{f['encode_s']:.3f} s encoding), plain {f['plain_s']:.3f} s; {f['events']} events, "
-        f"{f['bytes_per_event']:.1f} B/event, {f['events_per_step']:.2f} events/step"
+    # No untimed warm-up round: one round of the cpu workload alone takes about a second.
+    cpu_figures = paired_rounds(
+        rounds, lambda: _instrumented(CPU_SCENARIO, cpu), lambda: _plain_cpu(cpu), warmup=False
     )
-
-
-def main(argv: list[str]) -> int:
-    rounds = int(argv[1]) if len(argv) > 1 else 5
-    r = measure(rounds)
-    print(
-        f"threads recording overhead ({rounds} rounds, median of paired ratios; target ≤ {TARGET}×)"
+    yield_figures = paired_rounds(
+        rounds, lambda: _instrumented(YIELD_SCENARIO, cpu), _plain_yields, warmup=False
     )
-    print(_line(r))
-    print(_line(r["yields"]))
-    return 0
+    return {
+        "runtime": RUNTIME,
+        "target": TARGET,
+        "workload": f"{CPU_THREADS} threads × cpu {CPU_SECONDS} s",
+        **cpu_figures,
+        "yields": {"workload": f"{YIELD_THREADS} threads × {YIELDS} yields", **yield_figures},
+    }
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(run_alone(sys.argv, RUNTIME, TARGET, measure))
