@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import gc
 import platform
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 import orjson
 
 from simtui import __version__
 from simtui.scenario.model import Scenario
-from simtui.trace.events import FIELDS, FORMAT, VERSION
+from simtui.trace.events import ALWAYS, FIELDS, FORMAT, VERSION
 
 
 def make_header(scenario: Scenario, runtime: str, time_scale: float) -> dict[str, Any]:
@@ -32,73 +32,43 @@ def make_header(scenario: Scenario, runtime: str, time_scale: float) -> dict[str
     }
 
 
-def _builders() -> dict[str, Callable[[int, float, tuple[Any, ...]], dict[str, Any]]]:
-    """One small function per event type that builds its JSON object from a record.
+class _Json:
+    """JSON text of the strings that recur in a trace (task names, details), cached."""
 
-    Written out per type because the flusher runs this for every event of a run, on a
-    thread that competes for the GIL with the runtime being recorded (threads): a
-    generic loop over FIELDS costs several times more.
-    """
+    def __init__(self) -> None:
+        self.cache: dict[str | None, str] = {None: "null"}
 
-    def generic(kind: str) -> Callable[[int, float, tuple[Any, ...]], dict[str, Any]]:
-        names = FIELDS[kind]
-
-        def build(seq: int, t: float, r: tuple[Any, ...]) -> dict[str, Any]:
-            ev: dict[str, Any] = {"seq": seq, "t": t, "type": kind, "task": r[2]}
-            for name, value in zip(names, r[3:], strict=False):
-                if value is not None:
-                    ev[name] = value
-            return ev
-
-        return build
-
-    def step(seq: int, t: float, r: tuple[Any, ...]) -> dict[str, Any]:
-        return {"seq": seq, "t": t, "type": "step", "task": r[2], "index": r[3], "op": r[4],
-                "line": r[5], "col": r[6]}
-
-    def ready(seq: int, t: float, r: tuple[Any, ...]) -> dict[str, Any]:
-        if r[3] is None:
-            return {"seq": seq, "t": t, "type": "ready", "task": r[2]}
-        return {"seq": seq, "t": t, "type": "ready", "task": r[2], "item": r[3]}
-
-    def run(seq: int, t: float, r: tuple[Any, ...]) -> dict[str, Any]:
-        if r[4] is None:
-            return {"seq": seq, "t": t, "type": "run", "task": r[2], "from": r[3]}
-        return {"seq": seq, "t": t, "type": "run", "task": r[2], "from": r[3], "item": r[4]}
-
-    def suspend(seq: int, t: float, r: tuple[Any, ...]) -> dict[str, Any]:
-        ev = {"seq": seq, "t": t, "type": "suspend", "task": r[2], "reason": r[3]}
-        if r[4] is not None:
-            ev["detail"] = r[4]
-        if len(r) > 5 and r[5] is not None:
-            ev["until"] = r[5]
-        return ev
-
-    def create(seq: int, t: float, r: tuple[Any, ...]) -> dict[str, Any]:
-        return {"seq": seq, "t": t, "type": "create", "task": r[2], "parent": r[3]}
-
-    table = {kind: generic(kind) for kind in FIELDS}
-    table.update(step=step, ready=ready, run=run, suspend=suspend, create=create)
-    return table
-
-
-_BUILD = _builders()
+    def __call__(self, value: str | None) -> str:
+        try:
+            return self.cache[value]
+        except KeyError:
+            if len(self.cache) > 50_000:  # details can be unique: keep the cache bounded
+                self.cache = {None: "null"}
+            text = self.cache[value] = orjson.dumps(value).decode()
+            return text
 
 
 class Encoder:
-    """Turns recorded tuples into JSONL, numbering events and keeping `t` monotonic."""
+    """Turns recorded tuples into JSONL, numbering events and keeping `t` monotonic.
+
+    The flusher runs this for every event of a run, on a thread that competes for the GIL
+    with the runtime being recorded, so the frequent event types are written from string
+    templates (their strings JSON-encoded once and cached) rather than built as dicts and
+    serialised: a third less per event (measured 2.3 → 1.5 µs). The rest go through orjson.
+    """
 
     def __init__(self, t0_ns: int) -> None:
         self.t0_ns = t0_ns
         self.seq = 0
         self.last_ns = t0_ns
         self.ended = False
+        self.json = _Json()
 
     def encode(self, records: Sequence[tuple[Any, ...]]) -> bytes:
         """Encode records up to and including an `end` one; later records are dropped."""
-        # The cyclic GC is paused while encoding: every event builds a dict, and with a big
-        # batch of records alive the collections it triggers cost more than the encoding
-        # (measured ×3 on 200k events). Nothing made here is cyclic.
+        # The cyclic GC is paused while encoding: with a big batch of records alive the
+        # collections that allocation triggers cost more than the encoding (measured ×3
+        # on 200k events). Nothing made here is cyclic.
         was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -112,9 +82,9 @@ class Encoder:
     def _encode(self, records: Sequence[tuple[Any, ...]]) -> bytes:
         if self.ended:
             return b""
-        out: list[bytes] = []
-        dumps = orjson.dumps
-        build = _BUILD
+        out: list[str] = []
+        add = out.append
+        js = self.json
         t0, last, seq = self.t0_ns, self.last_ns, self.seq
         for rec in records:
             # Threads stamp the clock before appending, so two records can land out of
@@ -124,8 +94,31 @@ class Encoder:
                 ns = last
             last = ns
             kind = rec[1]
-            # t in seconds with 0.1 µs resolution: integer division is exact and cheap.
-            out.append(dumps(build[kind](seq, (ns - t0) // 100 / 1e7, rec)))
+            t = (ns - t0) // 100 / 1e7  # seconds, 0.1 µs resolution, exact and cheap
+            if kind == "run":
+                if rec[4] is None:
+                    add(f'{{"seq":{seq},"t":{t!r},"type":"run","task":{js(rec[2])},'
+                        f'"from":{js(rec[3])}}}')
+                else:
+                    add(f'{{"seq":{seq},"t":{t!r},"type":"run","task":{js(rec[2])},'
+                        f'"from":{js(rec[3])},"item":{js(rec[4])}}}')
+            elif kind == "step":
+                add(f'{{"seq":{seq},"t":{t!r},"type":"step","task":{js(rec[2])},'
+                    f'"index":{rec[3]},"op":{js(rec[4])},"line":{rec[5]},"col":{rec[6]}}}')
+            elif kind == "ready" and rec[3] is None:
+                add(f'{{"seq":{seq},"t":{t!r},"type":"ready","task":{js(rec[2])}}}')
+            elif kind == "suspend":
+                tail = "" if rec[4] is None else ',"detail":' + js(rec[4])
+                if len(rec) > 5 and rec[5] is not None:
+                    tail += f',"until":{rec[5]!r}'
+                add(f'{{"seq":{seq},"t":{t!r},"type":"suspend","task":{js(rec[2])},'
+                    f'"reason":{js(rec[3])}{tail}}}')
+            else:
+                ev: dict[str, Any] = {"seq": seq, "t": t, "type": kind, "task": rec[2]}
+                for name, value in zip(FIELDS[kind], rec[3:], strict=False):
+                    if value is not None or name in ALWAYS:
+                        ev[name] = value
+                add(orjson.dumps(ev).decode())
             seq += 1
             if kind == "end":
                 self.ended = True
@@ -133,8 +126,8 @@ class Encoder:
         self.last_ns, self.seq = last, seq
         if not out:
             return b""
-        out.append(b"")
-        return b"\n".join(out)
+        out.append("")
+        return "\n".join(out).encode()
 
 
 def encode_header(header: dict[str, Any]) -> bytes:
