@@ -12,19 +12,29 @@ import _thread
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import time
 import traceback
 
 # Captured before any monkey patching: the flusher must be a real OS thread that sleeps
-# for real, whatever gevent does to `threading` and `time.sleep` in this process.
+# for real, whatever gevent does to `threading`, `time.sleep` and `signal` in this process.
 _start_thread = _thread.start_new_thread
 _allocate_lock = _thread.allocate_lock
 _real_sleep = time.sleep
 _monotonic = time.monotonic
+_set_handler = signal.signal
+_pthread_kill = signal.pthread_kill
 
 EVENT_LIMIT = 10_000_000
 """A run that would exceed this many events ends with status `limit`."""
+SLICE = 50_000
+"""Records encoded and written at a time: the pipe sees steady progress, memory stays low."""
+BACKLOG = 300_000
+"""Records waiting to be written past which the run is paused while the main thread writes
+them. Only a runaway loop gets here: the flusher thread alone cannot keep up with a runtime
+that records events as fast as it can (they share the GIL), and memory would grow without
+bound. The pause shows in the trace as a gap in time."""
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -57,9 +67,25 @@ class Flusher:
         self.limit = limit
         self.lock = _allocate_lock()
         self.finished = False
+        self.main_thread = _thread.get_ident()
 
     def start(self) -> None:
+        # The main thread runs the scenario (asyncio, gevent, greenlet) or supervises the
+        # scenario's threads: a signal makes it write the backlog itself, holding the GIL.
+        with contextlib.suppress(ValueError, OSError):
+            _set_handler(signal.SIGUSR1, self._drain_on_signal)
         _start_thread(self._loop, ())
+
+    def _drain_on_signal(self, signum: int, frame: object) -> None:
+        if not self.lock.acquire(False):
+            return  # the flusher thread is writing, or the run is closing
+        try:
+            if not self.finished:
+                self.flush()
+        except OSError:
+            os._exit(1)
+        finally:
+            self.lock.release()
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -68,20 +94,20 @@ class Flusher:
             view = view[n:]
 
     def flush(self) -> None:
-        """Write every record so far (called with the lock held)."""
+        """Write the records made so far, a slice at a time (called with the lock held)."""
         events = self.probe.events
-        n = len(events)
-        if not n:
-            return
-        if self.encoder.seq + n >= self.limit:
-            n = max(0, self.limit - 1 - self.encoder.seq)
+        left = len(events)  # records appended meanwhile wait for the next flush
+        while left > 0:
+            n = min(left, SLICE)
+            over = self.encoder.seq + n >= self.limit
+            if over:
+                n = max(0, self.limit - 1 - self.encoder.seq)
             batch = events[:n]
-            del events[:n]
+            del events[:n]  # appends made meanwhile by other threads stay in the list
             self._write(self.encoder.encode(batch))
-            self._finish_early("limit")
-        batch = events[:n]
-        del events[:n]  # appends made meanwhile by other threads stay in the list
-        self._write(self.encoder.encode(batch))
+            if over:
+                self._finish_early("limit")
+            left -= n
 
     def _loop(self) -> None:
         while True:
@@ -95,6 +121,9 @@ class Flusher:
                         self._finish_early("timeout")
                 except OSError:
                     os._exit(1)  # the reader is gone: nobody wants this run any more
+            if len(self.probe.events) > BACKLOG:
+                with contextlib.suppress(OSError):
+                    _pthread_kill(self.main_thread, signal.SIGUSR1)
 
     def _finish_early(self, status: str) -> None:
         stuck = None
