@@ -58,13 +58,25 @@ class LiveRun:
     def _on_exit(self, worker: WorkerProcess) -> None:
         self._exited(self.run_id, worker)
 
-    def take(self) -> list[Event]:
-        """Every event that arrived since the last call, in order."""
+    def take(self, limit: int | None = None) -> list[Event]:
+        """The events that arrived since the last call, in order: all of them, or whole
+        batches up to about `limit` events (the rest stay for the next call)."""
         with self._lock:
-            batches, self._pending = self._pending, []
+            if limit is None:
+                batches, self._pending = self._pending, []
+            else:
+                n = count = 0
+                while n < len(self._pending) and (count < limit or n == 0):
+                    count += len(self._pending[n])
+                    n += 1
+                batches, self._pending = self._pending[:n], self._pending[n:]
         if len(batches) == 1:
             return batches[0]
         return [event for batch in batches for event in batch]
+
+    def has_pending(self) -> bool:
+        with self._lock:
+            return bool(self._pending)
 
     def stop(self, wait: float = 2.0) -> None:
         """Kill the worker with its process group and wait until it is gone."""

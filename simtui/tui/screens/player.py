@@ -40,6 +40,8 @@ TICK = 1 / 30
 """Seconds between ticks of the one playback timer."""
 SPEEDS = (0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 DEFAULT_SPEED = 4.0
+INGEST_SLICE = 20_000
+"""Events taken in per turn of the event loop while a run streams (~30 ms of work)."""
 _CURSOR_ACTIONS = ("prev_switch", "prev_event", "first", "next_switch", "next_event", "last")
 
 
@@ -282,7 +284,11 @@ class PlayerScreen(Screen[None]):
     def on_events_arrived(self, message: EventsArrived) -> None:
         if message.run_id != self.run_id or self.live is None:
             return
-        self._ingest(self.live.take())
+        # A bounded slice per turn: a run that streams faster than the UI can take in
+        # (a runaway loop) must not hold the event loop, or keys and frames would wait.
+        self._ingest(self.live.take(INGEST_SLICE))
+        if self.live is not None and self.live.has_pending():
+            self.post_message(EventsArrived(self.run_id))
 
     def _ingest(self, events: list[dict[str, Any]]) -> None:
         if not events:
@@ -310,9 +316,12 @@ class PlayerScreen(Screen[None]):
     def on_run_exited(self, message: RunExited) -> None:
         if message.run_id != self.run_id:
             return
-        live, self.live = self.live, None
-        if live is not None:
-            self._ingest(live.take())
+        if self.live is not None and self.live.has_pending():
+            # Take in what is still buffered slice by slice first, as while live.
+            self._ingest(self.live.take(INGEST_SLICE))
+            self.post_message(RunExited(message.run_id, message.worker))
+            return
+        self.live = None
         worker: WorkerProcess = message.worker
         if not worker.ended and not worker.killed:
             lines = worker.error_text.splitlines()

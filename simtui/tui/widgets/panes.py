@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -10,7 +9,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from simtui.replay.state import State
+from simtui.replay.explain import explain
 from simtui.trace.export import describe
 from simtui.tui.view import PlayerView
 from simtui.tui.widgets.rows import RowsView
@@ -227,20 +226,13 @@ class ExplanationPane(Widget):
 
 
 def explanation(view: PlayerView) -> str:
-    """The explain module's sentence, or the raw event's description if it is not there."""
-    explain: Callable[[str, State, State | None], str] | None
+    """The sentence of the teaching voice; the raw event's description if it fails."""
     try:
-        from simtui.replay.explain import explain
-    except ImportError:
-        explain = None
-    event = dict(view.state.event or {})
-    if explain is not None:
-        try:
-            interval = (view.trace.header.get("options") or {}).get("switch_interval")
-            return explain(view.runtime, view.state, view.prev, interval)
-        except Exception as e:  # a sentence must never take the screen down
-            return f"{event.get('task') or 'scheduler'}: {describe(event)} ({e})"
-    return f"{event.get('task') or 'scheduler'}: {describe(event)}"
+        interval = (view.trace.header.get("options") or {}).get("switch_interval")
+        return explain(view.runtime, view.state, view.prev, interval)
+    except Exception as e:  # a sentence must never take the screen down
+        event = dict(view.state.event or {})
+        return f"{event.get('task') or 'scheduler'}: {describe(event)} ({e})"
 
 
 class HeaderBar(Widget):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 
 from rich.style import Style
 from textual.reactive import var
@@ -15,6 +16,10 @@ GLYPHS = {"running": "█", "blocking": "▓", "ready": "░", "waiting": "·", 
 PRIORITY = {"new": 0, "done": 0, "waiting": 1, "error": 2, "ready": 3, "running": 4, "blocking": 5}
 """When a column covers several states, the busiest one is drawn (a µs run still shows)."""
 LABEL = 14
+EXACT_SEGMENTS = 8
+"""A row with at most this many states per column is drawn exactly; longer ones sampled."""
+SAMPLES = 16
+"""States looked at per column of a sampled row."""
 AXES = ("switch", "time")
 
 
@@ -95,6 +100,16 @@ class TimelinePane(RowsView):
         bar = self._bars.get(key)
         if bar is not None:
             return bar
+        if len(statuses) <= EXACT_SEGMENTS * width:
+            bar = self._exact_bar(task, width, view)
+        else:
+            bar = self._sampled_bar(task, width, view)
+        self._bars[key] = bar
+        return bar
+
+    def _exact_bar(self, task: str, width: int, view: PlayerView) -> tuple[str, ...]:
+        """Every state of the task placed in the columns it covers."""
+        _, statuses = view.replay.segments(task)
         starts, lo, hi = self._positions(task, view)
         cells = ["new"] * width
         scale = width / (hi - lo) if hi > lo else 0.0
@@ -110,9 +125,50 @@ class TimelinePane(RowsView):
             for c in range(first, last + 1):
                 if rank >= PRIORITY.get(cells[c], 0):
                     cells[c] = status
-        bar = tuple(cells)
-        self._bars[key] = bar
-        return bar
+        return tuple(cells)
+
+    def _sampled_bar(self, task: str, width: int, view: PlayerView) -> tuple[str, ...]:
+        """A task with far more states than columns (a long run): each column looks at a
+        bounded sample of the states it covers, found by bisection, so drawing a row costs
+        O(width), not O(states) — a live runaway run must not slow every frame down."""
+        replay = view.replay
+        times, statuses = replay.segments(task)
+        n = len(statuses)
+        if self._switch_axis(view):
+            switches, index = replay.switches, replay.segment_indices(task)
+            lo, hi = 0.0, float(view.total_switches) + 1.0
+
+            def first_from(pos: float) -> int:
+                # Segment i starts at switch position bisect_right(switches, index[i]).
+                k = math.ceil(pos)
+                if k <= 0:
+                    return 0
+                if k > len(switches):
+                    return n
+                return bisect.bisect_left(index, switches[k - 1])
+        else:
+            lo, hi = view.start_t, view.end_t
+
+            def first_from(pos: float) -> int:
+                return bisect.bisect_left(times, pos)
+
+        step = (hi - lo) / width if hi > lo else 0.0
+        cells = ["new"] * width
+        begin = first_from(lo) - 1  # the state in effect at the left edge; -1: not yet created
+        for c in range(width):
+            end = first_from(lo + (c + 1) * step) if c + 1 < width else n
+            if end <= 0:
+                continue  # the task does not exist yet
+            first = max(begin, 0)
+            stride = max(1, (end - first) // SAMPLES)
+            best, rank = "new", -1
+            for i in range(first, end, stride):
+                r = PRIORITY.get(statuses[i], 0)
+                if r > rank:
+                    best, rank = statuses[i], r
+            cells[c] = best
+            begin = end - 1  # the last state of this column goes on into the next one
+        return tuple(cells)
 
     def cursor_column(self, width: int) -> int:
         view = self.view
