@@ -703,8 +703,7 @@ def _end(c: _Ctx) -> str:
     elapsed = c.ev.get("elapsed")
     after = f" after {_seconds(float(elapsed))}" if isinstance(elapsed, (int, float)) else ""
     stuck = list(c.ev.get("stuck") or c.state.stuck or [])
-    stuck_text = ", ".join(f"{s.get('task') or '?'} on {s.get('waiting_on') or 'something'}"
-                           for s in stuck)
+    stuck_text = ", ".join(_stuck_phrase(s) for s in stuck)
     if status == "ok":
         if stuck and c.runtime == "greenlet":
             names = _names([str(s.get("task")) for s in stuck])
@@ -717,7 +716,7 @@ def _end(c: _Ctx) -> str:
         return (f"Deadlock{after}: every remaining task waits and nothing can ever wake "
                 f"them ({stuck_text or 'no details'}).")
     if status == "timeout":
-        tail = f"; still waiting: {stuck_text}" if stuck_text else ""
+        tail = f"; unfinished: {stuck_text}" if stuck_text else ""
         return f"The run hit the scenario's timeout{after} and was stopped{tail}."
     if status == "error":
         failed = [n for n, v in c.state.tasks.items() if v.status == "error"]
@@ -793,6 +792,15 @@ def _duration(detail: str, until: object, since: float | None) -> str:
     if isinstance(until, (int, float)) and since is not None and until >= since:
         return _seconds(float(until) - float(since))
     return ""
+
+
+def _stuck_phrase(entry: Mapping[str, Any]) -> str:
+    """`b waiting on lock db`, or `main running` / `b ready` for a task that was not waiting."""
+    task = entry.get("task") or "?"
+    on = str(entry.get("waiting_on") or "something")
+    if on in ("running", "ready", "runnable"):
+        return f"{task} {on}"
+    return f"{task} waiting on {on}"
 
 
 def _seconds(s: float) -> str:

@@ -254,14 +254,23 @@ def test_deadlock_lists_who_waits_on_what() -> None:
                          {"task": "b", "waiting_on": "event go"}]), status="deadlock")
     text = explain("threads", state)
     assert text.startswith("Deadlock")
-    assert "a on lock x" in text and "b on event go" in text
+    assert "a waiting on lock x" in text and "b waiting on event go" in text
 
 
 def test_timeout_end() -> None:
     state = st(ev("end", None, status="timeout", elapsed=60.0,
                   stuck=[{"task": "a", "waiting_on": "sleep"}]))
     text = explain("asyncio", state)
-    assert "timeout" in text and "60 s" in text and "a on sleep" in text
+    assert "timeout" in text and "60 s" in text and "a waiting on sleep" in text
+
+
+def test_timeout_end_with_tasks_still_busy_says_what_they_were_doing() -> None:
+    state = st(ev("end", None, status="timeout", elapsed=60.0,
+                  stuck=[{"task": "main", "waiting_on": "running"},
+                         {"task": "b", "waiting_on": "ready"}]))
+    text = explain("asyncio", state)
+    assert "main running" in text and "b ready" in text
+    assert "waiting on running" not in text
 
 
 def test_greenlet_end_with_an_abandoned_greenlet() -> None:
