@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from tests.tracehelp import scenario_from
-
 from simtui.trace.stream import WorkerProcess
+from tests.tracehelp import scenario_from
 
 RUNAWAY = """
 timeout: 6
