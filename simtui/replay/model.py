@@ -594,7 +594,10 @@ class Replay:
         implicit = S_READY if threads else WAITING
         if head:
             # Status changes go to one log (event, status, the task's previous change):
-            # cheap appends here; `segments()` follows a task's chain when asked.
+            # cheap appends here; `segments()` follows a task's chain when asked. The few
+            # lines that log a change are written out at each place rather than called:
+            # this loop runs for every event the UI takes in (P6), and most events change
+            # some task's status, so a call there would be a call per event.
             lastc, lastch = self._lastc, self._lastch
             if len(lastc) < len(status):
                 lastc.extend([-1] * (len(status) - len(lastc)))
