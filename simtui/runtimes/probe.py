@@ -5,6 +5,11 @@ gevent's loop, instrumented thread work) to these calls, in the manner of Trio's
 `Instrument`. A call only appends a tuple to a list: no encoding, no I/O, no lock, so
 it is cheap, safe from any thread (list.append is atomic under the GIL) and never
 changes the schedule it records. The worker's flusher drains the list in batches.
+
+The hottest hooks (asyncio's ready deque, the greenlet tracer, gevent's callbacks) append
+`Record` tuples to `Probe.events` themselves, stamped with `Probe._clock`, instead of
+calling these methods: a Python call per event is a fifth of a task step. The tuple format
+below is therefore part of the probe's API, and `tests/unit/test_trace_encoder.py` pins it.
 """
 
 from __future__ import annotations
