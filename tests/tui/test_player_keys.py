@@ -196,3 +196,20 @@ async def test_quit_key_exits() -> None:
         await pilot.pause()
         await pilot.press("q")
     assert app.return_code == 0
+
+
+@pytest.mark.parametrize(("size", "short"), [((80, 24), True), (SIZE, False)])
+async def test_a_short_terminal_keeps_source_output_and_explanation_readable(
+    size: tuple[int, int], short: bool
+) -> None:
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("right")
+        await pilot.pause()
+        player = app.player
+        assert player.has_class("-short") is short
+        for pane in ("#source", "#output", "#explanation"):
+            # two border rows plus at least two rows of content
+            assert player.query_one(pane).region.height >= 4, pane
+        footer_top = size[1] - 1
+        assert player.query_one("#explanation").region.bottom <= footer_top

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
@@ -40,6 +40,8 @@ TICK = 1 / 30
 """Seconds between ticks of the one playback timer."""
 SPEEDS = (0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 DEFAULT_SPEED = 4.0
+SHORT = 36
+"""Terminal heights below this get the compact layout (`-short`)."""
 INGEST_SLICE = 20_000
 """Events taken in per turn of the event loop while a run streams (~30 ms of work)."""
 _CURSOR_ACTIONS = ("prev_switch", "prev_event", "first", "next_switch", "next_event", "last")
@@ -127,6 +129,11 @@ class PlayerScreen(Screen[None]):
             yield OutputPane(id="output").data_bind(PlayerScreen.view)
         yield ExplanationPane(id="explanation").data_bind(PlayerScreen.view)
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Below SHORT rows the fixed-height panes give way, so that the source, the output
+        # and the explanation stay on screen in an 80×24 terminal.
+        self.set_class(event.size.height < SHORT, "-short")
 
     def on_mount(self) -> None:
         self.query_one("#running").border_title = "Running"
