@@ -213,6 +213,16 @@ def _replay(argv: list[str]) -> int:
     if not os.path.isfile(a.trace):
         print(f"{a.trace}: no such file", file=sys.stderr)
         return 2
+    from simtui.trace.reader import TraceError, read_trace
+
+    try:  # a file that is not a trace at all is refused before the screen opens
+        next(read_trace(a.trace))
+    except StopIteration:
+        print(f"{a.trace}:1: empty file, not a simtui trace", file=sys.stderr)
+        return 2
+    except TraceError as e:
+        print(e, file=sys.stderr)
+        return 2
     from simtui.tui.app import run_tui
 
     return run_tui(trace_path=a.trace, speed=a.speed)
