@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +69,3 @@ def outputs(events: list[Event]) -> list[str]:
 def end(events: list[Event]) -> Event:
     return events[-1]
 
-
-def python_is(major_minor: str) -> bool:
-    return os.environ.get("SIMTUI_TEST_PY", "") == major_minor

@@ -24,14 +24,6 @@ TYPES = tuple(FIELDS)
 # Fields that are written even when None (the spec requires them present).
 ALWAYS = frozenset({"parent", "from"})
 
-REASONS = frozenset(
-    {"sleep", "yield", "join", "gather", "lock", "event", "queue", "io", "switch", "preempt"}
-)
-STATUSES = ("ok", "deadlock", "timeout", "error", "limit")
-
-# Exit codes of `simtui run` (ui-and-cli.md).
-EXIT_OK, EXIT_RUN_FAILED, EXIT_INVALID = 0, 1, 2
-
 
 def to_dict(seq: int, t: float, kind: str, task: str | None, values: tuple) -> dict:
     """Build the JSON object of one event from its recorded values."""

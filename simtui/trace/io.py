@@ -134,17 +134,6 @@ def encode_header(header: dict[str, Any]) -> bytes:
     return orjson.dumps(header) + b"\n"
 
 
-def split_lines(buffer: bytearray, chunk: bytes) -> list[bytes]:
-    """Append `chunk` to `buffer`; return the complete lines and keep the rest buffered."""
-    buffer += chunk
-    cut = buffer.rfind(b"\n")
-    if cut < 0:
-        return []
-    lines = bytes(buffer[:cut]).split(b"\n")
-    del buffer[: cut + 1]
-    return lines
-
-
 def parse_lines(lines: Iterable[bytes]) -> list[dict[str, Any]]:
     loads = orjson.loads
     return [loads(line) for line in lines if line]
