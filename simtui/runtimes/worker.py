@@ -30,7 +30,7 @@ EVENT_LIMIT = 10_000_000
 """A run that would exceed this many events ends with status `limit`."""
 SLICE = 50_000
 """Records encoded and written at a time: the pipe sees steady progress, memory stays low."""
-BACKLOG = 300_000
+BACKLOG = 100_000
 """Records waiting to be written past which the run is paused while the main thread writes
 them. Only a runaway loop gets here: the flusher thread alone cannot keep up with a runtime
 that records events as fast as it can (they share the GIL), and memory would grow without

@@ -52,4 +52,4 @@ def test_a_runaway_run_is_paused_to_write_its_backlog_so_memory_stays_bounded() 
     # Millions of events were recorded and written; without pausing the run to write its
     # backlog the worker held them all in memory (over a gigabyte within ten seconds).
     assert counts["events"] > 500_000
-    assert 0 < peak < 300, f"worker peak RSS {peak:.0f} MB"
+    assert 0 < peak < 200, f"worker peak RSS {peak:.0f} MB"
