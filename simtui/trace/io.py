@@ -11,7 +11,7 @@ import orjson
 
 from simtui import __version__
 from simtui.scenario.model import Scenario
-from simtui.trace.events import ALWAYS, FIELDS, FORMAT, VERSION
+from simtui.trace.events import FORMAT, VERSION, to_dict
 
 
 def make_header(scenario: Scenario, runtime: str, time_scale: float) -> dict[str, Any]:
@@ -114,11 +114,7 @@ class Encoder:
                 add(f'{{"seq":{seq},"t":{t!r},"type":"suspend","task":{js(rec[2])},'
                     f'"reason":{js(rec[3])}{tail}}}')
             else:
-                ev: dict[str, Any] = {"seq": seq, "t": t, "type": kind, "task": rec[2]}
-                for name, value in zip(FIELDS[kind], rec[3:], strict=False):
-                    if value is not None or name in ALWAYS:
-                        ev[name] = value
-                add(orjson.dumps(ev).decode())
+                add(orjson.dumps(to_dict(seq, t, kind, rec[2], rec[3:])).decode())
             seq += 1
             if kind == "end":
                 self.ended = True

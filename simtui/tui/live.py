@@ -17,7 +17,7 @@ class LiveRun:
 
     The reader thread calls `_on_events`; it appends to a buffer and calls `wake` only
     when the buffer was empty, so however fast events come, the UI gets at most one
-    pending message and takes everything buffered at once (`take()`).
+    pending message; it takes what is buffered in bounded slices (`take(limit)`).
     """
 
     def __init__(

@@ -46,3 +46,37 @@ def test_time_never_goes_back_and_seq_continues_across_batches() -> None:
     a, b = orjson.loads(first), orjson.loads(second)
     assert (a["seq"], b["seq"]) == (0, 1)
     assert b["t"] == a["t"] == 5e-6
+
+
+def test_the_probe_methods_record_the_layout_the_encoder_reads() -> None:
+    from simtui.runtimes.probe import Probe
+    from simtui.scenario.model import Step
+
+    probe = Probe()
+    ticks = iter(range(probe.t0 + 100, probe.t0 + 10_000, 100))
+    probe._clock = lambda: next(ticks)
+    probe.create("b", "main")
+    probe.ready(None, "timer b")
+    probe.run("b", "main")
+    probe.step("b", Step("sleep", 21, 9, 1, seconds=3.0))
+    probe.suspend("b", "sleep", "3 s", until=3.0)
+    probe.wake("b", "sleep")
+    probe.output("b", "hi")
+    probe.block("b", "cpu", 0.5)
+    probe.error("b", "boom")
+    probe.queue(["b"])
+    probe.done("b")
+    probe.end("ok")
+    lines = [orjson.loads(x) for x in Encoder(probe.t0).encode(probe.events).splitlines()]
+    assert [(e["type"], e["task"]) for e in lines] == [
+        ("create", "b"), ("ready", None), ("run", "b"), ("step", "b"), ("suspend", "b"),
+        ("wake", "b"), ("output", "b"), ("block", "b"), ("error", "b"), ("queue", None),
+        ("done", "b"), ("end", None),
+    ]
+    assert lines[0]["parent"] == "main" and lines[1]["item"] == "timer b"
+    assert lines[2]["from"] == "main"
+    assert (lines[3]["index"], lines[3]["op"], lines[3]["line"], lines[3]["col"]) == (
+        1, "sleep", 21, 9)
+    assert (lines[4]["reason"], lines[4]["detail"], lines[4]["until"]) == ("sleep", "3 s", 3.0)
+    assert lines[7]["duration"] == 0.5 and lines[9]["ready"] == ["b"]
+    assert lines[11]["status"] == "ok" and "stuck" not in lines[11]
