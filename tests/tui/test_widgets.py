@@ -172,6 +172,7 @@ async def test_timeline_draws_states_distinctly() -> None:
     replay = FakeReplay(tasks=["a"], segs={"a": ([0.0, 0.25, 0.5, 0.75],
                                                  ["running", "ready", "waiting", "blocking"])})
     pane = TimelinePane()
+    pane.axis = "time"  # the hand-built replay has segments by time only
     async with Host(pane).run_test(size=(15 + 40, 3)) as pilot:
         pane.view = view(state(t=0.0), replay=replay)
         await pilot.pause()
@@ -183,6 +184,7 @@ async def test_timeline_renders_only_the_rows_on_screen_with_10000_tasks() -> No
     names = [f"t{k}" for k in range(10_000)]
     replay = FakeReplay(tasks=names, segs={n: ([0.0, 0.5], ["ready", "running"]) for n in names})
     pane = TimelinePane()
+    pane.axis = "time"  # the hand-built replay has segments by time only
     drawn: list[str] = []
     original = pane._bar
 

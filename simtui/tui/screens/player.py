@@ -557,14 +557,11 @@ class PlayerScreen(Screen[None]):
     def action_choose_runtime(self) -> None:
         if self.scenario is None:
             return
-        runtimes = list(self.scenario.runtimes)
-        try:
-            from simtui.tui.screens.runtime_picker import RuntimePickerScreen
-        except ImportError:  # no picker: cycle through the runtimes
-            self.runtime_chosen(runtimes[(runtimes.index(self.runtime) + 1) % len(runtimes)]
-                                if self.runtime in runtimes else runtimes[0])
-            return
-        self.app.push_screen(RuntimePickerScreen(runtimes, self.runtime), self.runtime_chosen)
+        from simtui.tui.screens.runtime_picker import RuntimePickerScreen
+
+        self.app.push_screen(
+            RuntimePickerScreen(list(self.scenario.runtimes), self.runtime), self.runtime_chosen
+        )
 
     def runtime_chosen(self, runtime: str | None) -> None:
         if not runtime or self.scenario is None or runtime not in self.scenario.runtimes:
@@ -574,11 +571,10 @@ class PlayerScreen(Screen[None]):
         self.start_run(keep_switch=True)
 
     def action_edit(self) -> None:
-        try:
-            from simtui.tui.screens.editor import EditorScreen
-        except ImportError:
-            self.notify("the editor is not available", severity="warning")
-            return
+        # Imported when first used: the editor brings in TextArea and its YAML grammar,
+        # which the first frame does not need.
+        from simtui.tui.screens.editor import EditorScreen
+
         path, text = self._read_disk()
         if path is None:
             self.notify(f"{self.scenario_path}: not found", severity="error")
@@ -588,11 +584,8 @@ class PlayerScreen(Screen[None]):
         self.app.push_screen(EditorScreen(path, text))
 
     def action_open(self) -> None:
-        try:
-            from simtui.tui.screens.open_scenario import OpenScenarioScreen
-        except ImportError:
-            self.notify("opening other scenarios is not available", severity="warning")
-            return
+        from simtui.tui.screens.open_scenario import OpenScenarioScreen
+
         self.app.push_screen(OpenScenarioScreen(), self.open_scenario)
 
     def action_save_trace(self) -> None:

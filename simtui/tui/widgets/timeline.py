@@ -70,8 +70,7 @@ class TimelinePane(RowsView):
         self.refresh()
 
     def _switch_axis(self, view: PlayerView) -> bool:
-        return self.axis == "switch" and hasattr(view.replay, "segment_indices") and (
-            view.total_switches > 0)
+        return self.axis == "switch" and view.total_switches > 0
 
     def follow_row(self) -> int | None:
         view = self.view
