@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from tests.tracehelp import end, of, outputs, run_trace, validate
@@ -101,9 +99,6 @@ def test_gather10_runs_on_gevent_with_the_articles_output() -> None:
     assert end(events)["status"] == "ok"
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("simtui.runtimes.asyncio_rt") is None, reason="no asyncio runtime"
-)
 def test_gather10_outputs_equal_on_gevent_and_asyncio() -> None:
     on_gevent = outputs(run_trace("gather10", runtime="gevent", time_scale=0.05))
     on_asyncio = outputs(run_trace("gather10", runtime="asyncio", time_scale=0.05))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from functools import cache
 
@@ -18,10 +17,6 @@ CASES = [(path.stem, rt)
          for path in bundled_scenarios() for rt in load_scenario(str(path)).runtimes]
 
 
-def _missing(module: str) -> bool:
-    return importlib.util.find_spec(module) is None
-
-
 @cache
 def _trace(name: str, runtime: str) -> tuple[Event, ...]:
     return tuple(run_trace(name, runtime, time_scale=TIME_SCALE))
@@ -30,10 +25,6 @@ def _trace(name: str, runtime: str) -> tuple[Event, ...]:
 @cache
 def sentences(name: str, runtime: str) -> tuple[str, ...]:
     """The sentence at every cursor position of a real run, from before the first event."""
-    if _missing(f"simtui.runtimes.{runtime}_rt"):
-        pytest.skip(f"the {runtime} runtime module is not there yet")
-    if _missing("simtui.replay.model"):
-        pytest.skip("the replay model is not there yet")
     from simtui.replay.explain import explain
     from simtui.replay.model import Replay, Trace
 
@@ -62,8 +53,7 @@ def _has(name: str, runtime: str, *needles: str) -> bool:
 
 
 def _need(name: str, runtime: str) -> None:
-    if (name, runtime) not in CASES:
-        pytest.skip(f"no bundled scenario {name} on {runtime}")
+    assert (name, runtime) in CASES, f"no bundled scenario {name} on {runtime}"
 
 
 def test_gather10_on_asyncio_explains_the_sleep_switch() -> None:
@@ -98,8 +88,6 @@ def test_cpu_threads_explain_the_gil_handoff() -> None:
 def test_queue_snapshots_do_not_hide_a_direct_switch_from_the_hub() -> None:
     """With --snapshots a `queue` event sits before each `run`: the sentence must not change."""
     _need("gevent_monkey", "gevent")
-    if _missing("simtui.runtimes.gevent_rt") or _missing("simtui.replay.model"):
-        pytest.skip("the gevent runtime or the replay model is not there yet")
     from simtui.replay.explain import explain
     from simtui.replay.model import Replay, Trace
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 
 import pytest
 
@@ -22,18 +21,12 @@ CASES = [
 ]
 
 
-def runtime_missing(runtime: str) -> bool:
-    return importlib.util.find_spec(f"simtui.runtimes.{runtime}_rt") is None
-
-
 @functools.cache
 def record(scenario: str, runtime: str, snapshots: bool) -> list[dict]:
     return run_trace(scenario, runtime, time_scale=SCALE, snapshots=snapshots)
 
 
 def recorded_case(scenario: str, runtime: str, snapshots: bool):
-    if runtime_missing(runtime):
-        pytest.skip(f"simtui/runtimes/{runtime}_rt.py does not exist yet")
     return scenario, runtime, record(scenario, runtime, snapshots)
 
 
