@@ -1045,8 +1045,10 @@ class _Reader:
             self.err(node, f"unknown op `{_clip(op)}`{self.did_you_mean(op, OPS)}")
         return None
 
-    def object_name(self, node: yaml.Node, op: str, kind: str) -> str | None:
-        name = self.text_value(node, f"`{op}`", example=f": `{_EXAMPLE.get(op, '')}`")
+    def object_name(self, node: yaml.Node, op: str, kind: str, what: str | None = None
+                    ) -> str | None:
+        """A lock, event or queue name; `what` names the value in messages (`put.queue`)."""
+        name = self.text_value(node, what or f"`{op}`", example=f": `{_EXAMPLE.get(op, '')}`")
         if name is None:
             return None
         if not NAME_RE.match(name):
@@ -1070,7 +1072,7 @@ class _Reader:
         if "queue" not in sub:
             self.err(key, f"`put` needs `queue`: `{example}`")
             return None
-        qname = self.object_name(sub["queue"][1], "put", "queue")
+        qname = self.object_name(sub["queue"][1], "put", "queue", what="`put.queue`")
         item: str | None = "{name}"
         if "item" in sub:
             item = self.template(sub["item"][1], "`put.item`", example=f": `{example}`")

@@ -372,3 +372,12 @@ def test_simtui_check_refuses_every_broken_file_with_its_located_message() -> No
         where, message = _expectation(path)
         expected = f"{name}:{where}: "
         assert any(ln.startswith(expected) and message in ln for ln in lines), (name, where)
+
+
+def test_a_put_queue_that_is_not_a_name_is_reported_as_put_queue() -> None:
+    text = "tasks:\n  main:\n    - put: {queue: {jobs}, item: x}\n"
+    with pytest.raises(ScenarioError) as e:
+        load_text(text, "s.yaml")
+    (problem,) = e.value.problems
+    assert (problem.line, problem.col) == (3, 20)  # the `{jobs}` value
+    assert problem.message.startswith("`put.queue` must be text, not a mapping")
