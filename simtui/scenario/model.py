@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from simtui.runtimespec import NAMES, SPECS
 from simtui.scenario.errors import Problem
 
-RUNTIMES: tuple[str, ...] = ("asyncio", "greenlet", "gevent", "threads")
+RUNTIMES: tuple[str, ...] = NAMES
 
 OPS: tuple[str, ...] = (
     "print", "sleep", "yield", "cpu", "block", "io", "spawn", "join", "gather", "call",
@@ -20,27 +21,9 @@ ONE_REF_OPS = frozenset({"call", "switch"})
 NAME_OPS = frozenset({"acquire", "release", "wait", "set", "get"})
 BARE_OPS = frozenset({"yield"})
 
-# Ops a runtime cannot do, with the hint the loader gives (scenario-format.md, op table).
-_NEEDS_SCHEDULER = (
-    "greenlet has no scheduler: hand control over explicitly with `switch: TASK`"
-)
+# Ops a runtime cannot do, with the hint the loader gives: declared in its spec.
 UNSUPPORTED: Mapping[str, Mapping[str, str]] = {
-    "asyncio": {"switch": "`switch` is greenlet only; on asyncio use `yield`, `spawn` or `gather`"},
-    "gevent": {
-        "switch": "`switch` is greenlet only; on gevent use `yield` (gevent.sleep(0)) or `spawn`"
-    },
-    "threads": {"switch": "`switch` is greenlet only; threads are switched by the interpreter"},
-    "greenlet": {
-        "yield": _NEEDS_SCHEDULER,
-        "join": _NEEDS_SCHEDULER,
-        "gather": _NEEDS_SCHEDULER + " (or `spawn` then `switch` to each)",
-        "acquire": _NEEDS_SCHEDULER + "; locks need one",
-        "release": _NEEDS_SCHEDULER + "; locks need one",
-        "wait": _NEEDS_SCHEDULER + "; events need one",
-        "set": _NEEDS_SCHEDULER + "; events need one",
-        "put": _NEEDS_SCHEDULER + "; queues need one",
-        "get": _NEEDS_SCHEDULER + "; queues need one",
-    },
+    name: spec.unsupported for name, spec in SPECS.items()
 }
 
 

@@ -1,0 +1,51 @@
+"""The runtime descriptions: complete, consistent, and pointing at modules that exist."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from simtui import runtimespec
+from simtui.runtimespec import NAMES, SPECS, get, runtimes_for
+from simtui.scenario.model import OPS
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_spec_names_a_runtime_module_that_exists(name: str) -> None:
+    spec = get(name)
+    assert spec.name == name
+    assert importlib.util.find_spec(spec.module) is not None, spec.module
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_unsupported_ops_are_real_ops_with_a_hint(name: str) -> None:
+    for op, hint in get(name).unsupported.items():
+        assert op in OPS
+        assert hint.strip()
+
+
+def test_the_patch_option_is_a_bool_option_of_its_runtime() -> None:
+    for spec in SPECS.values():
+        if spec.patch_option is not None:
+            assert spec.option(spec.patch_option).kind == "bool"
+
+
+def test_runtimes_for_ops_keeps_the_declared_order() -> None:
+    assert runtimes_for(frozenset({"print", "sleep"})) == NAMES
+    assert runtimes_for(frozenset({"switch"})) == ("greenlet",)
+    assert runtimes_for(frozenset({"switch", "yield"})) == ()
+
+
+def test_an_unknown_runtime_is_a_key_error_naming_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="asyncio, greenlet, gevent, threads"):
+        get("trio")
+
+
+def test_the_spec_module_imports_nothing_of_simtui() -> None:
+    source = importlib.util.find_spec("simtui.runtimespec")
+    assert source is not None and source.origin is not None
+    with open(source.origin, encoding="utf-8") as f:
+        text = f.read()
+    assert "from simtui" not in text and "import simtui" not in text
+    assert runtimespec.__doc__
