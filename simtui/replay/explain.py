@@ -14,6 +14,7 @@ from typing import Any
 
 from simtui.replay.state import State, TaskView
 from simtui.scenario.model import format_seconds
+from simtui.trace import labels
 
 SWITCH_INTERVAL_NOTE = "the interpreter's switch interval (5 ms by default)"
 
@@ -378,7 +379,7 @@ def _waits_clause(c: _Ctx, who: str, v: TaskView) -> str:
         if rt == "asyncio":
             return f"{who} awaited a{_an(dur)} sleep: it suspends on a timer"
         if rt == "gevent":
-            if "monkey" in detail or v.op == "block":
+            if labels.read_wait(reason, detail).has(labels.PATCHED) or v.op == "block":
                 return (f"{who} called time.sleep, which monkey patching turned into "
                         "gevent.sleep: instead of blocking the hub it armed a timer and "
                         "switched to the hub")
@@ -402,32 +403,43 @@ def _waits_clause(c: _Ctx, who: str, v: TaskView) -> str:
             return f"{who} waits in Thread.join ({detail or reason}), which releases the GIL"
         return f"{who} waits for {what}"
     if reason == "lock":
-        name = _strip(detail, "lock ")
+        lw = labels.read_wait(reason, detail)
+        name = lw.subject
         held = f"lock {name}" if name else "a lock"
+        if lw.holder:
+            return f"{who} waits for {held}, held by {lw.holder}" + (
+                ", which releases the GIL" if rt == "threads" else "")
         if rt == "threads":
             return f"{who} blocks on {held}, held by another thread, which releases the GIL"
         return f"{who} waits for {held}, which another task holds"
     if reason == "event":
-        if detail.startswith("Thread.start"):
-            started = detail[len("Thread.start"):].strip() or "the new thread"
+        started = labels.read_wait(reason, detail).started_thread
+        if started is not None:
             return (f"{who} waits in Thread.start until {started} signals that it is "
                     "running (waiting releases the GIL)")
-        name = _strip(detail, "event ")
+        name = labels.read_wait(reason, detail).subject
         return f"{who} waits for event {name or '(unnamed)'} to be set"
     if reason == "queue":
-        name = _strip(detail, "queue ")
+        qw = labels.read_wait(reason, detail)
+        name = qw.subject
         text = f"{who} waits on queue {name}" if name else f"{who} waits on a queue"
+        if qw.notes:
+            text += f" ({', '.join(qw.notes)})"
         return text + (", which releases the GIL" if rt == "threads" else "")
     if reason == "io":
+        iw = labels.read_wait(reason, detail)
+        written = _seconds(iw.seconds) if iw.seconds is not None else ""
+        what = ("waits for its connection to the delay server to open"
+                if iw.phase == labels.CONNECT else
+                f"waits for the server's reply, which comes {written} after the request"
+                if written else "waits for the server's reply")
         if rt == "asyncio":
-            return (f"{who} awaits a{_an(dur)} network request: the socket waits in the "
-                    "selector and the Task suspends")
+            return f"{who} {what}: the socket waits in the selector and the Task suspends"
         if rt == "gevent":
-            return (f"{who} waits on a gevent socket{_paren(detail)}: an I/O watcher is armed "
-                    "and it switched to the hub")
+            return f"{who} {what}: an I/O watcher is armed and it switched to the hub"
         if rt == "threads":
-            return f"{who} waits in a blocking socket call, which releases the GIL"
-        return f"{who} waits for a network reply"
+            return f"{who} {what}, blocked in a socket call, which releases the GIL"
+        return f"{who} {what}"
     if reason == "switch":
         return f"{who} called switch() to {detail or 'another greenlet'}"
     if reason == "yield":
@@ -545,7 +557,7 @@ def _suspend(c: _Ctx) -> str:
             return (f"{task} awaits asyncio.sleep{_for(dur)}: the loop arms a timer{wake}, and "
                     "the Task gives control back to the loop.")
         if rt == "gevent":
-            if "monkey" in detail:
+            if labels.read_wait(reason, detail).has(labels.PATCHED):
                 return (f"{task} calls time.sleep, which is gevent.sleep in disguise (monkey "
                         f"patching): the greenlet arms a timer{wake} and yields to the hub "
                         "instead of blocking it, so the others keep running.")
@@ -742,19 +754,22 @@ def _woken(runtime: str, reason: str | None, detail: str | None) -> str:
     detail = detail or ""
     if reason == "sleep":
         return "its sleep is over"
+    wait = labels.read_wait(reason, detail)
     if reason == "io":
+        if wait.phase == labels.CONNECT:
+            return "its connection to the server is open"
         return "its network reply arrived"
-    if reason == "event" and detail.startswith("Thread.start"):
-        started = detail[len("Thread.start"):].strip() or "the new thread"
+    if reason == "event" and wait.started_thread is not None:
+        started = wait.started_thread
         return f"{started} signalled that it started"
     if reason == "event":
-        name = _strip(detail, "event ")
+        name = wait.subject
         return f"event {name} was set" if name else "the event was set"
     if reason == "lock":
-        name = _strip(detail, "lock ")
+        name = wait.subject
         return f"lock {name} was released" if name else "the lock was released"
     if reason == "queue":
-        name = _strip(detail, "queue ").split(" (")[0]
+        name = wait.subject
         return f"queue {name} changed" if name else "the queue changed"
     if reason == "gather":
         if runtime == "gevent":
@@ -763,9 +778,11 @@ def _woken(runtime: str, reason: str | None, detail: str | None) -> str:
             return "every thread it started has finished"
         return "every task it gathered is done"
     if reason == "join":
-        if runtime == "threads" and detail.endswith(" left"):
-            return "the threads it joins have finished"
-        return f"{detail} finished" if detail and " " not in detail else "what it joins finished"
+        joined = wait.subject
+        if joined and " " not in joined:
+            return f"{joined} finished"
+        return "the threads it joins have finished" if runtime == "threads" else (
+            "what it joins finished")
     if reason == "switch":
         return "a greenlet switched back to it"
     if reason == "yield":

@@ -61,6 +61,7 @@ from typing import Any
 from simtui.runtimes.base import Outcome, RunContext, io_payload
 from simtui.runtimes.probe import Probe
 from simtui.scenario.model import Scenario, Step, render_text, walk
+from simtui.trace import labels
 
 _Task = asyncio.Task
 _TimerHandle = asyncio.TimerHandle
@@ -104,10 +105,6 @@ def _watch(
             exc = None
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 class AsyncioRun:
     """One run of a scenario on a real asyncio event loop, reported to a probe."""
 
@@ -149,6 +146,8 @@ class AsyncioRun:
         next, in the same uninterrupted stretch, reuses that clock reading."""
         self.main_task: asyncio.Task[Any] | None = None
         self.locks: dict[str, asyncio.Lock] = {}
+        self.holders: dict[str, str] = {}
+        """Lock name → the task holding it, to say whom a waiter waits for."""
         self.events: dict[str, asyncio.Event] = {}
         self.queues: dict[str, asyncio.Queue[str]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -160,8 +159,10 @@ class AsyncioRun:
         if isinstance(handle, _TimerHandle):
             owner = self.timer_owner.pop(id(handle), None)
             if owner is not None:
-                return f"timer {owner}"
+                return labels.timer(owner)
         cb = handle._callback  # type: ignore[attr-defined]
+        if cb is None:  # a handle cancelled after it was queued: the loop will skip it
+            return labels.CANCELLED
         while isinstance(cb, functools.partial):
             cb = cb.func
         target = getattr(cb, "__self__", None)
@@ -171,12 +172,14 @@ class AsyncioRun:
         if qual.startswith("gather."):
             args = handle._args  # type: ignore[attr-defined]
             child = self.names.get(args[0]) if args and args[0].__class__ is _Task else None
-            return f"gather: {child} done" if child else "gather: child done"
+            return labels.gather_done(child)
         if qual == "_run_until_complete_cb":
-            return "run_until_complete: stop the loop"
+            return labels.STOP_LOOP
         short = qual.rsplit(".", 1)[-1].lstrip("_")
         module = getattr(cb, "__module__", None) or ""
-        return f"io {short}" if module.endswith(("selector_events", "streams")) else short
+        if module.endswith(("selector_events", "streams")):
+            return labels.io_callback(short)
+        return short
 
     def name_of(self, handle: asyncio.Handle) -> str:
         """The name a `ready` event gave this entry (snapshots must use the same)."""
@@ -376,7 +379,7 @@ class AsyncioRun:
                     rec((clock(), "output", name, text))
                 elif op == "sleep":
                     seconds = step.seconds * scale
-                    detail = f"{step.seconds:g} s"
+                    detail = labels.sleep(step.seconds)
                     if seconds > 0:
                         if record:
                             self.sleep_note = (name, detail)  # call_at records the suspend
@@ -416,8 +419,7 @@ class AsyncioRun:
             seconds = step.seconds * self.ctx.scale
             self.io_pending += 1
             try:
-                trip = self.io_round_trip(name, seconds)
-                await _watch(trip, note, name, "io", f"{step.seconds:g} s")
+                await self.io_round_trip(name, step.seconds, seconds)
             finally:
                 self.io_pending -= 1
         elif op == "spawn":
@@ -431,33 +433,36 @@ class AsyncioRun:
                     if waiter is None:
                         waiter = asyncio.get_running_loop().create_future()
                         self.start_waiters[ref] = waiter
-                    await _watch(waiter, note, name, "join", f"{ref} (not started)")
-                await _watch(self.tasks[ref], note, name, "join", ref)
+                    await _watch(waiter, note, name, "join", labels.join(ref, started=False))
+                await _watch(self.tasks[ref], note, name, "join", labels.join(ref))
         elif op == "gather":
             aws = [self.tasks.get(r) or self.coro_for(r, name) for r in step.refs]
-            detail = step.refs[0] if len(step.refs) == 1 else _plural(len(step.refs), "task")
-            await _watch(asyncio.gather(*aws), note, name, "gather", detail)
+            await _watch(asyncio.gather(*aws), note, name, "gather", labels.gather(step.refs))
         elif op == "acquire":
             lock = self.locks.get(step.name) or self.locks.setdefault(step.name, asyncio.Lock())
-            await _watch(lock.acquire(), note, name, "lock", f"lock {step.name}")
+            holder = self.holders.get(step.name)
+            await _watch(lock.acquire(), note, name, "lock", labels.lock(step.name, holder))
+            self.holders[step.name] = name
         elif op == "release":
             lock = self.locks.get(step.name) or self.locks.setdefault(step.name, asyncio.Lock())
             try:
                 lock.release()
             except RuntimeError as exc:
                 raise ScenarioFailure(name, f"release lock {step.name}: {exc}") from None
+            self.holders.pop(step.name, None)
         elif op == "wait":
             event = self.event(step.name)
-            await _watch(event.wait(), note, name, "event", f"event {step.name}")
+            await _watch(event.wait(), note, name, "event", labels.event(step.name))
         elif op == "set":
             self.event(step.name).set()
         elif op == "put":
             queue = self.queue(step.name)
             text = render_text(step.text, index, me, item)
-            await _watch(queue.put(text), note, name, "queue", f"queue {step.name} (full)")
+            await _watch(queue.put(text), note, name, "queue", labels.queue(step.name, full=True))
         elif op == "get":
             queue = self.queue(step.name)
-            got: str = await _watch(queue.get(), note, name, "queue", f"queue {step.name}")
+            got: str = await _watch(
+                queue.get(), note, name, "queue", labels.queue(step.name, full=False))
             return got
         else:  # the loader rejects anything else for asyncio (e.g. `switch`)
             raise ScenarioFailure(name, f"`{op}` is not supported on asyncio")
@@ -472,11 +477,21 @@ class AsyncioRun:
             found = self.queues[key] = asyncio.Queue(self.scenario.queues.get(key, 0))
         return found
 
-    async def io_round_trip(self, name: str, seconds: float) -> None:
+    async def io_round_trip(self, name: str, written: float, seconds: float) -> None:
+        """A real request to the delay server, each of its two waits recorded as such:
+        the connection, then the reply (which comes `seconds` after the request)."""
         port = self.ctx.io_port
         if port is None:
             raise ScenarioFailure(name, "no delay server is running for `io`")
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        note = self.note_suspend
+        reader, writer = await _watch(asyncio.open_connection("127.0.0.1", port), note, name,
+                                      "io", labels.io(written, labels.CONNECT))
+        await _watch(self._request(reader, writer, seconds), note, name, "io",
+                     labels.io(written, labels.REPLY))
+
+    @staticmethod
+    async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                       seconds: float) -> None:
         try:
             writer.write(io_payload(seconds))
             await writer.drain()
@@ -500,9 +515,15 @@ class AsyncioRun:
             if why is None:
                 what = "running" if name == running else "ready"
             else:
-                reason, detail = why
-                what = detail if detail.startswith(reason) else f"{reason} {detail}"
-            out.append({"task": name, "waiting_on": what})
+                wait = labels.read_wait(*why)
+                if wait.reason == "lock":  # whoever holds it now, not when the wait began
+                    holder = self.holders.get(wait.subject)
+                    wait = labels.read_wait("lock", labels.lock(wait.subject, holder))
+                what = wait.text()
+            entry = {"task": name, "waiting_on": what}
+            if why is not None and wait.holder is not None:
+                entry["held_by"] = wait.holder
+            out.append(entry)
         return out
 
     def run(self) -> Outcome:

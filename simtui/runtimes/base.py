@@ -73,10 +73,20 @@ class CpuWork:
 
 def io_request_blocking(port: int, seconds: float) -> None:
     """A real TCP round trip to the delay server: it answers after `seconds`."""
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(b"%.9f\n" % seconds)
-        while sock.recv(64):
-            pass
+    with io_connect(port) as sock:
+        io_exchange(sock, seconds)
+
+
+def io_connect(port: int) -> socket.socket:
+    """The first half of a request: a blocking TCP connection to the delay server."""
+    return socket.create_connection(("127.0.0.1", port))
+
+
+def io_exchange(sock: socket.socket, seconds: float) -> None:
+    """The second half: send the request, block until the server answers and closes."""
+    sock.sendall(io_payload(seconds))
+    while sock.recv(64):
+        pass
 
 
 def io_payload(seconds: float) -> bytes:

@@ -44,6 +44,7 @@ from greenlet import getcurrent
 from simtui.runtimes.base import Outcome, RunContext, io_payload
 from simtui.runtimes.probe import Probe, SilentProbe, nothing
 from simtui.scenario.model import Scenario, Step, render_text, walk
+from simtui.trace import labels
 
 _loop_classes: dict[Any, Any] = {}
 
@@ -114,12 +115,6 @@ class _Queued:
         return self.func(*args)
 
 
-def _short(refs: tuple[str, ...]) -> str:
-    if len(refs) <= 3:
-        return ", ".join(refs)
-    return f"{refs[0]} … {refs[-1]} ({len(refs)} tasks)"
-
-
 class GeventRun:
     """One run of a scenario on the gevent hub."""
 
@@ -140,6 +135,8 @@ class GeventRun:
         self.started: set[str] = set()
         self.spawned: dict[str, gevent.event.Event] = {}
         self.locks: dict[str, gevent.lock.BoundedSemaphore] = {}
+        self.holders: dict[str, str] = {}
+        """Lock name → the task holding it, to say whom a waiter waits for."""
         self.events: dict[str, gevent.event.Event] = {}
         self.queues: dict[str, gevent.queue.Queue] = {}
         self.last_from: str | None = None
@@ -163,7 +160,7 @@ class GeventRun:
         else:
             names = self.names
             whose = names.get(id(owner)) or self.labels.get(id(owner)) or type(owner).__name__
-            label = f"{whose}.{getattr(func, '__name__', '?').lstrip('_')}"
+            label = labels.notifier(whose, getattr(func, "__name__", "?"))
         self.probe.ready(None, label)
         return _Queued(func, label, self)
 
@@ -207,7 +204,7 @@ class GeventRun:
                     else:
                         waited = waiting.get(came)
                         if waited is None:
-                            rec((clock(), "suspend", came, "yield", "hub", None))
+                            rec((clock(), "suspend", came, "yield", None, None))
                         else:
                             reason, detail = waited
                             until = state._deadline() if reason == "sleep" else None
@@ -292,7 +289,7 @@ class GeventRun:
                 text = render_text(step.text, frame.index, frame.name, self.items.get(name, ""))
                 probe.output(name, text)
             elif op == "sleep":
-                waiting[name] = ("sleep", f"{step.seconds:g} s")  # as written, like asyncio
+                waiting[name] = ("sleep", labels.sleep(step.seconds))  # as written
                 self.last_timer = None  # `sleep: 0` arms none: no stale deadline
                 gevent.sleep(step.seconds * scale)
                 del waiting[name]
@@ -313,7 +310,7 @@ class GeventRun:
         elif op == "block":
             if self.patched_sleep:
                 # monkey.patch_all() made time.sleep gevent.sleep: a cooperative wait.
-                waiting[name] = ("sleep", "time.sleep, monkey-patched to gevent.sleep")
+                waiting[name] = ("sleep", labels.sleep(step.seconds, patched=True))
                 self.last_timer = None
                 time.sleep(seconds)
                 del waiting[name]
@@ -327,9 +324,10 @@ class GeventRun:
             port = self.ctx.io_port
             if port is None:
                 raise RuntimeError("no delay server for `io`")
-            waiting[name] = ("io", f"127.0.0.1:{port}")
+            waiting[name] = ("io", labels.io(step.seconds, labels.CONNECT))
             sock = gevent.socket.create_connection(("127.0.0.1", port))
             with sock:
+                waiting[name] = ("io", labels.io(step.seconds, labels.REPLY))
                 sock.sendall(io_payload(seconds))
                 while sock.recv(64):
                     pass
@@ -341,15 +339,15 @@ class GeventRun:
             for ref in step.refs:
                 g = self.greenlets.get(ref)
                 if g is None:  # not spawned yet: wait until some task spawns it
-                    waiting[name] = ("join", f"{ref} (not spawned yet)")
+                    waiting[name] = ("join", labels.join(ref, started=False))
                     self.spawned.setdefault(ref, gevent.event.Event()).wait()
                     g = self.greenlets[ref]
-                waiting[name] = ("join", ref)
+                waiting[name] = ("join", labels.join(ref))
                 g.join()
             waiting.pop(name, None)
         elif op == "gather":
             gs = [self.greenlets.get(ref) or self.spawn(ref, name) for ref in step.refs]
-            waiting[name] = ("gather", _short(step.refs))
+            waiting[name] = ("gather", labels.gather(step.refs))
             gevent.joinall(gs)
             del waiting[name]
         elif op in ("acquire", "release"):
@@ -358,18 +356,20 @@ class GeventRun:
                 lock = self.locks[step.name] = gevent.lock.BoundedSemaphore(1)
                 self.labels[id(lock)] = f"lock {step.name}"
             if op == "acquire":
-                waiting[name] = ("lock", step.name)
+                waiting[name] = ("lock", labels.lock(step.name, self.holders.get(step.name)))
                 lock.acquire()
                 del waiting[name]
+                self.holders[step.name] = name
             else:
                 lock.release()
+                self.holders.pop(step.name, None)
         elif op in ("wait", "set"):
             event = self.events.get(step.name)
             if event is None:
                 event = self.events[step.name] = gevent.event.Event()
                 self.labels[id(event)] = f"event {step.name}"
             if op == "wait":
-                waiting[name] = ("event", step.name)
+                waiting[name] = ("event", labels.event(step.name))
                 event.wait()
                 del waiting[name]
             else:
@@ -382,11 +382,11 @@ class GeventRun:
                 )
                 self.labels[id(queue)] = f"queue {step.name}"
             if op == "put":
-                waiting[name] = ("queue", f"{step.name} (full)")
+                waiting[name] = ("queue", labels.queue(step.name, full=True))
                 queue.put(render_text(step.text, index, inst, self.items.get(name, "")))
                 del waiting[name]
             else:
-                waiting[name] = ("queue", f"{step.name} (empty)")
+                waiting[name] = ("queue", labels.queue(step.name, full=False))
                 self.items[name] = queue.get()
                 del waiting[name]
         else:  # the loader refuses ops a runtime cannot do; this is a bug if reached
@@ -400,12 +400,16 @@ class GeventRun:
         for name, g in list(self.greenlets.items()):
             if g.dead:
                 continue
-            if name not in self.started:  # spawned, its start still queued
-                on = "never started"
-            else:
-                reason, detail = self.waiting.get(name) or ("yield", None)
-                on = f"{reason} {detail}" if detail else reason
-            out.append({"task": name, "waiting_on": on})
+            entry = {"task": name, "waiting_on": labels.NEVER_STARTED}
+            if name in self.started:  # else spawned, its start still queued
+                wait = labels.read_wait(*(self.waiting.get(name) or ("yield", None)))
+                if wait.reason == "lock":  # whoever holds it now, not when the wait began
+                    holder = self.holders.get(wait.subject)
+                    wait = labels.read_wait("lock", labels.lock(wait.subject, holder))
+                entry["waiting_on"] = wait.text()
+                if wait.holder is not None:
+                    entry["held_by"] = wait.holder
+            out.append(entry)
         return out
 
     def run(self) -> Outcome:

@@ -26,6 +26,7 @@ import greenlet
 from simtui.runtimes.base import Outcome, RunContext, io_request_blocking
 from simtui.runtimes.probe import Probe, SilentProbe, nothing
 from simtui.scenario.model import Scenario, render_text, walk
+from simtui.trace import labels
 
 Tracer = Callable[[str, tuple[Any, Any]], None]
 
@@ -149,7 +150,7 @@ class GreenletRun:
         for name, g in list(self.greenlets.items()):
             if g.dead:
                 continue
-            on = self.busy.get(name) or ("switch" if g else "never started")
+            on = self.busy.get(name) or ("switch" if g else labels.NEVER_STARTED)
             out.append({"task": name, "waiting_on": on})
         return out
 

@@ -49,9 +49,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from simtui.runtimes.base import Outcome, RunContext, io_request_blocking
+from simtui.runtimes.base import Outcome, RunContext, io_connect, io_exchange
 from simtui.runtimes.probe import Probe, Record
 from simtui.scenario.model import Scenario, render_text, walk
+from simtui.trace import labels
 
 POLL = 0.1
 """Seconds between two passes of the consumer and deadlock watcher (the worker's flusher
@@ -76,21 +77,21 @@ class _TaskError(Exception):
 class _Wait:
     """What one blocked thread waits on, for the deadlock watcher and the stuck list."""
 
-    __slots__ = ("kind", "label", "target", "task", "reason", "left")
+    __slots__ = ("kind", "detail", "target", "task", "reason", "left")
 
     def __init__(
-        self, kind: str, label: str, target: Any, task: str = "", reason: str = ""
+        self, kind: str, detail: str, target: Any, task: str = "", reason: str = ""
     ) -> None:
         self.kind = kind
         """lock, event, get, put, join (primitives); sleep, io, start (they end by themselves)."""
-        self.label = label
-        """`waiting_on` in the stuck list: `lock db`, `queue jobs`, `join b`."""
+        self.detail = detail
+        """The suspend's detail (`trace.labels`): `db, held by w[0]`, `jobs, empty`."""
         self.target = target
         """The primitive, or for joins the tuple of task names waited for."""
         self.task = task
         """The waiting task (for joins: whom the last joined thread to end tells)."""
-        self.reason = reason or kind
-        """The trace's suspend reason (`join` or `gather` for joins)."""
+        self.reason = reason or {"get": "queue", "put": "queue", "start": "event"}.get(kind, kind)
+        """The trace's suspend reason (`join` or `gather` for joins, `queue` for get/put)."""
         self.left: set[str] = set(target) if kind == "join" else set()
         """For joins: the joined tasks not yet ended."""
 
@@ -136,6 +137,8 @@ class _ThreadsRun:
         self.live: set[str] = set()
         """Started and not yet done."""
         self.waiting: dict[str, _Wait] = {}
+        self.holders: dict[str, str] = {}
+        """Lock name → the thread holding it, to say whom a waiter waits for."""
         self.all_done = threading.Event()
         self.failed = False
         # Created before any thread starts: no race on first mention.
@@ -323,16 +326,19 @@ class _ThreadsRun:
             if name not in chosen:
                 continue
             w = waiting.get(name)
+            entry = {"task": name, "waiting_on": "running" if name == holder else "ready"}
             if w is not None:
-                label = w.label
-                if w.kind == "join" and len(w.target) > 1:
-                    left = [t for t in w.target if t in self.live]
-                    label = f"join {len(left)} tasks"
-                    if len(left) <= 5:
-                        label = "join " + ", ".join(left)
-            else:
-                label = "running" if name == holder else "ready"
-            out.append({"task": name, "waiting_on": label})
+                detail = w.detail
+                if w.kind == "join":  # those still running, not all it began to wait for
+                    detail = labels.gather([t for t in w.target if t in self.live])
+                elif w.kind == "lock":  # whoever holds it now, not when the wait began
+                    subject = labels.read_wait("lock", detail).subject
+                    detail = labels.lock(subject, self.holders.get(subject))
+                wait = labels.read_wait(w.reason, detail)
+                entry["waiting_on"] = wait.text()
+                if wait.holder is not None:
+                    entry["held_by"] = wait.holder
+            out.append(entry)
         return out
 
     def stuck(self) -> list[dict[str, str]]:
@@ -404,10 +410,8 @@ class _ThreadsRun:
             elif op == "sleep" or op == "block":
                 d = step.seconds * scale
                 t = clock()
-                detail = f"{step.seconds:g} s"
-                if op == "block":
-                    detail = "time.sleep " + detail
-                waiting[me] = _Wait("sleep", "sleep " + detail, None)
+                detail = labels.sleep(step.seconds)
+                waiting[me] = _Wait("sleep", detail, None)
                 rec((t, "suspend", me, "sleep", detail, (t + d * 1e9 - self.t0) / 1e9))
                 slot[0] = None
                 sleep(d)
@@ -428,16 +432,19 @@ class _ThreadsRun:
             elif op == "acquire":
                 lock = self.locks[step.name]
                 if not lock.acquire(False):
-                    self._block(me, _Wait("lock", f"lock {step.name}", lock), lock.acquire)
+                    detail = labels.lock(step.name, self.holders.get(step.name))
+                    self._block(me, _Wait("lock", detail, lock), lock.acquire)
+                self.holders[step.name] = me
             elif op == "release":
                 try:
                     self.locks[step.name].release()
                 except RuntimeError:
                     raise _TaskError(f"release of lock {step.name!r}, which is not held") from None
+                self.holders.pop(step.name, None)
             elif op == "wait":
                 event = self.events[step.name]
                 if not event.is_set():
-                    wait = _Wait("event", f"event {step.name}", event)
+                    wait = _Wait("event", labels.event(step.name), event)
                     self._block(me, wait, event.wait, self.event_waiters[step.name])
             elif op == "set":
                 self.events[step.name].set()
@@ -451,14 +458,15 @@ class _ThreadsRun:
                 try:
                     q.put_nowait(text)
                 except queue.Full:
-                    wait = _Wait("put", f"queue {step.name} (full)", q)
+                    wait = _Wait("put", labels.queue(step.name, full=True), q)
                     self._block(me, wait, partial(q.put, text))
             elif op == "get":
                 q = self.queues[step.name]
                 try:
                     item = q.get_nowait()
                 except queue.Empty:
-                    item = str(self._block(me, _Wait("get", f"queue {step.name}", q), q.get))
+                    wait = _Wait("get", labels.queue(step.name, full=False), q)
+                    item = str(self._block(me, wait, q.get))
             # `call` and `repeat` only record their step: walk() expands them.
 
     def _cpu(self, me: str, n: int) -> None:
@@ -477,9 +485,9 @@ class _ThreadsRun:
         """Suspend on a primitive that is not available now, block on it, wake; what
         the blocking call returned."""
         rec, clock, slot = self.rec, self.clock, self.slot
-        reason = "queue" if wait.kind in ("get", "put") else wait.kind
+        reason = wait.reason
         self.waiting[me] = wait
-        rec((clock(), "suspend", me, reason, wait.label, None))
+        rec((clock(), "suspend", me, reason, wait.detail, None))
         # Registered after the suspend record, so a notify never precedes it.
         if waiters is not None:
             waiters.add(me)
@@ -493,21 +501,31 @@ class _ThreadsRun:
         return result
 
     def _io(self, me: str, written: float, seconds: float) -> None:
-        rec, clock, slot = self.rec, self.clock, self.slot
         port = self.ctx.io_port
         if port is None:
             raise _TaskError("no delay server for `io`")
-        self.waiting[me] = _Wait("io", f"io {written:g} s", None)
-        rec((clock(), "suspend", me, "io", f"{written:g} s", None))
-        slot[0] = None
+        # The two blocking calls of a request, each its own wait: the connection to the
+        # delay server, then its reply, which comes `seconds` after the request.
         try:
-            io_request_blocking(port, seconds)
+            sock = self._io_wait(me, written, labels.CONNECT, io_connect, port)
+            with sock:
+                self._io_wait(me, written, labels.REPLY, io_exchange, sock, seconds)
         except OSError as e:
             raise _TaskError(f"io request failed: {e}") from None
+
+    def _io_wait(self, me: str, written: float, phase: str, call: Callable[..., Any],
+                 *args: Any) -> Any:
+        rec, clock, slot = self.rec, self.clock, self.slot
+        detail = labels.io(written, phase)
+        self.waiting[me] = _Wait("io", detail, None)
+        rec((clock(), "suspend", me, "io", detail, None))
+        slot[0] = None
+        try:
+            return call(*args)
         finally:
             self.waiting.pop(me, None)
-        slot[0] = me
-        rec((clock(), "wake", me, "io"))
+            slot[0] = me
+            rec((clock(), "wake", me, "io"))
 
     def _start(self, me: str, ref: str) -> None:
         """`Thread.start`: the starter waits on the new thread's `started` event, which
@@ -520,8 +538,9 @@ class _ThreadsRun:
         self.live.add(ref)
         slot[0] = me
         rec((clock(), "create", ref, me))
-        self.waiting[me] = _Wait("start", f"Thread.start {ref}", None)
-        rec((clock(), "suspend", me, "event", f"Thread.start {ref}", None))
+        detail = labels.thread_start(ref)
+        self.waiting[me] = _Wait("start", detail, None)
+        rec((clock(), "suspend", me, "event", detail, None))
         slot[0] = None
         try:
             thread.start()
@@ -549,9 +568,8 @@ class _ThreadsRun:
             for thread in threads:
                 thread.join()
             return
-        label = f"join {pending[0]}" if len(pending) == 1 else f"join {len(pending)} tasks"
-        detail = pending[0] if len(pending) == 1 else f"{len(pending)} tasks"
-        wait = _Wait("join", label, pending, me, reason)
+        detail = labels.gather(pending)
+        wait = _Wait("join", detail, pending, me, reason)
         self.waiting[me] = wait
         rec((clock(), "suspend", me, reason, detail, None))
         # Registered after the suspend record; a task that ended meanwhile never tells,

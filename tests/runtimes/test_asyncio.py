@@ -27,7 +27,7 @@ def test_producer_consumer_is_fifo_and_bounded() -> None:
     full = [e for e in of(events, "suspend") if e["reason"] == "queue" and "full" in e["detail"]]
     assert full, "a queue of two must make the producers wait"
     empty = [e for e in of(events, "suspend", "consumer") if e["reason"] == "queue"]
-    assert empty and empty[0]["detail"] == "queue jobs"
+    assert empty and empty[0]["detail"] == "jobs, empty"
 
 
 def test_lock_contention_passes_the_lock_in_waiting_order() -> None:
@@ -109,7 +109,7 @@ tasks:
     assert end(events)["status"] == "ok"
     assert outputs(events) == ["late runs", "late has finished"]
     joins = [e["detail"] for e in of(events, "suspend", "waiter")]
-    assert joins[0] == "late (not started)"
+    assert joins[0] == "late, not started yet"
     assert validate(events) == []
 
 
@@ -159,12 +159,12 @@ tasks:
 tasks:
   main: [{spawn: idle}, {get: jobs}]
   idle: [{print: "does nothing"}]
-""", {"main": "queue jobs"}),
+""", {"main": "queue jobs, empty"}),
     "lock never released": ("""
 tasks:
   main: [{acquire: db}, {spawn: w}, {join: w}]
   w: [{acquire: db}, {release: db}]
-""", {"main": "join w", "w": "lock db"}),
+""", {"main": "join w", "w": "lock db, held by main"}),
 }
 
 
@@ -279,7 +279,7 @@ tasks:
     events = list(worker.events())
     worker.wait(10)
     assert events[-1]["type"] == "end" and events[-1]["status"] == "timeout"
-    assert events[-1]["stuck"] == [{"task": "main", "waiting_on": "io 30 s"}]
+    assert events[-1]["stuck"] == [{"task": "main", "waiting_on": "io 30 s, reply"}]
     assert worker.proc is not None
     deadline = time.monotonic() + 5
     while _group_alive(worker.proc.pid) and time.monotonic() < deadline:

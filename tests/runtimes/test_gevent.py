@@ -41,7 +41,7 @@ def test_c9_monkey_patched_time_sleep_is_cooperative() -> None:
     assert of(events, "block") == []
     waits = [e for e in of(events, "suspend") if e["task"].startswith("worker")]
     assert [e["reason"] for e in waits] == ["sleep"] * 3
-    assert all("monkey-patched" in e["detail"] for e in waits)
+    assert all("patched to gevent.sleep" in e["detail"] for e in waits)
     last = end(events)
     assert last["status"] == "ok"
     assert last["elapsed"] < SCALE * 2  # ~1 s at scale
@@ -178,8 +178,8 @@ tasks:
     steps:
       - get: jobs
 """,
-        {"main": "gather taker[0], taker[1]", "taker[0]": "queue jobs (empty)",
-         "taker[1]": "queue jobs (empty)"},
+        {"main": "gather taker[0] taker[1]", "taker[0]": "queue jobs, empty",
+         "taker[1]": "queue jobs, empty"},
     ),
     "lock_never_released": (
         """
@@ -191,7 +191,7 @@ tasks:
   holder:
     - acquire: L
 """,
-        {"main": "lock L"},
+        {"main": "lock L, held by holder"},
     ),
 }
 

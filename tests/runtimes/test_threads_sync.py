@@ -46,7 +46,7 @@ tasks:
   w:
     - print: "w does not put"
 """,
-        {"main": "queue jobs"},
+        {"main": "queue jobs, empty"},
     ),
     "lock never released": (
         """
@@ -58,7 +58,7 @@ tasks:
   w:
     - acquire: db
 """,
-        {"main": "join w", "w": "lock db"},
+        {"main": "join w", "w": "lock db, held by main"},
     ),
     "bounded queue nobody drains": (
         """
@@ -68,7 +68,7 @@ tasks:
     - put: {queue: q, item: x}
     - put: {queue: q, item: y}
 """,
-        {"main": "queue q (full)"},
+        {"main": "queue q, full"},
     ),
 }
 

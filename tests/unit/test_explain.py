@@ -148,8 +148,8 @@ def test_gevent_timer_switches_straight_into_the_greenlet() -> None:
 
 def test_gevent_patched_time_sleep_yields_to_the_hub() -> None:
     state = st(ev("suspend", "w0", reason="sleep", until=1.02,
-                  detail="time.sleep, monkey-patched to gevent.sleep"),
-               tv("w0", reason="sleep", detail="time.sleep, monkey-patched to gevent.sleep",
+                  detail="1 s, time.sleep patched to gevent.sleep"),
+               tv("w0", reason="sleep", detail="1 s, time.sleep patched to gevent.sleep",
                   op="block"))
     text = explain("gevent", state)
     assert "gevent.sleep in disguise" in text
@@ -158,7 +158,7 @@ def test_gevent_patched_time_sleep_yields_to_the_hub() -> None:
 
 def test_gevent_switch_after_patched_sleep() -> None:
     state = st(ev("run", "w1", **{"from": "w0"}),
-               tv("w0", reason="sleep", detail="time.sleep, monkey-patched to gevent.sleep",
+               tv("w0", reason="sleep", detail="1 s, time.sleep patched to gevent.sleep",
                   op="block"),
                tv("w1", "running"), departed="w1")
     text = explain("gevent", state)
