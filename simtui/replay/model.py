@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from simtui.replay.state import TASK_STATUSES, ReadyEntry, State, TaskView
-from simtui.trace.events import ALWAYS, FIELDS, TYPES
+from simtui.trace.events import ALWAYS, FIELDS, TYPES, queue_discipline
 from simtui.trace.reader import TraceError, check_header, read_trace
 
 __all__ = ["Replay", "Trace", "TraceError"]
@@ -588,10 +588,10 @@ class Replay:
         queue, qkeys, qhead, inq, waiting = m.queue, m.qkeys, m.qhead, m.inq, m.waiting
         running, running_item, came_from = m.running, m.running_item, m.came_from
         departed, last_run = m.departed, m.last_run
-        threads = tr.header.get("runtime") == "threads"
         # A task that loses control without saying so (a `run` of another task while it
-        # still runs): under the GIL it is runnable; elsewhere it waits to be switched back.
-        implicit = S_READY if threads else WAITING
+        # still runs): where the runnable tasks are a set the OS picks from (threads under
+        # the GIL) it is runnable; elsewhere it waits to be switched back.
+        implicit = S_READY if queue_discipline(tr.header) == "set" else WAITING
         if head:
             # Status changes go to one log (event, status, the task's previous change):
             # cheap appends here; `segments()` follows a task's chain when asked. The few

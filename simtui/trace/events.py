@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from simtui import runtimespec
+
 FORMAT = "simtui-trace"
 VERSION = 1
 
@@ -32,3 +37,16 @@ def to_dict(seq: int, t: float, kind: str, task: str | None, values: tuple) -> d
         if value is not None or name in ALWAYS:
             ev[name] = value
     return ev
+
+
+def queue_discipline(header: Mapping[str, Any]) -> str:
+    """`fifo`, `set` or `none`: how the trace's runtime orders its ready queue.
+
+    The header says so (`queue`); a trace written before that field existed is read by
+    the spec of the runtime it names, and an unknown runtime is taken as FIFO.
+    """
+    declared = header.get("queue")
+    if declared in ("fifo", "set", "none"):
+        return str(declared)
+    spec = runtimespec.SPECS.get(str(header.get("runtime")))
+    return spec.queue if spec is not None else "fifo"

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 import orjson
 
-from simtui import __version__
+from simtui import __version__, runtimespec
 from simtui.scenario.model import Scenario
 from simtui.trace.events import FORMAT, VERSION, to_dict
 
@@ -24,6 +24,7 @@ def make_header(scenario: Scenario, runtime: str, time_scale: float) -> dict[str
         "title": scenario.title,
         "source": scenario.source,
         "runtime": runtime,
+        "queue": runtimespec.get(runtime).queue,
         "python": platform.python_version(),
         "simtui": __version__,
         "time_scale": time_scale,
