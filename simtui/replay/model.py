@@ -906,6 +906,33 @@ class Replay:
         """How many `run` events are at or before index."""
         return bisect.bisect_right(self.switches, index)
 
+    # -- stops: where stepping pauses ---------------------------------------------------------
+
+    @property
+    def stops(self) -> Sequence[int]:
+        """Event indices where stepping by switch stops, ascending: every switch (`run`).
+
+        The player steps through these; moments that matter between switches (the
+        scheduler idle, or blocked by a task) become stops of their own here.
+        """
+        return self.switches
+
+    def next_stop(self, index: int) -> int | None:
+        """The smallest stop > index."""
+        stops = self.stops
+        k = bisect.bisect_right(stops, index)
+        return stops[k] if k < len(stops) else None
+
+    def prev_stop(self, index: int) -> int | None:
+        """The largest stop < index."""
+        stops = self.stops
+        k = bisect.bisect_left(stops, index)
+        return stops[k - 1] if k > 0 else None
+
+    def stop_count(self, index: int) -> int:
+        """How many stops are at or before index."""
+        return bisect.bisect_right(self.stops, index)
+
     @property
     def tasks(self) -> Sequence[str]:
         """Task names in creation order, then the header's not yet created."""
