@@ -54,6 +54,29 @@ def printable(text: object, *, lines: bool = False) -> str:
     return pattern.sub(_escape, s)
 
 
+def _stand_in(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Unicode control pictures: ␀ … ␛ … ␟
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return "\ufffd"  # C1, bidi marks, separators, surrogates: no picture of their own
+
+
+def in_place(text: str) -> str:
+    """`text` with each character `printable(text, lines=True)` escapes shown as one stand-in.
+
+    For a view whose columns must stay the text's own, as in an editor, where the cursor
+    moves by character: the result has exactly as many characters as `text`, so an index
+    into one is the same index into the other. Control characters become the Unicode
+    control pictures (ESC is `␛`), the others `�`; tabs and newlines are kept (the view
+    lays them out).
+    """
+    if _UNSAFE_BLOCK.search(text) is None:
+        return text
+    return _UNSAFE_BLOCK.sub(_stand_in, text)
+
+
 _NOT_IN_NAMES = re.compile(r"[^\w.\-+=@,]+", re.UNICODE)
 MAX_NAME = 80
 """Longest file-name part taken from data (file systems allow 255 bytes in all)."""

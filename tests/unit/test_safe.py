@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simtui.safe import MAX_NAME, printable, safe_name
+from simtui.safe import MAX_NAME, in_place, printable, safe_name
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,16 @@ def test_printable_of_every_code_point_below_0x3000_leaves_no_control() -> None:
 
 def test_printable_of_a_non_string_is_its_str_escaped() -> None:
     assert printable(ValueError("\x1b[2J")) == "\\x1b[2J"
+
+
+def test_in_place_shows_each_control_as_one_character_in_its_place() -> None:
+    assert in_place("a\x1b[2Jb\x07\x7f\x00") == "a␛[2Jb␇␡␀"
+    assert in_place("C1 \x9b2J, bidi \u202eabc") == "C1 \ufffd2J, bidi \ufffdabc"
+    assert in_place("keeps\ttabs\nand lines") == "keeps\ttabs\nand lines"
+    text = "".join(map(chr, range(0x3000)))
+    shown = in_place(text)
+    assert len(shown) == len(text), "an index into the text is an index into what is shown"
+    assert printable(shown, lines=True) == shown, "nothing in it is left to escape"
 
 
 @pytest.mark.parametrize(
