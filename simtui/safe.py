@@ -48,8 +48,12 @@ def printable(text: object, *, lines: bool = False) -> str:
     Anything that is not a string is shown as `str()` of it, escaped the same way.
     """
     s = text if isinstance(text, str) else str(text)
+    # Every character escaped here is one `str.isprintable` refuses (Cc, Cf, Cs, Zl, Zp):
+    # the common case costs one scan in C.
+    if s.isprintable():
+        return s
     pattern = _UNSAFE_BLOCK if lines else _UNSAFE_INLINE
-    if pattern.search(s) is None:  # the common case costs one scan
+    if pattern.search(s) is None:
         return s
     return pattern.sub(_escape, s)
 
@@ -72,7 +76,7 @@ def in_place(text: str) -> str:
     control pictures (ESC is `␛`), the others `�`; tabs and newlines are kept (the view
     lays them out).
     """
-    if _UNSAFE_BLOCK.search(text) is None:
+    if text.isprintable() or _UNSAFE_BLOCK.search(text) is None:
         return text
     return _UNSAFE_BLOCK.sub(_stand_in, text)
 

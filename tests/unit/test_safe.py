@@ -39,6 +39,16 @@ def test_printable_of_every_code_point_below_0x3000_leaves_no_control() -> None:
     assert "\u202e" not in shown and "\u2028" not in shown
 
 
+def test_printable_escapes_each_control_alone_in_otherwise_plain_text() -> None:
+    # One character at a time: the quick path for plain text must not let one through.
+    bidi = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    for c in map(chr, [*range(0x3000), 0xD800, 0xDFFF]):
+        unsafe = ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in bidi or c in "\u2028\u2029"
+        unsafe = unsafe or 0xD800 <= ord(c) <= 0xDFFF
+        assert (printable(f"a{c}b") != f"a{c}b") == unsafe, hex(ord(c))
+        assert (in_place(f"a{c}b") != f"a{c}b") == (unsafe and c not in "\t\n"), hex(ord(c))
+
+
 def test_printable_of_a_non_string_is_its_str_escaped() -> None:
     assert printable(ValueError("\x1b[2J")) == "\\x1b[2J"
 
