@@ -166,7 +166,9 @@ class ScenarioTextArea(TextArea):
         # The text area would hand a control character in the file to the terminal as it
         # is (ESC, C1, a bidi override), and drop BEL, BS or CR from the line, moving every
         # column after them. Each is shown as one visible stand-in instead (`␛`), in its
-        # own column, so the cursor still walks the text as it is.
+        # own column, so the cursor still walks the text as it is. (The text area measures
+        # such a character as zero cells wide, so on the widest line the last few cells may
+        # need a scroll to be seen: seeing where the character is matters more.)
         line = Text(in_place(self.document.get_line(line_index)), end="", no_wrap=True)
         if line_index in self.problem_lines:
             line.stylize(PROBLEM_LINE_STYLE)
