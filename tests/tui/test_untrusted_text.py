@@ -214,15 +214,16 @@ async def test_replay_of_a_crafted_trace_shows_every_string_escaped(
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
-        # A raw ESC is not YAML: the file is refused, and the source pane shows it as it is.
-        ("tasks:\n  main:\n    - print: hi\n# \x1b]0;RAW\x07 \u202eraw\n",
-         r"# \x1b]0;RAW\x07 \u202eraw"),
+        # A raw ESC is not YAML: the file is refused, and the source pane shows it as it is
+        # (a tab as the editor lays it out, not as a jump of the terminal's cursor).
+        ("tasks:\n  main:\n    - print: hi\n#\ttab\n# \x1b]0;RAW\x07 \u202eraw\n",
+         [r"# \x1b]0;RAW\x07 \u202eraw", "4  # tab"]),
         # An unknown key is quoted in the message, markup and escapes included.
-        ('tasks:\n  main:\n    - print: hi\n"[/]\\e]0;K\\a": 1\n', r"[/]\x1b]0;K\x07"),
+        ('tasks:\n  main:\n    - print: hi\n"[/]\\e]0;K\\a": 1\n', [r"[/]\x1b]0;K\x07"]),
     ],
 )
 async def test_a_broken_hostile_file_in_the_banner_and_the_source_pane(
-    tmp_path: Path, text: str, shown: str,
+    tmp_path: Path, text: str, shown: list[str],
 ) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(text, encoding="utf-8")
@@ -231,7 +232,8 @@ async def test_a_broken_hostile_file_in_the_banner_and_the_source_pane(
         await wait_until(pilot, lambda: bool(app.player.error))
         await pilot.pause()
         lines = assert_no_raw_controls(app, "with a broken file")
-        assert any(shown in line for line in lines), f"{shown!r} is not on screen"
+        for part in shown:
+            assert any(part in line for line in lines), f"{part!r} is not on screen"
 
 
 class _EditorHost(App[None]):
@@ -246,7 +248,7 @@ class _EditorHost(App[None]):
 async def test_the_editor_shows_controls_in_the_file_and_its_name_without_sending_them(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "ed\x1b]0;NAME\x07.yaml"
+    path = tmp_path / "ed\x1b]0;NAME\x07\t.yaml"
     text = "name: x\x1b[2Jy\ntitle: \"a\x9bb \u202ec\"\n# bell\x07 del\x7f end\n"
     path.write_text(text, encoding="utf-8")
     app = _EditorHost(path, text)
@@ -256,7 +258,7 @@ async def test_the_editor_shows_controls_in_the_file_and_its_name_without_sendin
         await pilot.pause()
         lines = assert_no_raw_controls(app, "in the editor")
         screen = "\n".join(lines)
-        assert r"ed\x1b]0;NAME\x07.yaml" in screen  # the title names the file
+        assert r"ed\x1b]0;NAME\x07\t.yaml" in screen  # the title names the file
         assert "name: x␛[2Jy" in screen, "a control in the text is shown in its place"
         assert "# bell␇ del␡ end" in screen
         assert editor.text == text, "what is shown is not what is edited"
@@ -269,7 +271,7 @@ async def test_the_editor_shows_controls_in_the_file_and_its_name_without_sendin
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         question = "\n".join(assert_no_raw_controls(app, "in the confirm dialog"))
-        assert r"ed\x1b]0;NAME\x07.yaml has unsaved changes" in question
+        assert r"ed\x1b]0;NAME\x07\t.yaml has unsaved changes" in question
 
 
 async def test_saving_the_trace_of_a_hostile_scenario_notifies_without_raw_text(

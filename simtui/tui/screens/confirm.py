@@ -63,8 +63,10 @@ class ConfirmScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
-            yield Label(printable(self.question, lines=True), id="confirm-question",
-                        markup=False)  # questions name files: shown, never obeyed
+            # Questions name files: shown, never obeyed. Each line is escaped on its own
+            # (a tab in a name would throw the dialog's width off).
+            question = "\n".join(printable(line) for line in self.question.split("\n"))
+            yield Label(question, id="confirm-question", markup=False)
             with Horizontal(id="confirm-buttons"):
                 for n, (key, label) in enumerate(self.choices):
                     # The first choice is the suggested one: it gets the focus and the colour.
