@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from simtui import __version__
+from simtui.safe import printable
 
 if TYPE_CHECKING:  # argparse is imported only when a command needs it: `--version` stays fast
     import argparse
+
+    from simtui.scenario.errors import ScenarioError
 
 COMMANDS = ("run", "check", "replay", "list", "schema", "bench")
 FORMATS = ("text", "jsonl", "chrome")
@@ -100,8 +103,21 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _fail(problems: object) -> int:
-    print(problems, file=sys.stderr)
+def _say(text: object, file: TextIO | None = None, lines: bool = False) -> None:
+    """Print a message that may quote file names, scenario text or worker output: every
+    control character in it is shown escaped (`lines`: newlines and tabs kept)."""
+    print(printable(text, lines=lines), file=file or sys.stdout)
+
+
+def _problems(error: ScenarioError, file: TextIO | None = None) -> None:
+    # One line per problem, each escaped on its own: a newline in a file name stays
+    # visible and cannot start a line that looks like another message.
+    for problem in error.problems:
+        _say(problem, file)
+
+
+def _fail(error: ScenarioError) -> int:
+    _problems(error, sys.stderr)
     return 2
 
 
@@ -132,7 +148,7 @@ def _run(argv: list[str]) -> int:
             try:
                 out = stack.enter_context(open(a.output, "w", encoding="utf-8", newline="\n"))
             except OSError as e:
-                print(f"{a.output}: cannot write: {e.strerror or e}", file=sys.stderr)
+                _say(f"{a.output}: cannot write: {e.strerror or e}", sys.stderr)
                 return 2
         else:
             out = sys.stdout
@@ -148,13 +164,14 @@ def _run(argv: list[str]) -> int:
         writer.close()
     if status is None:
         if worker.returncode == 2:  # the worker refused the scenario: already reported
-            print(worker.error_text, file=sys.stderr)
+            _say(worker.error_text, sys.stderr, lines=True)
             return 2
-        print(f"simtui: the worker ended without finishing the trace "
-              f"(exit {worker.returncode})\n{worker.error_text}", file=sys.stderr)
+        _say(f"simtui: the worker ended without finishing the trace "
+             f"(exit {worker.returncode})\n{worker.error_text}", sys.stderr, lines=True)
         return 1
     if worker.returncode == 3:
-        print(f"simtui: internal error in the worker:\n{worker.error_text}", file=sys.stderr)
+        _say(f"simtui: internal error in the worker:\n{worker.error_text}", sys.stderr,
+             lines=True)
     return 0 if status == "ok" else 1
 
 
@@ -172,20 +189,20 @@ def _check(argv: list[str]) -> int:
     status = 0
     for path in _scenario_files(a.scenarios):
         if os.path.isdir(path):
-            print(f"{path}:1:1: no scenario files (*.yaml) in this directory")
+            _say(f"{path}:1:1: no scenario files (*.yaml) in this directory")
             status = 2
             continue
         try:
             scenario = load_scenario(path, runtime=a.runtime)
         except ScenarioError as e:
-            print(e)
+            _problems(e)
             status = 2
             continue
         for w in scenario.warnings:
-            print(f"{w.source}:{w.line}:{w.col}: warning: {w.message}")
+            _say(f"{w.source}:{w.line}:{w.col}: warning: {w.message}")
         count = len(scenario.instances)
-        print(f"{scenario.source}: ok ({count} task{'s' if count != 1 else ''}; "
-              f"runs on {', '.join(scenario.runtimes)})")
+        _say(f"{scenario.source}: ok ({count} task{'s' if count != 1 else ''}; "
+             f"runs on {', '.join(scenario.runtimes)})")
     return status
 
 
@@ -211,17 +228,17 @@ def _replay(argv: list[str]) -> int:
     p.add_argument("--speed", type=_positive, default=None)
     a = p.parse_args(argv)
     if not os.path.isfile(a.trace):
-        print(f"{a.trace}: no such file", file=sys.stderr)
+        _say(f"{a.trace}: no such file", sys.stderr)
         return 2
     from simtui.trace.reader import TraceError, read_trace
 
     try:  # a file that is not a trace at all is refused before the screen opens
         next(read_trace(a.trace))
     except StopIteration:
-        print(f"{a.trace}:1: empty file, not a simtui trace", file=sys.stderr)
+        _say(f"{a.trace}:1: empty file, not a simtui trace", sys.stderr)
         return 2
     except TraceError as e:
-        print(e, file=sys.stderr)
+        _say(e, sys.stderr)
         return 2
     from simtui.tui.app import run_tui
 
@@ -247,7 +264,7 @@ def _list(argv: list[str]) -> int:
         return 1
     width = max(len(r[0]) for r in rows)
     for name, title, runtimes in rows:
-        print(f"{name:<{width}}  {title}  [{runtimes}]")
+        _say(f"{name:<{width}}  {title}  [{runtimes}]")
     print("\n* the scenario's default runtime; open one with `simtui NAME`")
     return 0
 

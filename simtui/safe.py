@@ -48,10 +48,37 @@ def printable(text: object, *, lines: bool = False) -> str:
     Anything that is not a string is shown as `str()` of it, escaped the same way.
     """
     s = text if isinstance(text, str) else str(text)
+    # Every character escaped here is one `str.isprintable` refuses (Cc, Cf, Cs, Zl, Zp):
+    # the common case costs one scan in C.
+    if s.isprintable():
+        return s
     pattern = _UNSAFE_BLOCK if lines else _UNSAFE_INLINE
-    if pattern.search(s) is None:  # the common case costs one scan
+    if pattern.search(s) is None:
         return s
     return pattern.sub(_escape, s)
+
+
+def _stand_in(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Unicode control pictures: ␀ … ␛ … ␟
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return "\ufffd"  # C1, bidi marks, separators, surrogates: no picture of their own
+
+
+def in_place(text: str) -> str:
+    """`text` with each character `printable(text, lines=True)` escapes shown as one stand-in.
+
+    For a view whose columns must stay the text's own, as in an editor, where the cursor
+    moves by character: the result has exactly as many characters as `text`, so an index
+    into one is the same index into the other. Control characters become the Unicode
+    control pictures (ESC is `␛`), the others `�`; tabs and newlines are kept (the view
+    lays them out).
+    """
+    if text.isprintable() or _UNSAFE_BLOCK.search(text) is None:
+        return text
+    return _UNSAFE_BLOCK.sub(_stand_in, text)
 
 
 _NOT_IN_NAMES = re.compile(r"[^\w.\-+=@,]+", re.UNICODE)

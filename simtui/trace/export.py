@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from typing import IO, Any, Protocol
 
 import orjson
 
+from simtui.safe import printable
+
 Event = dict[str, Any]
+
+# What JSON lets through raw but a terminal may act on: DEL, the C1 controls (U+009B is
+# CSI), the bidi marks, embeddings, overrides and isolates, and the line separators.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _json(obj: object) -> str:
+    """`obj` as JSON that is safe to write to a terminal and reads back the same.
+
+    orjson escapes C0 controls; the others above are legal raw in JSON, so a trace piped
+    to a terminal could still act on them. Written as `\\uXXXX` escapes instead, they
+    decode to the very same strings.
+    """
+    text = orjson.dumps(obj).decode()
+    # orjson writes no raw C0 control, so a printable line (one scan in C) holds none of
+    # the characters above: the common case.
+    if text.isprintable():
+        return text
+    return _JSON_UNSAFE.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group(0)):04x}"
 
 
 class Writer(Protocol):
@@ -24,13 +50,14 @@ def open_writer(fmt: str, out: IO[str]) -> Writer:
 
 
 class JsonlWriter:
-    """The trace exactly as the worker produced it, one object per line."""
+    """The trace exactly as the worker produced it, one object per line (the characters a
+    terminal would act on written as JSON escapes: the same strings when read back)."""
 
     def __init__(self, out: IO[str]) -> None:
         self.out = out
 
     def write(self, event: Event) -> None:
-        self.out.write(orjson.dumps(event).decode())
+        self.out.write(_json(event))
         self.out.write("\n")
 
     def close(self) -> None:
@@ -91,17 +118,20 @@ class TextWriter:
         self.width = 10
 
     def write(self, event: Event) -> None:
+        # Each line is escaped as a whole (names, texts and messages are the scenario's);
+        # the task is escaped before it is padded, so the columns line up.
         if event.get("type") == "header":
-            self.out.write(
+            self.out.write(printable(
                 f"# {event.get('scenario')} on {event.get('runtime')} "
-                f"(Python {event.get('python')}, time scale {event.get('time_scale')})\n"
-            )
+                f"(Python {event.get('python')}, time scale {event.get('time_scale')})"
+            ) + "\n")
             tasks = event.get("tasks") or [""]
-            self.width = min(24, max(10, *(len(t) for t in tasks)))
+            self.width = min(24, max(10, *(len(printable(t)) for t in tasks)))
             return
-        task = event.get("task") or "-"
+        task = printable(event.get("task") or "-")
         kind = event["type"]
-        self.out.write(f"{event['t']:9.4f}s  {task:<{self.width}} {kind:<8} {describe(event)}\n")
+        self.out.write(printable(
+            f"{event['t']:9.4f}s  {task:<{self.width}} {kind:<8} {describe(event)}") + "\n")
 
     def close(self) -> None:
         self.out.flush()
@@ -174,6 +204,6 @@ class ChromeWriter:
 
     def close(self) -> None:
         doc = {"traceEvents": self.events, "displayTimeUnit": "ms", "otherData": self.meta}
-        self.out.write(orjson.dumps(doc).decode())
+        self.out.write(_json(doc))
         self.out.write("\n")
         self.out.flush()

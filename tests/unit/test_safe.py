@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simtui.safe import MAX_NAME, printable, safe_name
+from simtui.safe import MAX_NAME, in_place, printable, safe_name
 
 
 @pytest.mark.parametrize(
@@ -39,8 +39,28 @@ def test_printable_of_every_code_point_below_0x3000_leaves_no_control() -> None:
     assert "\u202e" not in shown and "\u2028" not in shown
 
 
+def test_printable_escapes_each_control_alone_in_otherwise_plain_text() -> None:
+    # One character at a time: the quick path for plain text must not let one through.
+    bidi = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    for c in map(chr, [*range(0x3000), 0xD800, 0xDFFF]):
+        unsafe = ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in bidi or c in "\u2028\u2029"
+        unsafe = unsafe or 0xD800 <= ord(c) <= 0xDFFF
+        assert (printable(f"a{c}b") != f"a{c}b") == unsafe, hex(ord(c))
+        assert (in_place(f"a{c}b") != f"a{c}b") == (unsafe and c not in "\t\n"), hex(ord(c))
+
+
 def test_printable_of_a_non_string_is_its_str_escaped() -> None:
     assert printable(ValueError("\x1b[2J")) == "\\x1b[2J"
+
+
+def test_in_place_shows_each_control_as_one_character_in_its_place() -> None:
+    assert in_place("a\x1b[2Jb\x07\x7f\x00") == "a␛[2Jb␇␡␀"
+    assert in_place("C1 \x9b2J, bidi \u202eabc") == "C1 \ufffd2J, bidi \ufffdabc"
+    assert in_place("keeps\ttabs\nand lines") == "keeps\ttabs\nand lines"
+    text = "".join(map(chr, range(0x3000)))
+    shown = in_place(text)
+    assert len(shown) == len(text), "an index into the text is an index into what is shown"
+    assert printable(shown, lines=True) == shown, "nothing in it is left to escape"
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from simtui.safe import printable
+
 
 class ConfirmScreen(ModalScreen[str | None]):
     """Ask `question`; `choices` are `(key, label)` pairs, the first one focused.
@@ -61,7 +63,10 @@ class ConfirmScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
-            yield Label(self.question, id="confirm-question", markup=False)
+            # Questions name files: shown, never obeyed. Each line is escaped on its own
+            # (a tab in a name would throw the dialog's width off).
+            question = "\n".join(printable(line) for line in self.question.split("\n"))
+            yield Label(question, id="confirm-question", markup=False)
             with Horizontal(id="confirm-buttons"):
                 for n, (key, label) in enumerate(self.choices):
                     # The first choice is the suggested one: it gets the focus and the colour.

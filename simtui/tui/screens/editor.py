@@ -19,6 +19,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
+from simtui.safe import in_place, printable
 from simtui.scenario.errors import Problem, ScenarioError
 from simtui.scenario.loader import BUNDLED_DIR, load_text
 from simtui.tui.screens.confirm import ConfirmScreen
@@ -162,7 +163,13 @@ class ScenarioTextArea(TextArea):
             self.refresh()
 
     def get_line(self, line_index: int) -> Text:
-        line = super().get_line(line_index)
+        # The text area would hand a control character in the file to the terminal as it
+        # is (ESC, C1, a bidi override), and drop BEL, BS or CR from the line, moving every
+        # column after them. Each is shown as one visible stand-in instead (`␛`), in its
+        # own column, so the cursor still walks the text as it is. (The text area measures
+        # such a character as zero cells wide, so on the widest line the last few cells may
+        # need a scroll to be seen: seeing where the character is matters more.)
+        line = Text(in_place(self.document.get_line(line_index)), end="", no_wrap=True)
         if line_index in self.problem_lines:
             line.stylize(PROBLEM_LINE_STYLE)
         return line
@@ -301,7 +308,7 @@ class EditorScreen(Screen[Path | None]):
             banner.update("")
             banner.remove_class("-error")
             return
-        lines = [p.short() for p in problems[:BANNER_PROBLEMS]]
+        lines = [printable(p.short()) for p in problems[:BANNER_PROBLEMS]]
         if len(problems) > BANNER_PROBLEMS:
             lines.append(f"… and {len(problems) - BANNER_PROBLEMS} more")
         lines[0] += "   (f8 or a click: go to the line)"
@@ -368,7 +375,7 @@ class EditorScreen(Screen[Path | None]):
         self._update_title()
         if note is not None:
             self._say(note)
-            self.notify(note, title="Saved")
+            self.notify(printable(note), title="Saved", markup=False)
         else:
             self._say(f"Saved {target}." + (" It has problems: the last good run stays on "
                                             "screen." if self.problems else ""))
@@ -380,7 +387,8 @@ class EditorScreen(Screen[Path | None]):
         reason = e.strerror or str(e)
         self._say(f"NOT saved: {reason} ({where}). Your text is still here; "
                   "fix the cause and press ctrl+s again.", error=True)
-        self.notify(f"Not saved: {reason}", severity="error", title="Save failed")
+        self.notify(printable(f"Not saved: {reason}"), severity="error", title="Save failed",
+                    markup=False)
 
     @work(exclusive=True, group="editor-conflict")
     async def _ask_about_conflict(self) -> None:
@@ -449,10 +457,10 @@ class EditorScreen(Screen[Path | None]):
         marker = "  ● modified" if self.dirty else ""
         where = "bundled, saved as a copy" if is_bundled(self.path) else str(self.path)
         self.query_one("#editor-title", Static).update(
-            f"Editing {self.path.name}{marker}    ({where})"
+            printable(f"Editing {self.path.name}{marker}    ({where})")
         )
 
     def _say(self, message: str, error: bool = False) -> None:
         status = self.query_one("#editor-status", Static)
-        status.update(message)
+        status.update(printable(message))  # messages name files and quote the loader
         status.set_class(error, "-error")

@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from simtui.safe import printable
 from simtui.scenario.model import Scenario
 from simtui.tui.bindings import PLAYER_BINDINGS, key_label
 from simtui.tui.view import PlayerView
@@ -51,12 +52,13 @@ class DescriptionScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         s = self.scenario
         text = Text()
-        text.append(s.title + "\n\n", style="bold")
-        text.append(s.description.strip() or "(no description)")
+        text.append(printable(s.title) + "\n\n", style="bold")
+        # The description keeps its own lines and tabs; nothing else in it is let through.
+        text.append(printable(s.description.strip(), lines=True) or "(no description)")
         text.append(f"\n\nruntimes: {', '.join(s.runtimes)}   default: {s.runtime}",
                     style="dim")
         with VerticalScroll(id="dialog") as box:
-            box.border_title = s.name
+            box.border_title = Text(printable(s.name))  # a name, never markup
             yield Static(text)
 
     async def action_dismiss(self, result: None = None) -> None:

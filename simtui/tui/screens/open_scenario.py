@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from simtui.safe import in_place, printable
 from simtui.scenario.errors import ScenarioError
 from simtui.scenario.loader import bundled_scenarios, load_scenario, resolve
 
@@ -41,6 +43,17 @@ def bundled_entries() -> list[BundledEntry]:
         else:
             entries.append(BundledEntry(path.stem, scenario.title, scenario.runtimes))
     return entries
+
+
+class ShowControls(Highlighter):
+    """Shows each control character in an input as one stand-in (`␛`) where it is.
+
+    The input hands what it holds to the terminal as it is, and a pasted file name can
+    hold anything; the value itself is left alone, so such a file can still be opened.
+    """
+
+    def highlight(self, text: Text) -> None:
+        text.plain = in_place(text.plain)
 
 
 class OpenScenarioScreen(ModalScreen[str | None]):
@@ -93,21 +106,22 @@ class OpenScenarioScreen(ModalScreen[str | None]):
             yield OptionList(*(self._option(e) for e in self.entries), id="open-bundled")
             yield Label("Or a scenario file (tab to reach, enter to open)",
                         classes="open-heading")
-            yield Input(placeholder="path/to/scenario.yaml", id="open-path")
+            yield Input(placeholder="path/to/scenario.yaml", id="open-path",
+                        highlighter=ShowControls())
             yield Label("", id="open-path-error", markup=False)
 
     @staticmethod
     def _option(entry: BundledEntry) -> Option:
         # Two lines each, so that long titles never wrap into the runtimes.
         prompt = Text(no_wrap=True, overflow="ellipsis")
-        prompt.append(entry.name, style="bold")
+        prompt.append(printable(entry.name), style="bold")
         if entry.error is not None:
             # Shown, not hidden: a broken bundled file is a bug the user should be able to see.
-            prompt.append(f"\n  does not load: {entry.error}", style="italic")
+            prompt.append(f"\n  does not load: {printable(entry.error)}", style="italic")
             return Option(prompt, id=entry.name, disabled=True)
         if entry.runtimes:
             prompt.append(f"  ({', '.join(entry.runtimes)})", style="dim")
-        prompt.append(f"\n  {entry.title}")
+        prompt.append(f"\n  {printable(entry.title)}")
         return Option(prompt, id=entry.name)
 
     def on_mount(self) -> None:
@@ -128,7 +142,7 @@ class OpenScenarioScreen(ModalScreen[str | None]):
             # A bundled scenario's name works here too, as on the command line.
             self.dismiss(str(path) if path.exists() else typed)
             return
-        error.update(problem)
+        error.update(printable(problem))  # it quotes what was typed or pasted
         error.add_class("-error")
 
     @on(Input.Changed, "#open-path")

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -17,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from simtui.replay.model import Replay, Trace
+from simtui.safe import printable
 from simtui.scenario.errors import ScenarioError
 from simtui.scenario.loader import load_scenario, resolve
 from simtui.scenario.model import Scenario
@@ -118,7 +120,7 @@ class PlayerScreen(Screen[None]):
             PlayerScreen.view, PlayerScreen.mode, PlayerScreen.speed,
             PlayerScreen.progress, title=PlayerScreen.title_text,
         )
-        yield Static(id="banner")
+        yield Static(id="banner", markup=False)
         with Horizontal(id="top"):
             yield RunningPane(id="running").data_bind(PlayerScreen.view)
             yield ReadyQueuePane(id="ready").data_bind(PlayerScreen.view)
@@ -166,7 +168,8 @@ class PlayerScreen(Screen[None]):
 
     def watch_error(self, error: str) -> None:
         banner = self.query_one("#banner", Static)
-        banner.update(error)
+        # Messages quote file names, scenario text and worker output: shown, never obeyed.
+        banner.update(Text(printable(error)))
         banner.set_class(bool(error), "-error")
 
     def watch_playing(self, playing: bool) -> None:
@@ -577,7 +580,8 @@ class PlayerScreen(Screen[None]):
 
         path, text = self._read_disk()
         if path is None:
-            self.notify(f"{self.scenario_path}: not found", severity="error")
+            self.notify(printable(f"{self.scenario_path}: not found"), severity="error",
+                        markup=False)
             return
         if text is None:
             text = self.scenario.text if self.scenario is not None else ""
@@ -591,7 +595,7 @@ class PlayerScreen(Screen[None]):
     def action_save_trace(self) -> None:
         path = save_trace(self.trace, self.runtime)
         self.last_saved = path
-        self.notify(f"trace saved to {path}")
+        self.notify(printable(f"trace saved to {path}"), markup=False)
 
     def action_event_log(self) -> None:
         from simtui.tui.screens.info import EventLogScreen

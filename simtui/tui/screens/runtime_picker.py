@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from simtui.safe import printable
+
 RUNTIME_SUMMARIES: dict[str, str] = {
     "asyncio": "one event loop; tasks yield at await and wait in its FIFO ready deque",
     "greenlet": "no scheduler at all: control goes exactly where switch() sends it",
@@ -66,7 +68,7 @@ class RuntimePickerScreen(ModalScreen[str | None]):
         current = runtime == self.current
         prompt = Text(no_wrap=True, overflow="ellipsis")
         prompt.append("● " if current else "  ", style="bold")
-        prompt.append(runtime, style="bold")
+        prompt.append(printable(runtime), style="bold")
         if current:
             prompt.append(" (current)", style="italic")
         prompt.append(f"\n    {RUNTIME_SUMMARIES.get(runtime, '')}", style="dim")

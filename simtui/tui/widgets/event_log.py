@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.strip import Strip
 
+from simtui.safe import printable
 from simtui.trace.export import describe
 from simtui.tui.widgets.rows import RowsView
 
@@ -35,7 +36,7 @@ class EventLogPane(RowsView, can_focus=True):
         return self.strip(
             (f"{index:>7} ", base + self.style("log--muted") if base else self.style("log--muted")),
             (f"{event.get('t', 0):10.6f}s ", base),
-            (f"{(event.get('task') or '-')[:16]:<16} ", base),
+            (f"{printable(event.get('task') or '-')[:16]:<16} ", base),
             (f"{kind:<8} ", base + kind_style if base and kind_style else base or kind_style),
             (describe(event), base),
         )

@@ -10,6 +10,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from simtui.replay.explain import explain
+from simtui.safe import printable
 from simtui.trace.export import describe
 from simtui.tui.view import PlayerView
 from simtui.tui.widgets.rows import RowsView
@@ -18,6 +19,8 @@ NAME_WIDTH = 14
 
 
 def _fit(name: str, width: int = NAME_WIDTH) -> str:
+    """`name` escaped and cut to `width` (escaped first, so that columns line up)."""
+    name = printable(name)
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
@@ -46,32 +49,44 @@ class RunningPane(Widget):
         if view is None or view.state.index < 0:
             return Text("(nothing has run yet)", style="dim")
         state = view.state
-        text = Text()
+        # (text, style) per line: names, ops and reasons are data, escaped by `_lines`.
+        lines: list[tuple[str, str]] = []
         if state.running is None:
             if state.running_item:
-                text.append(f"callback {state.running_item}", style="bold")
-                text.append("\nthe scheduler runs a callback, not a task")
+                lines.append((f"callback {state.running_item}", "bold"))
+                lines.append(("the scheduler runs a callback, not a task", ""))
             elif state.status:
-                text.append(f"run ended: {state.status}", style="bold")
+                lines.append((f"run ended: {state.status}", "bold"))
             else:
                 who, what = SCHEDULER.get(view.runtime, ("the scheduler", "no task runs"))
-                text.append(who, style="bold")
-                text.append(f"\n{what}")
+                lines.append((who, "bold"))
+                lines.extend((part, "") for part in what.split("\n"))
         else:
             task = state.tasks.get(state.running)
-            text.append(state.running, style="bold")
+            lines.append((state.running, "bold"))
             step, nsteps = view.step_of(state.running)
             if step is not None:
-                text.append(f"\nstep {step.index + 1}/{nsteps}  {step.describe()}")
+                lines.append((f"step {step.index + 1}/{nsteps}  {step.describe()}", ""))
             elif task is not None and task.op:
-                text.append(f"\nstep {(task.step or 0) + 1}  {task.op}")
+                lines.append((f"step {(task.step or 0) + 1}  {task.op}", ""))
             elif task is not None and task.step is None:
-                text.append("\nstarts: no step run yet", style="dim")
+                lines.append(("starts: no step run yet", "dim"))
             if task is not None and task.status == "blocking":
-                text.append(f"\nblocks the scheduler: {task.reason}", style="bold red")
+                lines.append((f"blocks the scheduler: {task.reason}", "bold red"))
         if state.came_from:
-            text.append(f"\nfrom {state.came_from}", style="dim")
-        return text
+            lines.append((f"from {state.came_from}", "dim"))
+        return _lines(lines)
+
+
+def _lines(lines: list[tuple[str, str]]) -> Text:
+    """A Text of one line per `(text, style)`, each escaped: a newline or an escape
+    sequence inside a name stays on its line, visible."""
+    text = Text()
+    for n, (line, style) in enumerate(lines):
+        if n:
+            text.append("\n")
+        text.append(printable(line), style=style)
+    return text
 
 
 class ReadyQueuePane(RowsView):
@@ -222,7 +237,7 @@ class ExplanationPane(Widget):
         if view is None or view.state.event is None:
             return Text("Press space to play, → for the next switch, ? for every key.",
                         style="dim")
-        return Text(explanation(view))
+        return Text(printable(explanation(view)))
 
 
 def explanation(view: PlayerView) -> str:
@@ -252,9 +267,12 @@ class HeaderBar(Widget):
     def render(self) -> Text:
         view = self.view
         text = Text(no_wrap=True, overflow="ellipsis")
-        runtime = f"   {view.runtime} ▾" if view is not None else ""
+        # The title and the runtime come from the scenario or a trace file: escaped before
+        # they are measured, so that what is cut to fit is what is shown.
+        runtime = f"   {printable(view.runtime)} ▾" if view is not None else ""
         room = max(8, self.size.width - len(" simtui · ") - len(runtime))
-        title = self.title if len(self.title) <= room else self.title[: room - 1] + "…"
+        title = printable(self.title)
+        title = title if len(title) <= room else title[: room - 1] + "…"
         text.append(" simtui · ", style="bold")
         text.append(title)
         text.append(runtime, style="bold")
@@ -267,7 +285,7 @@ class HeaderBar(Widget):
             text.append(f"switch {state.switch}/{view.total_switches}   "
                         f"event {state.index + 1}/{view.length}   t = {state.t:.4f} s")
             if state.status and not view.live:
-                text.append(f"   run ended: {state.status}",
+                text.append(f"   run ended: {printable(state.status)}",
                             style="bold" if state.status == "ok" else "bold red")
         if self.progress:
             text.append(f"   {self.progress}", style="bold green")

@@ -9,6 +9,7 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from simtui.safe import printable
 from simtui.tui.view import PlayerView
 
 
@@ -92,5 +93,10 @@ class RowsView(ScrollView, can_focus=False):
         return style
 
     def strip(self, *parts: tuple[str, Style | None]) -> Strip:
+        """One row from `(text, style)` parts. Every part is escaped here, so whatever a
+        row holds from a scenario or a trace, no control character reaches the terminal
+        (a segment's text is written as it is). Text that is padded or cut to a width
+        should be escaped before that (`printable` of its own output changes nothing)."""
         base = self.base_style
-        return Strip([Segment(text, base + s if s else base) for text, s in parts if text])
+        return Strip([Segment(printable(text), base + s if s else base)
+                      for text, s in parts if text])

@@ -6,8 +6,10 @@ import re
 from itertools import islice
 
 from rich.style import Style
+from rich.text import Text
 from textual.strip import Strip
 
+from simtui.safe import printable
 from simtui.tui.view import PlayerView
 from simtui.tui.widgets.rows import RowsView
 
@@ -15,6 +17,9 @@ _LINE = re.compile(r"^(\s*)(-\s+)?([^\s#:'\"][^#:]*?:(?=\s|$))?(.*)$")
 MARK_SCAN = 256
 """Ready and waiting tasks looked at for markers: enough for every step line in practice,
 and a step stays cheap with 10,000 tasks."""
+TAB_SIZE = 2
+"""Columns a tab stands for, as the editor shows it (a raw tab would move the terminal's
+cursor to its own next tab stop, out of the pane)."""
 
 
 class SourcePane(RowsView):
@@ -47,7 +52,7 @@ class SourcePane(RowsView):
         text = view.source.text if view is not None and view.source is not None else ""
         if text != self._text:
             self._text = text
-            self._lines = text.splitlines()
+            self._lines = [line.expandtabs(TAB_SIZE) for line in text.splitlines()]
 
     def row_count(self) -> int:
         self._sync_text()
@@ -55,7 +60,8 @@ class SourcePane(RowsView):
 
     def watch_view(self, view: PlayerView | None) -> None:
         if view is not None and view.source is not None:
-            self.border_title = f"Scenario ({view.source.name})"
+            # A file name is data: `[@click=app.quit]x.yaml` is a name, not markup.
+            self.border_title = Text(f"Scenario ({printable(view.source.name)})")
         super().watch_view(view)
 
     def _current_line(self) -> int | None:

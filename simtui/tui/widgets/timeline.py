@@ -9,6 +9,7 @@ from rich.style import Style
 from textual.reactive import var
 from textual.strip import Strip
 
+from simtui.safe import printable
 from simtui.tui.view import PlayerView
 from simtui.tui.widgets.rows import RowsView
 
@@ -188,7 +189,8 @@ class TimelinePane(RowsView):
         bar = self._bar(task, bar_width, view)
         cursor = self.cursor_column(bar_width)
         name_style = self.style("timeline--current") if task == view.state.running else None
-        parts: list[tuple[str, Style | None]] = [(f"{task[:LABEL]:<{LABEL}} ", name_style)]
+        label = printable(task)[:LABEL]  # escaped before it is cut and padded
+        parts: list[tuple[str, Style | None]] = [(f"{label:<{LABEL}} ", name_style)]
         future = self.style("timeline--future")
         # Runs of equal cells become one segment: a row costs its state changes, not its width.
         start = 0
