@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -67,6 +68,7 @@ from typing import Any
 
 import yaml
 
+from simtui.files import NotRegularFile, open_regular, reason
 from simtui.scenario.errors import Problem, ScenarioError
 from simtui.scenario.model import (
     BARE_OPS,
@@ -164,12 +166,21 @@ def bundled_scenarios() -> list[Path]:
 
 
 def resolve(name_or_path: str) -> Path | None:
-    """A scenario file: the path itself if it exists, else a bundled scenario of that name."""
+    """A scenario file: the path itself if there is something there, else a bundled scenario
+    of that name; None when neither exists.
+
+    A path that cannot even be looked up (a name too long, a folder without permission)
+    is returned as it is, so that reading it says why rather than "no such file".
+    """
     path = Path(name_or_path)
     try:
-        if path.exists():
-            return path
-    except (OSError, ValueError):  # a name too long for the OS, or with a NUL
+        os.stat(path)
+        return path
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError:
+        return path
+    except ValueError:  # a NUL in the name: no file can have it
         return None
     stem = name_or_path.removesuffix(".yaml").removesuffix(".yml")
     if NAME_RE.match(stem):
@@ -182,7 +193,9 @@ def resolve(name_or_path: str) -> Path | None:
 def load_scenario(name_or_path: str, runtime: str | None = None) -> Scenario:
     """Load a scenario file or a bundled scenario by name.
 
-    With `runtime`, also refuse ops that runtime cannot do. Raises `ScenarioError`.
+    With `runtime`, also refuse it unless it is one of the scenario's runtimes. Only a
+    regular file is read: a FIFO, a device or a directory is refused before it is opened.
+    Raises `ScenarioError`.
     """
     path = resolve(name_or_path)
     if path is None:
@@ -190,14 +203,16 @@ def load_scenario(name_or_path: str, runtime: str | None = None) -> Scenario:
                                      "no such file, and no bundled scenario of that name "
                                      "(see `simtui list`)")])
     source = name_or_path if path == Path(name_or_path) else str(path)
-    if path.is_dir():
-        raise ScenarioError([Problem(source, 1, 1, "is a directory, not a scenario file "
-                                                   "(`simtui check DIR` checks the *.yaml in it)")])
     try:
-        with path.open("rb") as f:
+        with open_regular(path) as f:
             data = f.read(MAX_FILE_BYTES + 1)
+    except NotRegularFile as e:
+        hint = ("; `simtui check DIR` checks the *.yaml files in it"
+                if e.kind == "a directory" else "")
+        raise ScenarioError([Problem(source, 1, 1,
+                                     f"not a regular file ({e.kind}{hint})")]) from None
     except OSError as e:
-        raise ScenarioError([Problem(source, 1, 1, f"cannot read: {e.strerror or e}")]) from None
+        raise ScenarioError([Problem(source, 1, 1, f"cannot read: {reason(e)}")]) from None
     return load_text(data, source, runtime=runtime)
 
 
