@@ -184,8 +184,10 @@ def _check(argv: list[str]) -> int:
         for w in scenario.warnings:
             print(f"{w.source}:{w.line}:{w.col}: warning: {w.message}")
         count = len(scenario.instances)
+        # A runtime this Python rules out is named with the reason: `run -r` refuses it.
+        missing = "".join(f"; not on {rt}: {why}" for rt, why in scenario.excluded.items())
         print(f"{scenario.source}: ok ({count} task{'s' if count != 1 else ''}; "
-              f"runs on {', '.join(scenario.runtimes)})")
+              f"runs on {', '.join(scenario.runtimes)}{missing})")
     return status
 
 
