@@ -18,6 +18,7 @@ import errno
 import os
 import secrets
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -180,3 +181,44 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@dataclass(frozen=True, slots=True)
+class TextFormat:
+    """How a text file spells its line ends and whether it starts with a UTF-8 BOM.
+
+    An editor works on text with `\\n` line ends; `encode` gives the bytes back in the
+    file's own spelling, so that saving a file changes only what was edited in it.
+    """
+
+    newline: str = "\n"
+    bom: bool = False
+
+    @classmethod
+    def of(cls, data: bytes) -> TextFormat:
+        """The format of `data`: its first line end decides (a file uses one, as a rule)."""
+        bom = data.startswith(b"\xef\xbb\xbf")
+        cr = data.find(b"\r")
+        lf = data.find(b"\n")
+        if cr < 0 or (0 <= lf < cr):
+            newline = "\n"
+        else:
+            newline = "\r\n" if data[cr + 1 : cr + 2] == b"\n" else "\r"
+        return cls(newline, bom)
+
+    def decode(self, data: bytes, errors: str = "strict") -> str:
+        """The text of `data` with `\\n` line ends and without the BOM (UnicodeDecodeError)."""
+        text = data.decode("utf-8", errors)
+        if self.bom:
+            text = text.removeprefix("\ufeff")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return text
+
+    def encode(self, text: str) -> bytes:
+        """`text` (any line ends) as the bytes of a file in this format."""
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if self.newline != "\n":
+            text = text.replace("\n", self.newline)
+        return (b"\xef\xbb\xbf" if self.bom else b"") + text.encode("utf-8")
