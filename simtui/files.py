@@ -18,6 +18,7 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -100,8 +101,11 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> byte
         return f.read() if limit is None else f.read(limit)
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> Path:
+def atomic_write(path: str | os.PathLike[str], data: bytes | Iterable[bytes], *,
+                 overwrite: bool = True) -> Path:
     """Replace (or create) `path` with `data` so that a crash leaves the old or the new file.
+
+    `data` is the bytes, or chunks of them (a large trace is written as it is encoded).
 
     The data goes to a temporary file in the same directory (same file system, so the
     rename is atomic), is flushed to disk, takes the old file's permission bits, and then
@@ -120,9 +124,10 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, overwrite: bool =
     tmp, fd = _create_temp(target)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            for chunk in (data,) if isinstance(data, bytes | bytearray) else data:
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view):]
             os.fsync(fd)
             if mode is not None:
                 os.fchmod(fd, mode)

@@ -644,9 +644,26 @@ class PlayerScreen(Screen[None]):
         self.app.push_screen(OpenScenarioScreen(), self.open_scenario)
 
     def action_save_trace(self) -> None:
-        path = save_trace(self.trace, self.runtime)
-        self.last_saved = path
-        self.notify(f"trace saved to {path}")
+        from simtui.trace.save import default_name, free_name, save_trace
+        from simtui.tui.screens.save_trace import SaveTraceScreen
+
+        trace = self.trace  # the run on screen now, even if a re-run starts meanwhile
+
+        def write(path: Path, overwrite: bool) -> Path:
+            n = len(trace)
+            return save_trace(path, trace.header, (trace[i] for i in range(n)), trace.end,
+                              overwrite=overwrite)
+
+        try:
+            name = free_name(Path.cwd(), default_name(trace.header, self.runtime))
+        except OSError:  # the current folder is gone: the user types where instead
+            name = default_name(trace.header, self.runtime)
+        self.app.push_screen(SaveTraceScreen(name, write), self._trace_saved)
+
+    def _trace_saved(self, path: Path | None) -> None:
+        if path is not None:
+            self.last_saved = path
+            self.notify(printable(f"trace saved to {path}"), markup=False)
 
     def action_event_log(self) -> None:
         from simtui.tui.screens.info import EventLogScreen
@@ -669,32 +686,3 @@ class PlayerScreen(Screen[None]):
         self.stop_run()
         self.app.exit()
 
-
-def save_trace(trace: Trace, runtime: str, directory: Path | None = None) -> Path:
-    """Write the trace as JSONL, atomically, to a new file in `directory` (default: cwd)."""
-    import orjson
-
-    header = dict(trace.header or {})
-    stem = f"{header.get('scenario') or 'trace'}-{header.get('runtime') or runtime}"
-    directory = directory or Path.cwd()
-    path = directory / f"{stem}.trace.jsonl"
-    k = 2
-    while path.exists():
-        path = directory / f"{stem}-{k}.trace.jsonl"
-        k += 1
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    n = len(trace)
-    with open(tmp, "wb") as f:
-        if header:
-            f.write(orjson.dumps(header) + b"\n")
-        last: dict[str, Any] | None = None
-        for i in range(n):
-            last = trace[i]
-            f.write(orjson.dumps(last) + b"\n")
-        end = trace.end
-        if end is not None and (last is None or last.get("type") != "end"):
-            f.write(orjson.dumps(end) + b"\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
