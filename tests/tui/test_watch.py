@@ -160,3 +160,22 @@ async def test_a_scenario_replaced_by_a_fifo_is_refused_without_blocking(tmp_pat
         path.unlink()
         path.write_text(FIXED, encoding="utf-8")
         await wait_until(pilot, lambda: _outputs(player) == ["fixed"] and _ended(player))
+
+
+async def test_the_watch_survives_its_folder_being_deleted_and_restored(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "work"
+    folder.mkdir()
+    path = folder / "watched.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    app = SimtuiApp(str(path), time_scale=0.01)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: _ended(player))
+        await pilot.pause(0.5)
+        shutil.rmtree(folder)
+        await pilot.pause(0.5)
+        folder.mkdir()
+        path.write_text(FIXED, encoding="utf-8")
+        await wait_until(pilot, lambda: _outputs(player) == ["fixed"] and _ended(player))

@@ -375,21 +375,32 @@ class PlayerScreen(Screen[None]):
         path = Path(os.path.realpath(path))
         name = path.name
 
+        folder = str(path.parent)
+
         def mine(_change: object, changed: str) -> bool:
-            return Path(changed).name == name
+            # The folder itself too: once it is deleted, a watch on it sees nothing more.
+            return changed == folder or Path(changed).name == name
 
         failures = 0
+        started = False
         while True:
+            if started:
+                self._scenario_changed()  # catch up with what changed while not watching
+            started = True
+            if not os.path.isdir(folder):
+                await asyncio.sleep(1.0)  # until the folder is back (a checkout, a restore)
+                continue
             try:
-                async for _changes in awatch(path.parent, watch_filter=mine, debounce=150,
+                async for _changes in awatch(folder, watch_filter=mine, debounce=150,
                                              step=30, rust_timeout=500):
                     failures = 0
+                    if not os.path.isdir(folder):
+                        break
                     self._scenario_changed()
             except Exception as e:  # noqa: BLE001 - a cancelled watch raises CancelledError
                 failures += 1
                 if failures == 1:
-                    self._report(f"watching {path.parent} for changes failed ({e}); "
-                                 "trying again")
+                    self._report(f"watching {folder} for changes failed ({e}); trying again")
             await asyncio.sleep(min(5.0, 0.5 * (failures + 1)))
 
     def _scenario_changed(self) -> None:
