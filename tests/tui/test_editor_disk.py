@@ -78,7 +78,7 @@ async def test_a_file_that_is_not_utf8_opens_marked_and_saving_over_it_asks(
     async with app.run_test(size=SIZE) as pilot:
         editor = app.editor
         assert "caf\ufffd" in editor.text, "shown with the unreadable byte replaced"
-        assert "not UTF-8" in status(editor) and "0xe9 on line 4" in status(editor)
+        assert "not UTF-8" in status(editor) and "0xe9, line 4" in status(editor)
         await pilot.press("ctrl+s")  # even with nothing typed: the disk holds other bytes
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)

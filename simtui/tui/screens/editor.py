@@ -203,9 +203,9 @@ class EditorScreen(Screen[Path | None]):
         except UnicodeDecodeError as e:
             good = data[: e.start].decode("utf-8", "replace")
             line = good.count("\n") + 1
-            why = (f"{path.name} on disk is not UTF-8 text (byte 0x{data[e.start]:02x} on line "
-                   f"{line}): what cannot be read is shown as \ufffd, and ctrl+s asks before "
-                   "replacing the file.")
+            # One status line: short enough to be read whole in an 80-column terminal.
+            why = (f"{path.name} is not UTF-8 (byte 0x{data[e.start]:02x}, line {line}), shown "
+                   "as \ufffd; ctrl+s asks before replacing it.")
             return cls(path, fmt.decode(data, "replace"), fmt, unknown_disk=why)
 
     def compose(self) -> ComposeResult:
