@@ -37,6 +37,12 @@ files by hand would expect:
 - `runtime` defaults to the first entry of `runtimes` when that is given, else to asyncio
   when asyncio can run every op, else to the first runtime that can (a scenario that uses
   `switch` runs on greenlet without saying so). An explicit `runtime` must be in `runtimes`.
+- A runtime an option rules out on this Python (`asyncio.eager_tasks` before 3.12) is not
+  among the scenario's runtimes (`Scenario.excluded` says why); listing it in `runtimes`,
+  or having it as the scenario's own (or default) runtime, is an error.
+- The scenario is always checked on its own runtime; choosing one (`-r`) then only adds
+  that it must be one of the scenario's runtimes. So a file loads for runtime R exactly
+  when it loads and lists (or defaults to) R: `check` and `run -r R` never disagree.
 - `put.item` may be left out; it then defaults to `{name}`, the putting task's name.
   `queues.NAME.maxsize` 0 means unbounded, as in Python.
 - A reference `name` means every instance of the task; `name[3]` one instance (decimal
@@ -59,6 +65,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -67,6 +74,7 @@ from typing import Any
 
 import yaml
 
+from simtui.files import NotRegularFile, open_regular, reason
 from simtui.scenario.errors import Problem, ScenarioError
 from simtui.scenario.model import (
     BARE_OPS,
@@ -97,6 +105,8 @@ MAX_TIME_SCALE = 1_000.0
 MAX_NODES = 500_000
 """Nodes a file may expand to through aliases; more is refused before reading any of it."""
 MAX_PROBLEMS = 50
+PYTHON = sys.version_info[:2]
+"""The Python the scenario will run on (the worker is started with this interpreter)."""
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -124,6 +134,10 @@ _OPTION_KEYS = {
     "threads": ("switch_interval",),
     "asyncio": ("eager_tasks", "debug"),
 }
+_OPTIONS_NEED_PYTHON: dict[tuple[str, str], tuple[int, int]] = {
+    ("asyncio", "eager_tasks"): (3, 12),  # asyncio.eager_task_factory is new in 3.12
+}
+"""Options that rule their runtime out on an older Python (when turned on)."""
 _OP_KEYS = {"put": ("queue", "item"), "repeat": ("times", "steps")}
 _OBJECT = {"acquire": "lock", "release": "lock", "wait": "event", "set": "event", "get": "queue"}
 _EXAMPLE = {
@@ -164,12 +178,21 @@ def bundled_scenarios() -> list[Path]:
 
 
 def resolve(name_or_path: str) -> Path | None:
-    """A scenario file: the path itself if it exists, else a bundled scenario of that name."""
+    """A scenario file: the path itself if there is something there, else a bundled scenario
+    of that name; None when neither exists.
+
+    A path that cannot even be looked up (a name too long, a folder without permission)
+    is returned as it is, so that reading it says why rather than "no such file".
+    """
     path = Path(name_or_path)
     try:
-        if path.exists():
-            return path
-    except (OSError, ValueError):  # a name too long for the OS, or with a NUL
+        os.stat(path)
+        return path
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError:
+        return path
+    except ValueError:  # a NUL in the name: no file can have it
         return None
     stem = name_or_path.removesuffix(".yaml").removesuffix(".yml")
     if NAME_RE.match(stem):
@@ -182,7 +205,9 @@ def resolve(name_or_path: str) -> Path | None:
 def load_scenario(name_or_path: str, runtime: str | None = None) -> Scenario:
     """Load a scenario file or a bundled scenario by name.
 
-    With `runtime`, also refuse ops that runtime cannot do. Raises `ScenarioError`.
+    With `runtime`, also refuse it unless it is one of the scenario's runtimes. Only a
+    regular file is read: a FIFO, a device or a directory is refused before it is opened.
+    Raises `ScenarioError`.
     """
     path = resolve(name_or_path)
     if path is None:
@@ -190,14 +215,16 @@ def load_scenario(name_or_path: str, runtime: str | None = None) -> Scenario:
                                      "no such file, and no bundled scenario of that name "
                                      "(see `simtui list`)")])
     source = name_or_path if path == Path(name_or_path) else str(path)
-    if path.is_dir():
-        raise ScenarioError([Problem(source, 1, 1, "is a directory, not a scenario file "
-                                                   "(`simtui check DIR` checks the *.yaml in it)")])
     try:
-        with path.open("rb") as f:
+        with open_regular(path) as f:
             data = f.read(MAX_FILE_BYTES + 1)
+    except NotRegularFile as e:
+        hint = ("; `simtui check DIR` checks the *.yaml files in it"
+                if e.kind == "a directory" else "")
+        raise ScenarioError([Problem(source, 1, 1,
+                                     f"not a regular file ({e.kind}{hint})")]) from None
     except OSError as e:
-        raise ScenarioError([Problem(source, 1, 1, f"cannot read: {e.strerror or e}")]) from None
+        raise ScenarioError([Problem(source, 1, 1, f"cannot read: {reason(e)}")]) from None
     return load_text(data, source, runtime=runtime)
 
 
@@ -712,8 +739,8 @@ class _Reader:
         time_scale = (self.number(node, "`time_scale`", MAX_TIME_SCALE) if node else None) or 1.0
         node = given("timeout")
         timeout = (self.duration(node, "`timeout`", positive=True) if node else None) or 60.0
-        options, eager_node = self.options(top["options"][1]) if "options" in top else (
-            Options(), None)
+        options, option_nodes = self.options(top["options"][1]) if "options" in top else (
+            Options(), {})
         queues, queue_nodes = self.queues(top["queues"][1]) if "queues" in top else ({}, {})
 
         if "tasks" not in top:
@@ -762,11 +789,9 @@ class _Reader:
                 runtime = "asyncio"
             else:
                 runtime = supported[0]
-        self.check_runtime_ops(final, runtime, runtime_node is not None, listed, supported)
-        effective = self.runtime or runtime
-        if options.asyncio_eager_tasks and effective == "asyncio" and sys.version_info < (3, 12):
-            self.err(eager_node, "`asyncio.eager_tasks` needs Python 3.12 or newer (this is "
-                                 f"{sys.version.split()[0]}); remove it or use a newer Python")
+        ruled_out = self.ruled_out_by_options(options, option_nodes)
+        runtimes = self.check_runtimes(final, runtime, runtime_node is not None, listed,
+                                       supported, ruled_out)
         self.check_warnings(final, queue_nodes)
         if self.problems:
             raise self.fail()
@@ -775,7 +800,7 @@ class _Reader:
             title=title or name or stem,
             description=description or "",
             runtime=runtime,
-            runtimes=tuple(rt for rt, _ in listed) or supported,
+            runtimes=runtimes,
             main=main,
             time_scale=time_scale,
             timeout=timeout,
@@ -786,6 +811,8 @@ class _Reader:
             source=self.source,
             text=self.text,
             warnings=tuple(sorted(set(self.warnings), key=lambda p: (p.line, p.col))),
+            excluded={rt: why for rt, (_, why) in ruled_out.items() if rt in supported
+                      and not listed},
         )
 
     def runtimes(self, node: yaml.Node | None) -> list[tuple[str, yaml.Node]]:
@@ -813,13 +840,14 @@ class _Reader:
                 listed.append((value, item))
         return listed
 
-    def options(self, node: yaml.Node) -> tuple[Options, yaml.Node | None]:
+    def options(self, node: yaml.Node) -> tuple[Options, dict[str, yaml.Node]]:
+        """The options, and the value node of each one given (`asyncio.eager_tasks` → node)."""
         entries = self.mapping(node, "`options`", optional=True)
         if entries is None:
-            return Options(), None
+            return Options(), {}
         self.check_keys(entries, tuple(_OPTION_KEYS), "`options`")
         values: dict[str, Any] = {}
-        eager_node = None
+        nodes: dict[str, yaml.Node] = {}
         for rt, keys in _OPTION_KEYS.items():
             if rt not in entries:
                 continue
@@ -845,9 +873,8 @@ class _Reader:
                     value = self.boolean(value_node, what)
                 if value is not None:
                     values[f"{rt}_{key}"] = value
-                if key == "eager_tasks":
-                    eager_node = value_node
-        return Options(**values), eager_node
+                    nodes[f"{rt}.{key}"] = value_node
+        return Options(**values), nodes
 
     def queues(self, node: yaml.Node) -> tuple[dict[str, int], dict[str, yaml.Node]]:
         entries = self.mapping(node, "`queues`", optional=True)
@@ -1292,23 +1319,65 @@ class _Reader:
                 self.warn((d.line, d.col), f"task `{dname}` is never started, called or "
                                            "switched to, so it never runs")
 
-    def check_runtime_ops(self, defs: dict[str, TaskDef], runtime: str, explicit: bool,
-                          listed: list[tuple[str, yaml.Node]],
-                          supported: tuple[str, ...]) -> None:
-        if self.runtime is not None:
-            rt, what = self.runtime, "the chosen runtime"
-        else:
-            rt, what = runtime, "this scenario's `runtime`" if explicit else "the default runtime"
-        for d in defs.values():
-            for step in _flat(d.steps):
-                hint = UNSUPPORTED[rt].get(step.op)
-                if hint:
-                    self.err((step.line, step.col),
-                             f"`{step.op}` cannot run on {rt} ({what}): {hint}")
+    def ruled_out_by_options(self, options: Options, nodes: dict[str, yaml.Node]
+                             ) -> dict[str, tuple[yaml.Node | None, str]]:
+        """Runtimes an option turned on rules out on this Python → (the option's node, why)."""
+        out: dict[str, tuple[yaml.Node | None, str]] = {}
+        for (rt, key), needs in _OPTIONS_NEED_PYTHON.items():
+            if getattr(options, f"{rt}_{key}") and needs > PYTHON and rt not in out:
+                out[rt] = (nodes.get(f"{rt}.{key}"),
+                           f"`options.{rt}.{key}` needs Python {needs[0]}.{needs[1]} or newer "
+                           f"(this is Python {PYTHON[0]}.{PYTHON[1]})")
+        return out
+
+    def check_runtimes(self, defs: dict[str, TaskDef], runtime: str, explicit: bool,
+                       listed: list[tuple[str, yaml.Node]], supported: tuple[str, ...],
+                       ruled_out: dict[str, tuple[yaml.Node | None, str]]) -> tuple[str, ...]:
+        """The scenario's runtimes; every way its own runtime, a listed one or the chosen
+        one (`-r`) cannot run it is a problem.
+
+        The scenario is checked on its own runtime whatever runtime is chosen, so that a
+        file loads for runtime R exactly when it loads and R is one of its runtimes:
+        `check` and `run -r R` can never disagree.
+        """
+        what = "this scenario's `runtime`" if explicit else "the default runtime"
+        self.refuse_ops(defs, runtime, what)
+        if runtime in ruled_out:
+            node, why = ruled_out[runtime]
+            self.err(node, f"{why}, and {runtime} is {what}: remove the option, use a newer "
+                           "Python, or choose another `runtime`")
         for name, node in listed:
             if name not in supported:
                 self.err(node, f"`runtimes` lists {name}, which cannot run every op of this "
                                f"scenario (it can run on: {', '.join(supported) or 'none'})")
+            elif name in ruled_out and name != runtime:
+                self.err(node, f"`runtimes` lists {name}, but {ruled_out[name][1]}: remove "
+                               f"{name} from the list or the option")
+        runtimes = (tuple(rt for rt, _ in listed) if listed
+                    else tuple(rt for rt in supported if rt not in ruled_out))
+        chosen = self.runtime
+        if chosen is not None and chosen != runtime and chosen not in runtimes:
+            # Say why the chosen runtime is not one of them, where the reason is written.
+            if chosen not in supported:
+                self.refuse_ops(defs, chosen, "the chosen runtime")
+            elif chosen in ruled_out:
+                node, why = ruled_out[chosen]
+                self.err(node, f"{why}, so this scenario cannot run on {chosen} (the chosen "
+                               "runtime)")
+            else:
+                self.err(listed[0][1] if listed else None,
+                         f"{chosen} (the chosen runtime) is not in `runtimes` "
+                         f"({', '.join(runtimes)}); add it there to run this scenario on it")
+        return runtimes
+
+    def refuse_ops(self, defs: dict[str, TaskDef], runtime: str, what: str) -> None:
+        """Every step `runtime` cannot do is a problem, at the step."""
+        for d in defs.values():
+            for step in _flat(d.steps):
+                hint = UNSUPPORTED[runtime].get(step.op)
+                if hint:
+                    self.err((step.line, step.col),
+                             f"`{step.op}` cannot run on {runtime} ({what}): {hint}")
 
     def check_warnings(self, defs: dict[str, TaskDef], queue_nodes: dict[str, yaml.Node]) -> None:
         ops = {s.op for d in defs.values() for s in _flat(d.steps)}

@@ -137,6 +137,9 @@ class Scenario:
     text: str
     """The file's text, for the source pane."""
     warnings: tuple[Problem, ...] = field(default=())
+    excluded: Mapping[str, str] = field(default_factory=dict)
+    """Runtimes that can do every op but not this scenario's options on this Python → why
+    (`asyncio.eager_tasks` before 3.12); they are not in `runtimes`."""
 
     def definition_of(self, instance: str) -> TaskDef:
         return self.tasks[self.instances[instance].definition]

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from simtui.files import open_regular, reason
 from simtui.trace.events import FIELDS, FORMAT, VERSION
 
 # Fields the contract requires of each event type (trace-format.md, Events); the others
@@ -89,13 +90,14 @@ def read_trace(path: str | Path) -> Iterator[dict[str, Any]]:
     """Every object of a trace file, header first, each checked; raises TraceError.
 
     A trace without its `end` (a run cut short) is accepted; a half-written last line,
-    an event after `end`, or anything that is not the format is not.
+    an event after `end`, or anything that is not the format is not. Only a regular file
+    is read (`simtui.files.open_regular`).
     """
     source = str(path)
-    try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed in the finally below
+    try:  # a FIFO, a device or a directory is refused before it could block the reader
+        stream = open_regular(path)
     except OSError as e:
-        raise TraceError(e.strerror or str(e), source) from None
+        raise TraceError(reason(e), source) from None
     try:
         line_no = 0
         seq = 0

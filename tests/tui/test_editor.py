@@ -17,7 +17,6 @@ from simtui.tui.screens.editor import (
     VALIDATE_DELAY,
     EditorScreen,
     ScenarioTextArea,
-    atomic_write,
     copy_target,
 )
 
@@ -107,43 +106,18 @@ async def test_undo_back_to_saved_text_is_clean(tmp_path: Path) -> None:
         assert not app.editor.dirty
 
 
-def test_atomic_write_replaces_through_symlink_and_keeps_mode(tmp_path: Path) -> None:
-    real = tmp_path / "real.yaml"
-    real.write_text("old", encoding="utf-8")
-    os.chmod(real, 0o600)
-    link = tmp_path / "link.yaml"
-    link.symlink_to(real)
-    written = atomic_write(link, "new ✓")
-    assert written == real.resolve()
-    assert link.is_symlink(), "the link itself is kept"
-    assert real.read_text(encoding="utf-8") == "new ✓"
-    assert stat.S_IMODE(real.stat().st_mode) == 0o600
-    assert leftovers(tmp_path) == []
-
-
-def test_atomic_write_failure_leaves_the_old_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "s.yaml"
-    path.write_text("old", encoding="utf-8")
-
-    def broken_replace(src: object, dst: object) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="No space"):
-        atomic_write(path, "new")
-    assert path.read_text(encoding="utf-8") == "old"
-    assert leftovers(tmp_path) == [], "the temporary file is removed on failure"
-
-
 def test_copy_target_never_overwrites_a_different_file(tmp_path: Path) -> None:
     source = BUNDLED_DIR / "gather10.yaml"
-    assert copy_target(source, "a", tmp_path) == tmp_path / "gather10.yaml"
+    assert copy_target(source, b"a", tmp_path) == tmp_path / "gather10.yaml"
     (tmp_path / "gather10.yaml").write_text("other", encoding="utf-8")
-    assert copy_target(source, "a", tmp_path) == tmp_path / "gather10-1.yaml"
+    assert copy_target(source, b"a", tmp_path) == tmp_path / "gather10-1.yaml"
     (tmp_path / "gather10-1.yaml").write_text("a", encoding="utf-8")
-    assert copy_target(source, "a", tmp_path) == tmp_path / "gather10-1.yaml", (
-        "a file that already holds exactly this text is reused")
-    assert copy_target(source, "b", tmp_path) == tmp_path / "gather10-2.yaml"
+    assert copy_target(source, b"a", tmp_path) == tmp_path / "gather10-1.yaml", (
+        "a file that already holds exactly these bytes is reused")
+    assert copy_target(source, b"b", tmp_path) == tmp_path / "gather10-2.yaml"
+    os.mkfifo(tmp_path / "gather10-2.yaml")
+    assert copy_target(source, b"b", tmp_path) == tmp_path / "gather10-3.yaml", (
+        "a FIFO is neither read nor replaced")
 
 
 async def test_saving_a_bundled_scenario_writes_a_copy_in_cwd(
@@ -279,7 +253,7 @@ async def test_save_refused_by_the_os_keeps_text(tmp_path: Path, monkeypatch) ->
         assert editor.text == "x" + VALID
         assert path.read_text(encoding="utf-8") == VALID
         assert leftovers(tmp_path) == []
-        assert "Permission denied" in str(editor.query_one("#editor-status", Static).render())
+        assert "permission denied" in str(editor.query_one("#editor-status", Static).render())
         monkeypatch.undo()
         await pilot.press("ctrl+s")  # the cause is gone: the same text now saves
         await pilot.pause()
@@ -429,8 +403,20 @@ async def test_a_file_changed_on_disk_is_not_overwritten_without_asking(
 async def test_a_file_touched_but_unchanged_saves_without_asking(tmp_path: Path) -> None:
     path, app = make(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        path.write_bytes(VALID.replace("\n", "\r\n").encode())  # same text, other line ends
+        path.write_bytes(VALID.encode())  # rewritten with the very same bytes
+        os.utime(path, (1, 1))
         await pilot.press("x", "ctrl+s")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
         assert app.saved == [path]
+
+
+async def test_line_ends_changed_on_disk_are_a_change_that_asks(tmp_path: Path) -> None:
+    path, app = make(tmp_path)
+    theirs = VALID.replace("\n", "\r\n").encode()
+    async with app.run_test(size=SIZE) as pilot:
+        path.write_bytes(theirs)  # the same text, but other bytes than were loaded
+        await pilot.press("x", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert path.read_bytes() == theirs

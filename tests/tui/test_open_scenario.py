@@ -89,7 +89,7 @@ async def test_typed_path_is_checked_then_returned(tmp_path: Path, monkeypatch) 
         path_input.value = "dir"
         await pilot.press("enter")
         await pilot.pause()
-        assert "not a file" in str(error.render())
+        assert "not a regular file (a directory)" in str(error.render())
         path_input.value = ""
         await pilot.press(*"mine.yaml", "enter")
         await pilot.pause()
@@ -114,3 +114,26 @@ async def test_escape_returns_none() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.results == [None]
+
+
+async def test_a_typed_fifo_or_overlong_name_is_refused_and_the_app_lives(
+    tmp_path: Path, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "pipe.yaml")
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        path_input = app.screen.query_one("#open-path", Input)
+        path_input.focus()
+        error = app.screen.query_one("#open-path-error", Label)
+        path_input.value = "pipe.yaml"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "not a regular file (a FIFO)" in str(error.render())
+        path_input.value = "a" * 300 + ".yaml"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "file name too long" in str(error.render())
+        assert app.results == [] and app.is_running

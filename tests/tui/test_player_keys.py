@@ -136,7 +136,10 @@ async def test_save_trace_writes_the_same_events_atomically(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         monkeypatch.chdir(tmp_path)
-        await pilot.press("s")
+        await pilot.press("s")  # asks for the file name, a safe default filled in
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.player.last_saved is not None)
         saved = app.player.last_saved
     assert saved is not None and saved.parent == tmp_path
     assert [p.name for p in tmp_path.iterdir()] == [saved.name], "no temporary file left"

@@ -318,12 +318,16 @@ def test_the_chosen_runtime_refuses_ops_it_cannot_do() -> None:
 
 def test_eager_tasks_needs_python_312_only_where_asyncio_runs() -> None:
     text = "options: {asyncio: {eager_tasks: true}}\n" + MAIN + "yield\n"
+    elsewhere = "runtime: gevent\n" + text
     if sys.version_info >= (3, 12):
         assert load_text(text).options.asyncio_eager_tasks
     else:
         assert only(text)[:2] == (1, 34)
-        assert "3.12" in only(text)[2]
-    assert load_text(text, runtime="gevent").options.asyncio_eager_tasks
+        assert "3.12" in only(text)[2] and "asyncio is the default runtime" in only(text)[2]
+        # Choosing another runtime does not mend the file: `check` would still refuse it.
+        assert "3.12" in only(text, runtime="gevent")[2]
+        assert "asyncio" not in load_text(elsewhere).runtimes
+    assert load_text(elsewhere, runtime="gevent").options.asyncio_eager_tasks
 
 
 def test_missing_file_directory_and_bundled_name() -> None:
@@ -332,7 +336,7 @@ def test_missing_file_directory_and_bundled_name() -> None:
     assert str(info.value.problems[0]).startswith("no/such/file.yaml:1:1: no such file")
     with pytest.raises(ScenarioError) as info:
         load_scenario(str(BROKEN))
-    assert "is a directory" in info.value.problems[0].message
+    assert info.value.problems[0].message.startswith("not a regular file (a directory; ")
     assert load_scenario("gather10").name == "gather10"
 
 

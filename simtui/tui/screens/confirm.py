@@ -14,10 +14,13 @@ from simtui.safe import printable
 
 
 class ConfirmScreen(ModalScreen[str | None]):
-    """Ask `question`; `choices` are `(key, label)` pairs, the first one focused.
+    """Ask `question`; `choices` are `(key, label)` pairs, shown in order.
 
-    Dismisses with the key of the pressed button, or None on esc. The buttons are reachable
-    with tab / shift+tab and left / right, and pressed with enter or space.
+    `default` is the key of the choice that enter takes at once (focused and coloured);
+    the first choice when not given. Where a choice can lose or overwrite something, the
+    default must be one that cannot. Dismisses with the key of the pressed button, or None
+    on esc. The buttons are reachable with tab / shift+tab and left / right, and pressed
+    with enter or space.
     """
 
     DEFAULT_CSS = """
@@ -54,12 +57,17 @@ class ConfirmScreen(ModalScreen[str | None]):
         Binding("right", "focus_next", "Next", show=False),
     ]
 
-    def __init__(self, question: str, choices: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, question: str, choices: Sequence[tuple[str, str]],
+                 default: str | None = None) -> None:
         super().__init__()
         if not choices:
             raise ValueError("ConfirmScreen needs at least one choice")
+        keys = [key for key, _ in choices]
+        if default is not None and default not in keys:
+            raise ValueError(f"ConfirmScreen: the default {default!r} is not a choice")
         self.question = question
         self.choices = tuple(choices)
+        self.default = default if default is not None else keys[0]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
@@ -69,12 +77,12 @@ class ConfirmScreen(ModalScreen[str | None]):
             yield Label(question, id="confirm-question", markup=False)
             with Horizontal(id="confirm-buttons"):
                 for n, (key, label) in enumerate(self.choices):
-                    # The first choice is the suggested one: it gets the focus and the colour.
+                    # The default is the suggested choice: it gets the focus and the colour.
                     yield Button(label, id=f"choice-{n}", name=key,
-                                 variant="primary" if n == 0 else "default")
+                                 variant="primary" if key == self.default else "default")
 
     def on_mount(self) -> None:
-        self.query(Button).first().focus()
+        next(b for b in self.query(Button) if b.name == self.default).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import errno
 import os
-import secrets
-import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
+from simtui.files import TextFormat, atomic_write, read_regular, reason
 from simtui.safe import in_place, printable
 from simtui.scenario.errors import Problem, ScenarioError
 from simtui.scenario.loader import BUNDLED_DIR, load_text
@@ -34,101 +33,34 @@ BANNER_PROBLEMS = 3
 """How many problems the banner lists; the rest are counted."""
 
 
-def atomic_write(path: Path, text: str) -> Path:
-    """Replace `path` with `text` (UTF-8) so that a crash leaves the old or the new file.
-
-    The text goes to a temporary file in the same directory (same file system, so the
-    rename is atomic), is flushed to disk, takes the old file's permission bits, and then
-    replaces the file with `os.replace`. A symlink is followed: the file it names is
-    replaced, the link stays. Returns the path written. Raises `OSError`; on failure the
-    temporary file is removed and the old file is untouched.
-    """
-    target = Path(os.path.realpath(path))
-    try:
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None  # a new file: the O_CREAT mode below is filtered by the umask, as usual
-    data = text.encode("utf-8")
-    tmp, fd = _create_temp(target)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-            if mode is not None:
-                os.fchmod(fd, mode)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(target.parent)
-    return target
-
-
-def _create_temp(target: Path) -> tuple[Path, int]:
-    for _ in range(100):
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"cannot create a temporary file next to {target}")
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; some file systems cannot open or sync a directory.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def is_bundled(path: Path) -> bool:
     """Whether `path` is one of simtui's own scenarios (edits must not touch the package)."""
     return Path(os.path.realpath(path)).is_relative_to(BUNDLED_DIR.resolve())
 
 
-def copy_target(path: Path, text: str, directory: Path) -> Path:
-    """Where a copy of `path` holding `text` goes: `directory/NAME.yaml`, or `NAME-1.yaml`…
+def copy_target(path: Path, data: bytes, directory: Path) -> Path:
+    """Where a copy of `path` holding `data` goes: `directory/NAME.yaml`, or `NAME-1.yaml`…
 
-    An existing file is only reused when it already holds exactly `text`; a different
-    file is never overwritten.
+    An existing file is only reused when it already holds exactly `data`; a different
+    file (or anything that is not a regular file) is never overwritten.
     """
     stem, suffix = path.stem, path.suffix or ".yaml"
     for n in range(10_000):
         candidate = directory / (f"{stem}{suffix}" if n == 0 else f"{stem}-{n}{suffix}")
-        if not candidate.exists() and not candidate.is_symlink():
+        if not os.path.lexists(candidate):
             return candidate
-        try:
-            existing = _read_text(candidate) if candidate.is_file() else None
-        except OSError:
-            existing = None
-        if existing is not None and _same(existing, text):
+        if _read(candidate) == data:
             return candidate
-    raise FileExistsError(f"no free name for a copy of {path.name} in {directory}")
+    raise FileExistsError(errno.EEXIST, f"no free name for a copy of {path.name}",
+                          str(directory))
 
 
-def _read_text(path: Path) -> str | None:
-    """The file's text now, or None when it cannot be read (gone, not UTF-8, ...)."""
+def _read(path: Path) -> bytes | None:
+    """The file's bytes now, or None when it cannot be read (gone, a FIFO, ...)."""
     try:
-        return path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_regular(path)
+    except OSError:
         return None
-
-
-def _same(a: str, b: str) -> bool:
-    """Equal texts, whatever their line endings (readers may have translated them)."""
-    return a == b or a.replace("\r\n", "\n") == b.replace("\r\n", "\n")
 
 
 def check_text(text: str, source: str) -> tuple[Problem, ...]:
@@ -240,15 +172,47 @@ class EditorScreen(Screen[Path | None]):
     problems: var[tuple[Problem, ...]] = var(())
     """What the loader says about the current text (after the debounce)."""
 
-    def __init__(self, path: Path, text: str) -> None:
+    def __init__(self, path: Path, text: str, fmt: TextFormat | None = None,
+                 on_disk: bytes | None = None, unknown_disk: str = "") -> None:
+        """Edit `text`, the content of `path` in the format `fmt` (LF, no BOM by default).
+
+        `on_disk`: the bytes `text` was read from (default: `text` in `fmt`). With
+        `unknown_disk` (why), the text is not what the disk holds, so the first save over
+        whatever is there asks first.
+        """
         super().__init__()
         self.path = Path(path)
         """The file the next save writes (it changes when the text is saved as a copy)."""
+        self.format = fmt or TextFormat()
+        """The line ends and BOM of the file, kept when saving."""
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
         self.saved_text = text
-        """The text as it is on disk, as far as this editor knows."""
+        """The text as last loaded or saved (for the dirty mark)."""
+        self.disk: bytes | None = (None if unknown_disk else
+                                   on_disk if on_disk is not None else self.format.encode(text))
+        """The bytes on disk as this editor last read or wrote them; None: not known."""
         self.last_saved: Path | None = None
         self._initial_text = text
+        self._unknown_disk = unknown_disk
         self._problem_cursor = -1
+
+    @classmethod
+    def for_file(cls, path: Path, data: bytes) -> EditorScreen:
+        """An editor on the file `path` that holds `data`, its line ends and BOM kept.
+
+        Bytes that are not UTF-8 are shown as U+FFFD and said so: the editor then treats
+        the file as unknown, and saving over it asks first.
+        """
+        fmt = TextFormat.of(data)
+        try:
+            return cls(path, fmt.decode(data), fmt, on_disk=data)
+        except UnicodeDecodeError as e:
+            good = data[: e.start].decode("utf-8", "replace")
+            line = good.count("\n") + 1
+            # One status line: short enough to be read whole in an 80-column terminal.
+            why = (f"{path.name} is not UTF-8 (byte 0x{data[e.start]:02x}, line {line}), shown "
+                   "as \ufffd; ctrl+s asks before replacing it.")
+            return cls(path, fmt.decode(data, "replace"), fmt, unknown_disk=why)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="editor-title", markup=False)
@@ -271,7 +235,9 @@ class EditorScreen(Screen[Path | None]):
 
     def on_mount(self) -> None:
         self._update_title()
-        if is_bundled(self.path):
+        if self._unknown_disk:
+            self._say(self._unknown_disk, error=True)
+        elif is_bundled(self.path):
             self._say("A bundled scenario: ctrl+s saves a copy in the current directory.")
         else:
             self._say("ctrl+s saves and re-runs · esc leaves · f8 goes to the first problem")
@@ -339,37 +305,65 @@ class EditorScreen(Screen[Path | None]):
     def action_save(self) -> bool:
         """Write the text; True when it reached the disk. A failure keeps the text dirty.
 
-        A bundled scenario is saved as a copy in the current directory. A file that changed
-        on disk since this editor loaded or saved it is never overwritten without asking.
+        A bundled scenario is saved as a copy in the current directory. Bytes on disk this
+        editor did not load or write itself (another program changed the file, or it could
+        not be shown as it is) are never overwritten without asking.
         """
         text = self.text
+        data = self.format.encode(text)
         if is_bundled(self.path):
             directory = Path.cwd()
             if is_bundled(directory / "x.yaml"):  # never write into the package
                 directory = Path.home()
             try:
-                target = copy_target(self.path, text, directory)
+                target = copy_target(self.path, data, directory)
             except OSError as e:
                 self._save_failed(e)
                 return False
             return self._write(target, text,
                                f"Bundled scenarios are not changed: saved a copy as {target}; "
                                "ctrl+s now saves there.")
-        disk = _read_text(self.path)
-        if disk is not None and not _same(disk, self.saved_text) and not _same(disk, text):
-            # Changed by something else (another editor, a git checkout): ask, never clobber.
-            self._ask_about_conflict()
+        conflict = self._conflict(data)
+        if conflict:
+            self._ask_about_conflict(conflict)
             return False
         return self._write(self.path, text)
 
-    def _write(self, target: Path, text: str, note: str | None = None) -> bool:
+    def _conflict(self, data: bytes) -> str:
+        """Why writing `data` would overwrite something this editor did not load; "" if not."""
         try:
-            atomic_write(target, text)
+            disk = read_regular(self.path)
+        except FileNotFoundError:
+            return ""  # gone: nothing on disk to lose
+        except OSError as e:
+            return f"{self.path.name} cannot be read to compare ({reason(e)})"
+        if disk == data or disk == self.disk:
+            return ""
+        try:
+            disk.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"{self.path.name} on disk is not UTF-8 text, and not what this editor loaded"
+        return f"{self.path.name} changed on disk since it was loaded here"
+
+    def disk_changed(self) -> None:
+        """The file changed on disk (the player's watcher saw it): say so before any save."""
+        if not self.is_mounted or is_bundled(self.path):
+            return
+        conflict = self._conflict(self.format.encode(self.text))
+        if conflict:
+            self._say(f"{conflict}: ctrl+s asks before replacing it.", error=True)
+
+    def _write(self, target: Path, text: str, note: str | None = None) -> bool:
+        data = self.format.encode(text)
+        try:
+            written = atomic_write(target, data)
         except OSError as e:
             self._save_failed(e)
             return False
         self.path = target
         self.saved_text = text
+        self.disk = data
+        self._unknown_disk = ""
         self.last_saved = target
         self.dirty = self.text != self.saved_text
         self._update_title()
@@ -377,40 +371,40 @@ class EditorScreen(Screen[Path | None]):
             self._say(note)
             self.notify(printable(note), title="Saved", markup=False)
         else:
-            self._say(f"Saved {target}." + (" It has problems: the last good run stays on "
-                                            "screen." if self.problems else ""))
+            self._say(f"Saved {written}." + (" It has problems: the last good run stays on "
+                                             "screen." if self.problems else ""))
         self.post_message(self.Saved(target))
         return True
 
     def _save_failed(self, e: OSError) -> None:
         where = getattr(e, "filename", None) or self.path
-        reason = e.strerror or str(e)
-        self._say(f"NOT saved: {reason} ({where}). Your text is still here; "
+        self._say(f"NOT saved: {reason(e)} ({where}). Your text is still here; "
                   "fix the cause and press ctrl+s again.", error=True)
-        self.notify(printable(f"Not saved: {reason}"), severity="error", title="Save failed",
-                    markup=False)
+        self.notify(printable(f"Not saved: {reason(e)}"), severity="error",
+                    title="Save failed", markup=False)
 
     @work(exclusive=True, group="editor-conflict")
-    async def _ask_about_conflict(self) -> None:
-        self._say(f"{self.path.name} was changed on disk by something else.", error=True)
+    async def _ask_about_conflict(self, conflict: str) -> None:
+        self._say(f"{conflict}: not saved yet.", error=True)
         choice = await self.app.push_screen_wait(ConfirmScreen(
-            f"{self.path.name} changed on disk since it was loaded here.",
+            f"{conflict}. Saving now would replace it.",
             [("copy", "Save mine as a copy"), ("overwrite", "Overwrite it"),
-             ("cancel", "Cancel")],
+             ("cancel", "Keep editing, don't save")],
+            default="cancel",
         ))
         text = self.text
         if choice == "overwrite":
             self._write(self.path, text)
         elif choice == "copy":
             try:
-                target = copy_target(self.path, text, self.path.parent)
+                target = copy_target(self.path, self.format.encode(text), self.path.parent)
             except OSError as e:
                 self._save_failed(e)
                 return
             self._write(target, text, f"Saved your version as {target}; the file on disk "
                                       f"was left as it is. ctrl+s now saves to {target.name}.")
         else:
-            self._say("Not saved. Your text is still here.")
+            self._say("Not saved. Your text is still here; the file on disk is untouched.")
 
     # -- leaving -----------------------------------------------------------------------
 
@@ -426,6 +420,7 @@ class EditorScreen(Screen[Path | None]):
             f"{self.path.name} has unsaved changes.",
             [("save", "Save and leave"), ("discard", "Discard changes"),
              ("cancel", "Keep editing")],
+            default="cancel",  # enter, pressed out of habit, must not write or lose anything
         ))
         if choice == "discard" or (choice == "save" and self.action_save()):
             self.dismiss(self.last_saved)
@@ -447,6 +442,7 @@ class EditorScreen(Screen[Path | None]):
             f"{self.path.name} has unsaved changes.",
             [("save", "Save and quit"), ("discard", "Quit without saving"),
              ("cancel", "Keep editing")],
+            default="cancel",
         ))
         if choice == "discard" or (choice == "save" and self.action_save()):
             quit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from simtui.files import check_regular, reason
 from simtui.safe import in_place, printable
 from simtui.scenario.errors import ScenarioError
 from simtui.scenario.loader import bundled_scenarios, load_scenario, resolve
@@ -140,7 +142,7 @@ class OpenScenarioScreen(ModalScreen[str | None]):
         if problem is None:
             path = Path(typed).expanduser()
             # A bundled scenario's name works here too, as on the command line.
-            self.dismiss(str(path) if path.exists() else typed)
+            self.dismiss(str(path) if os.path.exists(path) else typed)
             return
         error.update(printable(problem))  # it quotes what was typed or pasted
         error.add_class("-error")
@@ -154,12 +156,14 @@ class OpenScenarioScreen(ModalScreen[str | None]):
         if not typed:
             return "type the path of a scenario file"
         path = Path(typed).expanduser()
-        if not path.exists():
+        try:  # looked at, not opened: a FIFO typed here must not block the UI
+            check_regular(path)
+        except (FileNotFoundError, NotADirectoryError, ValueError):
             if resolve(typed) is not None:
                 return None
-            return f"no such file, and no bundled scenario of that name: {typed}"
-        if not path.is_file():
-            return f"not a file: {typed}"
+            return f"no such file, and no bundled scenario of that name: {printable(typed)}"
+        except OSError as e:
+            return f"{reason(e)}: {printable(typed)}"
         return None
 
     def action_cancel(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -17,10 +18,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from simtui.files import TextFormat, read_regular, reason
 from simtui.replay.model import Replay, Trace
 from simtui.safe import printable
 from simtui.scenario.errors import ScenarioError
-from simtui.scenario.loader import load_scenario, resolve
+from simtui.scenario.loader import MAX_FILE_BYTES, load_scenario, load_text, resolve
 from simtui.scenario.model import Scenario
 from simtui.trace.stream import WorkerProcess
 from simtui.tui.bindings import PLAYER_BINDINGS, PlayerCommands
@@ -98,8 +100,9 @@ class PlayerScreen(Screen[None]):
         self.target_switch: int | None = None
         """After a re-run: the switch to land on once the new run gets that far."""
         self.started = 0.0
-        self.last_text: str | None = None
-        """The scenario text last loaded (or refused): file events that match it are ours."""
+        self.last_read: tuple[bytes | None, str] = (None, "")
+        """The scenario file as last loaded (or refused): its bytes, or why it could not be
+        read. A file event that finds the same on disk is ours, or a repeat."""
         self.last_reload = 0.0
         self.last_saved: Path | None = None
         self.worker_pid: int | None = None
@@ -209,30 +212,40 @@ class PlayerScreen(Screen[None]):
         self.run_id += 1
         self.cursor = 0 if len(self.replay) else -1
 
-    def _read_disk(self) -> tuple[Path | None, str | None]:
+    def _read_disk(self) -> tuple[Path | None, bytes | None, str]:
+        """The scenario file: its path, its bytes (None when it cannot be read) and why not.
+
+        Only a regular file is read: a FIFO put in its place must not block the UI.
+        """
         path = resolve(self.scenario_path) if self.scenario_path else None
         if path is None:
-            return None, None
+            return None, None, "no such file"
         try:
-            return path, path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return path, None
+            return path, read_regular(path, MAX_FILE_BYTES + 1), ""
+        except OSError as e:
+            return path, None, reason(e)
 
     def reload(self, keep_switch: bool = True, fresh: bool = False) -> bool:
         """Load the scenario file again and re-run it; on a problem keep the last run shown.
 
         `fresh`: another scenario, run on its own default runtime.
         """
-        path, text = self._read_disk()
-        self.last_text = text
+        path, data, why = self._read_disk()
+        self.last_read = (data, why)
         self.last_reload = time.monotonic()
         try:
-            scenario = load_scenario(self.scenario_path)
+            if path is None or data is None:
+                scenario = load_scenario(self.scenario_path)  # says why, with the location
+            else:
+                # The bytes just read, not the file again: what is checked is what is shown.
+                source = self.scenario_path if path == Path(self.scenario_path) else str(path)
+                scenario = load_text(data, source)
         except ScenarioError as e:
             problem = e.problems[0]
             more = f"  (+{len(e.problems) - 1} more)" if len(e.problems) > 1 else ""
             self.error = f"{problem.short()}{more}"
-            self.source = Source(self.scenario_path, text or "", error_line=problem.line)
+            text = TextFormat.of(data).decode(data, "replace") if data else ""
+            self.source = Source(self.scenario_path, text, error_line=problem.line)
             self._rebuild()
             return False
         self.error = ""
@@ -350,24 +363,70 @@ class PlayerScreen(Screen[None]):
 
     @work(exclusive=True, group="watch-scenario", exit_on_error=False)
     async def _watch_scenario(self) -> None:
-        """Re-run when the scenario file changes on disk (edited in another window)."""
+        """Re-run when the scenario file changes on disk (edited in another window).
+
+        Nothing ends this watch but a newer one (or leaving the screen): a change whose
+        handling fails is reported and the next one is handled as usual, and a watch that
+        fails or stops by itself (the folder went away) is started again.
+        """
         from watchfiles import awatch
 
         path = resolve(self.scenario_path)
         if path is None:
             return
-        path = path.resolve()
+        path = Path(os.path.realpath(path))
         name = path.name
 
-        def mine(_change: object, changed: str) -> bool:
-            return Path(changed).name == name
+        folder = str(path.parent)
 
-        async for _changes in awatch(path.parent, watch_filter=mine, debounce=150, step=30,
-                                     rust_timeout=500):
-            _, text = self._read_disk()
-            if text is None or text == self.last_text:
-                continue  # our own save, or a second event for the same write
+        def mine(_change: object, changed: str) -> bool:
+            # The folder itself too: once it is deleted, a watch on it sees nothing more.
+            return changed == folder or Path(changed).name == name
+
+        failures = 0
+        started = False
+        while True:
+            if started:
+                self._scenario_changed()  # catch up with what changed while not watching
+            started = True
+            if not os.path.isdir(folder):
+                await asyncio.sleep(1.0)  # until the folder is back (a checkout, a restore)
+                continue
+            try:
+                async for _changes in awatch(folder, watch_filter=mine, debounce=150,
+                                             step=30, rust_timeout=500):
+                    failures = 0
+                    if not os.path.isdir(folder):
+                        break
+                    self._scenario_changed()
+            except Exception as e:  # noqa: BLE001 - a cancelled watch raises CancelledError
+                failures += 1
+                if failures == 1:
+                    self._report(f"watching {folder} for changes failed ({e}); trying again")
+            await asyncio.sleep(min(5.0, 0.5 * (failures + 1)))
+
+    def _scenario_changed(self) -> None:
+        """One change of the scenario file on disk: re-run it, never raising into the watch."""
+        try:
+            _, data, why = self._read_disk()
+            if (data, why) == self.last_read:
+                return  # our own save, or a second event for the same write
             self.reload(keep_switch=True)
+        except Exception as e:  # noqa: BLE001 - one bad change must not end the watch
+            self._report(f"could not re-run {self.scenario_path} after it changed: {e}")
+        try:
+            from simtui.tui.screens.editor import EditorScreen
+
+            for screen in self.app.screen_stack:
+                if isinstance(screen, EditorScreen):
+                    screen.disk_changed()
+        except Exception as e:  # noqa: BLE001
+            self._report(f"could not tell the editor that the file changed: {e}")
+
+    def _report(self, message: str) -> None:
+        """Say that something went wrong, in a way that cannot fail on what it quotes."""
+        self.notify(printable(message), severity="error", title="simtui", markup=False,
+                    timeout=10)
 
     def scenario_saved(self, path: Path) -> None:
         """The in-app editor saved the scenario (maybe as a copy): re-load and re-run it."""
@@ -376,9 +435,9 @@ class PlayerScreen(Screen[None]):
         if moved:
             self.scenario_path = str(path)
         else:
-            _, text = self._read_disk()
-            if text == self.last_text and time.monotonic() - self.last_reload < 2.0:
-                return  # the file watcher already re-ran this very text
+            _, data, why = self._read_disk()
+            if (data, why) == self.last_read and time.monotonic() - self.last_reload < 2.0:
+                return  # the file watcher already re-ran these very bytes
         self.reload(keep_switch=True)
         if moved:
             self._watch_scenario()
@@ -578,14 +637,19 @@ class PlayerScreen(Screen[None]):
         # which the first frame does not need.
         from simtui.tui.screens.editor import EditorScreen
 
-        path, text = self._read_disk()
+        path, _, _ = self._read_disk()
         if path is None:
-            self.notify(printable(f"{self.scenario_path}: not found"), severity="error",
-                        markup=False)
+            self._report(f"{self.scenario_path}: not found")
             return
-        if text is None:
-            text = self.scenario.text if self.scenario is not None else ""
-        self.app.push_screen(EditorScreen(path, text))
+        try:  # whole, however large: an editor must never save a truncated file
+            data = read_regular(path)
+        except OSError as e:
+            self._report(f"{path}: cannot edit: {reason(e)}")
+            return
+        if len(data) > MAX_FILE_BYTES:
+            self._report(f"{path}: too large to edit here (more than 1 MiB)")
+            return
+        self.app.push_screen(EditorScreen.for_file(path, data))
 
     def action_open(self) -> None:
         from simtui.tui.screens.open_scenario import OpenScenarioScreen
@@ -593,9 +657,26 @@ class PlayerScreen(Screen[None]):
         self.app.push_screen(OpenScenarioScreen(), self.open_scenario)
 
     def action_save_trace(self) -> None:
-        path = save_trace(self.trace, self.runtime)
-        self.last_saved = path
-        self.notify(printable(f"trace saved to {path}"), markup=False)
+        from simtui.trace.save import default_name, free_name, save_trace
+        from simtui.tui.screens.save_trace import SaveTraceScreen
+
+        trace = self.trace  # the run on screen now, even if a re-run starts meanwhile
+
+        def write(path: Path, overwrite: bool) -> Path:
+            n = len(trace)
+            return save_trace(path, trace.header, (trace[i] for i in range(n)), trace.end,
+                              overwrite=overwrite)
+
+        try:
+            name = free_name(Path.cwd(), default_name(trace.header, self.runtime))
+        except OSError:  # the current folder is gone: the user types where instead
+            name = default_name(trace.header, self.runtime)
+        self.app.push_screen(SaveTraceScreen(name, write), self._trace_saved)
+
+    def _trace_saved(self, path: Path | None) -> None:
+        if path is not None:
+            self.last_saved = path
+            self.notify(printable(f"trace saved to {path}"), markup=False)
 
     def action_event_log(self) -> None:
         from simtui.tui.screens.info import EventLogScreen
@@ -618,32 +699,3 @@ class PlayerScreen(Screen[None]):
         self.stop_run()
         self.app.exit()
 
-
-def save_trace(trace: Trace, runtime: str, directory: Path | None = None) -> Path:
-    """Write the trace as JSONL, atomically, to a new file in `directory` (default: cwd)."""
-    import orjson
-
-    header = dict(trace.header or {})
-    stem = f"{header.get('scenario') or 'trace'}-{header.get('runtime') or runtime}"
-    directory = directory or Path.cwd()
-    path = directory / f"{stem}.trace.jsonl"
-    k = 2
-    while path.exists():
-        path = directory / f"{stem}-{k}.trace.jsonl"
-        k += 1
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    n = len(trace)
-    with open(tmp, "wb") as f:
-        if header:
-            f.write(orjson.dumps(header) + b"\n")
-        last: dict[str, Any] | None = None
-        for i in range(n):
-            last = trace[i]
-            f.write(orjson.dumps(last) + b"\n")
-        end = trace.end
-        if end is not None and (last is None or last.get("type") != "end"):
-            f.write(orjson.dumps(end) + b"\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
