@@ -286,6 +286,9 @@ async def test_saving_the_trace_of_a_hostile_scenario_notifies_without_raw_text(
         await wait_until(pilot, lambda: _ended(app))
         await pilot.press("s")
         await pilot.pause()
+        assert_no_raw_controls(app, "with the save dialog")  # its default name is from data
+        await pilot.press("enter")
+        await pilot.pause()
         assert app.player.last_saved is not None
         lines = assert_no_raw_controls(app, "with the notification")
         assert any("trace saved to" in line for line in lines)
