@@ -17,10 +17,15 @@ import sys
 import time
 import traceback
 
-# Captured before any monkey patching: the flusher must be a real OS thread that sleeps
-# for real, whatever gevent does to `threading`, `time.sleep` and `signal` in this process.
+# Captured before any monkey patching, which replaces `_thread.start_new_thread`,
+# `allocate_lock`, `get_ident`, `time.sleep` and `signal.signal` with gevent's versions: the
+# flusher must be a real OS thread that sleeps for real and signals the real main thread.
+# (gevent's `get_ident` returns a greenlet's address: `pthread_kill` of that blocks inside
+# the C library holding the GIL, and the whole worker hangs.) Nothing else the flusher
+# calls is patched: `os.write`, `os._exit`, `time.monotonic`, `signal.pthread_kill`.
 _start_thread = _thread.start_new_thread
 _allocate_lock = _thread.allocate_lock
+_get_ident = _thread.get_ident
 _real_sleep = time.sleep
 _monotonic = time.monotonic
 _set_handler = signal.signal
@@ -67,7 +72,7 @@ class Flusher:
         self.limit = limit
         self.lock = _allocate_lock()
         self.finished = False
-        self.main_thread = _thread.get_ident()
+        self.main_thread = _get_ident()
 
     def start(self) -> None:
         # The main thread runs the scenario (asyncio, gevent, greenlet) or supervises the
