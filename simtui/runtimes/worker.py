@@ -35,6 +35,8 @@ EVENT_LIMIT = 10_000_000
 """A run that would exceed this many events ends with status `limit`."""
 SLICE = 50_000
 """Records encoded and written at a time: the pipe sees steady progress, memory stays low."""
+CHUNK = 4096
+"""Records encoded and written between two looks at the clock for the timeout."""
 BACKLOG = 100_000
 """Records waiting to be written past which the run is paused while the main thread writes
 them. Only a runaway loop gets here: the flusher thread alone cannot keep up with a runtime
@@ -72,6 +74,8 @@ class Flusher:
         self.limit = limit
         self.lock = _allocate_lock()
         self.finished = False
+        self.over = False
+        """The run has its outcome: what is left to write is written, the timeout is past."""
         self.main_thread = _get_ident()
 
     def start(self) -> None:
@@ -80,6 +84,10 @@ class Flusher:
         with contextlib.suppress(ValueError, OSError):
             _set_handler(signal.SIGUSR1, self._drain_on_signal)
         _start_thread(self._loop, ())
+
+    def run_over(self) -> None:
+        """The runtime returned: the run ended before its timeout, whatever writing it takes."""
+        self.over = True
 
     def _drain_on_signal(self, signum: int, frame: object) -> None:
         if not self.lock.acquire(False):
@@ -99,7 +107,12 @@ class Flusher:
             view = view[n:]
 
     def flush(self) -> None:
-        """Write the records made so far, a slice at a time (called with the lock held)."""
+        """Write the records made so far, a slice at a time (called with the lock held).
+
+        The timeout is checked before every chunk written: a writer that is slower than
+        the run (the reader is busy, or a backlog of millions) must not hold the `end`
+        back for as long as the backlog takes to write.
+        """
         events = self.probe.events
         left = len(events)  # records appended meanwhile wait for the next flush
         while left > 0:
@@ -109,7 +122,10 @@ class Flusher:
                 n = max(0, self.limit - 1 - self.encoder.seq)
             batch = events[:n]
             del events[:n]  # appends made meanwhile by other threads stay in the list
-            self._write(self.encoder.encode(batch))
+            for k in range(0, n, CHUNK):
+                if self._past_deadline():
+                    self._finish_early("timeout")
+                self._write(self.encoder.encode(batch[k : k + CHUNK]))
             if over:
                 self._finish_early("limit")
             left -= n
@@ -122,13 +138,16 @@ class Flusher:
                     return
                 try:
                     self.flush()
-                    if _monotonic() > self.deadline:
+                    if self._past_deadline():
                         self._finish_early("timeout")
                 except OSError:
                     os._exit(1)  # the reader is gone: nobody wants this run any more
             if len(self.probe.events) > BACKLOG:
                 with contextlib.suppress(OSError):
                     _pthread_kill(self.main_thread, signal.SIGUSR1)
+
+    def _past_deadline(self) -> bool:
+        return not self.over and _monotonic() > self.deadline
 
     def _finish_early(self, status: str) -> None:
         stuck = None
@@ -192,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     try:
         outcome = runtime.run(scenario, probe, RunContext(scale=scale, cpu=cpu, io_port=port))
+        flusher.run_over()
         probe.end(outcome.status, outcome.stuck)
     except BaseException:  # a bug in simtui, not in the scenario: say so, end the trace
+        flusher.run_over()
         sys.stderr.write(traceback.format_exc())
         probe.end("error", None)
         status = 3

@@ -1,13 +1,47 @@
-"""Large monkey-patched gevent runs: the worker keeps the originals gevent replaces.
+"""The worker's own timeout ends every kind of runaway run, on every runtime, with `timeout`.
 
-The flusher thread signals the main thread to write a large backlog; with gevent's
-patched `_thread` it used to signal a greenlet's address instead, and hang.
+Each scenario here would run far longer than its `timeout`; the worker (not the parent's
+backstop) must end it with `end.status == "timeout"`, and large monkey-patched gevent runs,
+whose backlog the worker writes from its main thread, must end `ok`.
 """
 
 from __future__ import annotations
 
+import pytest
+
 from simtui.trace.stream import WorkerProcess
 from tests.tracehelp import scenario_from
+
+TIMEOUT = 2.0
+
+LOOP = "- repeat: {times: 10000000, steps: [{print: x}]}"
+"""A task that never gives control away: ten million prints, not one yield."""
+
+CASES = {
+    "asyncio-loop": ("asyncio", "", [LOOP]),
+    "asyncio-cpu": ("asyncio", "", ["- cpu: 60"]),
+    "asyncio-block": ("asyncio", "", ["- block: 60"]),
+    "greenlet-loop": ("greenlet", "", [LOOP]),
+    "greenlet-block": ("greenlet", "", ["- block: 60"]),
+    "gevent-loop-unpatched": ("gevent", "monkey_patch: false", [LOOP]),
+    "gevent-loop-patched": ("gevent", "monkey_patch: true", [LOOP]),
+    "gevent-cpu": ("gevent", "monkey_patch: true", ["- cpu: 60"]),
+    "gevent-block-unpatched": ("gevent", "monkey_patch: false", ["- block: 60"]),
+    "gevent-block-patched": ("gevent", "monkey_patch: true", ["- block: 60"]),
+    "threads-loop": ("threads", "", [LOOP]),
+    "threads-many-cpu": ("threads", "", ["- gather: w", "- cpu: 60"]),
+    "threads-block": ("threads", "", ["- block: 60"]),
+}
+
+
+def _scenario(runtime: str, option: str, steps: list[str]) -> str:
+    options = f"options: {{{runtime}: {{{option}}}}}\n" if option else ""
+    main = "".join(f"    {s}\n" for s in steps)
+    # `gather: w` starts 20 threads that burn CPU for a minute: the worker's flusher has
+    # to win the GIL against all of them.
+    workers = ("  w:\n    count: 20\n    steps:\n      - cpu: 60\n"
+               if "gather: w" in main else "")
+    return f"runtime: {runtime}\ntimeout: {TIMEOUT}\n{options}tasks:\n  main:\n{main}{workers}"
 
 
 def _run(text: str, runtime: str) -> tuple[list[dict], WorkerProcess]:
@@ -19,6 +53,30 @@ def _run(text: str, runtime: str) -> tuple[list[dict], WorkerProcess]:
         worker.kill()
         worker.wait(10)
     return events, worker
+
+
+def _check_numbering(events: list[dict]) -> None:
+    assert events[0]["type"] == "header"
+    body = events[1:]
+    assert [e["seq"] for e in body] == list(range(len(body)))
+    times = [e["t"] for e in body]
+    assert times == sorted(times)
+    assert [e["type"] for e in body].count("end") == 1
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_worker_ends_a_runaway_run_with_timeout(case: str) -> None:
+    runtime, option, steps = CASES[case]
+    events, worker = _run(_scenario(runtime, option, steps), runtime)
+    assert events, worker.error_text
+    last = events[-1]
+    assert last["type"] == "end", f"no end; the worker said:\n{worker.error_text}"
+    assert last["status"] == "timeout", last
+    assert not worker.killed  # the worker ended itself: no backstop was needed
+    # `elapsed` is the trace's clock when the timeout fired: at the timeout, not seconds
+    # later (the bound is loose on purpose: it only catches a timeout that did not fire).
+    assert TIMEOUT <= last["elapsed"] < TIMEOUT + 2
+    _check_numbering(events)
 
 
 LARGE_PATCHED = """
@@ -80,3 +138,31 @@ def test_the_worker_keeps_the_originals_that_monkey_patching_replaces() -> None:
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_run_that_ended_before_its_timeout_stays_ok_while_its_trace_is_written() -> None:
+    import threading
+    import time
+
+    # 40,000 records, then the run ends at ~0.3 s, well before its 1 s timeout; the reader
+    # stalls on the first batch for 2 s, so the worker is still writing at the timeout.
+    text = ("timeout: 1\ntasks:\n  main:\n"
+            "    - repeat: {times: 20000, steps: [{print: x}]}\n    - sleep: 0.3\n")
+    events: list[dict] = []
+    done = threading.Event()
+
+    def on_events(batch: list[dict]) -> None:
+        if not events:
+            time.sleep(2.0)
+        events.extend(batch)
+
+    worker = WorkerProcess(scenario_from(text), "asyncio", on_events=on_events,
+                           on_exit=lambda w: done.set()).start()
+    try:
+        assert done.wait(60)
+    finally:
+        worker.kill()
+        worker.wait(10)
+    assert events[-1]["type"] == "end"
+    assert events[-1]["status"] == "ok", events[-1]
+    assert len([e for e in events if e["type"] == "output"]) == 20000
