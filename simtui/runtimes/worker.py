@@ -11,6 +11,7 @@ from __future__ import annotations
 import _thread
 import argparse
 import contextlib
+import faulthandler
 import os
 import signal
 import sys
@@ -37,6 +38,12 @@ SLICE = 50_000
 """Records encoded and written at a time: the pipe sees steady progress, memory stays low."""
 CHUNK = 4096
 """Records encoded and written between two looks at the clock for the timeout."""
+WATCHDOG = 1.0
+"""Seconds past the timeout after which the worker's watchdog ends it, if the flusher has
+not: busy threads that keep the GIL (a scenario's long switch interval) can keep the
+flusher from running at all. The watchdog is the interpreter's own C thread
+(`faulthandler`), which needs no GIL: it writes every thread's stack to stderr and exits,
+and the parent then ends the trace with `killed`, saying so."""
 BACKLOG = 100_000
 """Records waiting to be written past which the run is paused while the main thread writes
 them. Only a runaway loop gets here: the flusher thread alone cannot keep up with a runtime
@@ -83,11 +90,15 @@ class Flusher:
         # scenario's threads: a signal makes it write the backlog itself, holding the GIL.
         with contextlib.suppress(ValueError, OSError):
             _set_handler(signal.SIGUSR1, self._drain_on_signal)
+        with contextlib.suppress(ValueError, OSError):
+            timeout = self.deadline - _monotonic()
+            faulthandler.dump_traceback_later(timeout + WATCHDOG, exit=True, file=sys.stderr)
         _start_thread(self._loop, ())
 
     def run_over(self) -> None:
         """The runtime returned: the run ended before its timeout, whatever writing it takes."""
         self.over = True
+        faulthandler.cancel_dump_traceback_later()
 
     def _drain_on_signal(self, signum: int, frame: object) -> None:
         if not self.lock.acquire(False):
