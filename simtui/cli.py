@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING
 
 from simtui import __version__
 
 if TYPE_CHECKING:  # argparse is imported only when a command needs it: `--version` stays fast
     import argparse
+
+    from simtui.trace.stream import WorkerProcess
 
 COMMANDS = ("run", "check", "replay", "list", "schema", "bench")
 FORMATS = ("text", "jsonl", "chrome")
@@ -32,7 +35,8 @@ without one, simtui opens the bundled `gather10`.
 
 commands:
   run      run headless on a real runtime and write the trace
-           (exit 0: ok; 1: deadlock, timeout, error or limit; 2: invalid input)
+           (exit 0: ok; 1: deadlock, timeout, error or limit; 2: invalid input;
+           3: the worker was killed or died; 130 interrupted; 141 output closed)
   check    validate scenario files: FILE:LINE:COL: message per problem (exit 0 or 2)
   replay   open a saved JSONL trace in the TUI; nothing is executed
   list     the bundled scenarios with their titles and runtimes
@@ -97,7 +101,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 1
+        return _output_closed()
+
+
+EXIT_KILLED = 3
+"""`simtui run`: the worker had to be killed, or died, so the run has no outcome."""
+EXIT_PIPE = 128 + 13
+"""The output pipe was closed (`| head`): the status of a process ended by SIGPIPE."""
+
+
+def _output_closed() -> int:
+    """The reader of stdout is gone: end quietly, as a command killed by SIGPIPE does."""
+    # The interpreter flushes stdout once more at exit and would complain that the pipe
+    # is broken; stdout goes to /dev/null instead, as the Python documentation advises.
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    return EXIT_PIPE
 
 
 def _fail(problems: object) -> int:
@@ -124,10 +145,12 @@ def _run(argv: list[str]) -> int:
         return _fail(e)
     runtime = a.runtime or scenario.runtime
 
+    from simtui.safe import printable
     from simtui.trace.export import open_writer
     from simtui.trace.stream import WorkerProcess
 
     with contextlib.ExitStack() as stack:
+        out: IO[str]
         if a.output:
             try:
                 out = stack.enter_context(open(a.output, "w", encoding="utf-8", newline="\n"))
@@ -136,26 +159,90 @@ def _run(argv: list[str]) -> int:
                 return 2
         else:
             out = sys.stdout
-        worker = WorkerProcess(scenario, runtime, a.time_scale, snapshots=a.snapshots).start()
+        worker = WorkerProcess(scenario, runtime, a.time_scale, snapshots=a.snapshots)
         stack.callback(worker.wait, 5)
-        stack.callback(worker.kill)  # runs first: Ctrl-C or any error ends the worker too
-        status = None
+        stack.callback(worker.kill)  # runs first: any error ends the worker too
+        caught = stack.enter_context(_signals_kill(worker))
+        worker.start()
+        if caught:  # a signal came while the worker was starting
+            worker.kill(_signal_reason(caught[0]))
+        last = None
         writer = open_writer(a.format, out)
-        for event in worker.events():
-            writer.write(event)
-            if event.get("type") == "end":
-                status = event.get("status")
-        writer.close()
+        try:
+            for event in worker.events():
+                writer.write(event)
+                last = event
+            writer.close()
+        except BrokenPipeError:
+            worker.kill("the output pipe was closed")
+            return _output_closed()
+        except OSError as e:  # a full disk, a terminal gone
+            worker.kill("the trace could not be written")
+            if caught:
+                return 128 + caught[0]
+            print(f"{printable(a.output or 'stdout')}: cannot write: {e.strerror or e}",
+                  file=sys.stderr)
+            return 2
+    if caught:
+        return 128 + caught[0]
+    status = last.get("status") if last is not None and last.get("type") == "end" else None
     if status is None:
         if worker.returncode == 2:  # the worker refused the scenario: already reported
-            print(worker.error_text, file=sys.stderr)
+            print(printable(worker.error_text, lines=True), file=sys.stderr)
             return 2
-        print(f"simtui: the worker ended without finishing the trace "
-              f"(exit {worker.returncode})\n{worker.error_text}", file=sys.stderr)
-        return 1
+        print(f"simtui: the worker ended without a trace (exit {worker.returncode})\n"
+              f"{printable(worker.error_text, lines=True)}", file=sys.stderr)
+        return EXIT_KILLED
+    if status == "killed":
+        message = last.get("message") if last is not None else None
+        print(f"simtui: the run did not finish: {printable(message or 'the worker was killed')}",
+              file=sys.stderr)
+        return EXIT_KILLED
     if worker.returncode == 3:
-        print(f"simtui: internal error in the worker:\n{worker.error_text}", file=sys.stderr)
+        print(f"simtui: internal error in the worker:\n{printable(worker.error_text, lines=True)}",
+              file=sys.stderr)
     return 0 if status == "ok" else 1
+
+
+_SIGNAL_REASONS = {"SIGINT": "interrupted (Ctrl-C)", "SIGTERM": "terminated (SIGTERM)",
+                   "SIGHUP": "the terminal hung up (SIGHUP)"}
+
+
+def _signal_reason(signum: int) -> str:
+    import signal
+
+    return _SIGNAL_REASONS[signal.Signals(signum).name]
+
+
+@contextlib.contextmanager
+def _signals_kill(worker: WorkerProcess) -> Iterator[list[int]]:
+    """While `simtui run` runs: Ctrl-C, SIGTERM or SIGHUP kill the worker, with the reason.
+
+    The run then ends the usual way: the stream ends with the `end` the parent writes for
+    the killed worker (so a trace file is complete), and the caller exits 128 + the
+    signal's number. The handler raises nothing the first time, so no event is left half
+    written; a second signal stops at once.
+    """
+    import signal
+
+    caught: list[int] = []
+
+    def handle(signum: int, frame: object) -> None:
+        if caught:
+            raise KeyboardInterrupt
+        caught.append(signum)
+        worker.kill(_signal_reason(signum))
+
+    previous = {}
+    for name in _SIGNAL_REASONS:
+        signum = getattr(signal, name)
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them
+            previous[signum] = signal.signal(signum, handle)
+    try:
+        yield caught
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _check(argv: list[str]) -> int:
