@@ -121,6 +121,21 @@ def _output_closed() -> int:
     return EXIT_PIPE
 
 
+NEED_TERMINAL = "simtui needs a terminal; `simtui run` writes the trace headless"
+
+
+def _has_terminal() -> bool:
+    """Whether stdin and stdout are both a terminal, as the TUI needs.
+
+    Without one Textual would draw into a pipe and poll a stdin that never answers,
+    spinning a core; the user almost certainly wanted `simtui run`.
+    """
+    try:
+        return sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
+    except (ValueError, OSError):  # closed
+        return False
+
+
 def _fail(problems: object) -> int:
     print(problems, file=sys.stderr)
     return 2
@@ -310,6 +325,8 @@ def _replay(argv: list[str]) -> int:
     except TraceError as e:
         print(e, file=sys.stderr)
         return 2
+    if not _has_terminal():  # checked after the file: a bad file is the first thing to say
+        return _fail(NEED_TERMINAL)
     from simtui.tui.app import run_tui
 
     return run_tui(trace_path=a.trace, speed=a.speed)
@@ -373,6 +390,8 @@ def _tui(argv: list[str]) -> int:
         load_scenario(a.scenario, runtime=a.runtime)
     except ScenarioError as e:
         return _fail(e)
+    if not _has_terminal():
+        return _fail(NEED_TERMINAL)
     from simtui.tui.app import run_tui
 
     return run_tui(
