@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -17,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from simtui.replay.model import Replay, Trace
+from simtui.safe import printable
 from simtui.scenario.errors import ScenarioError
 from simtui.scenario.loader import load_scenario, resolve
 from simtui.scenario.model import Scenario
@@ -166,7 +168,9 @@ class PlayerScreen(Screen[None]):
 
     def watch_error(self, error: str) -> None:
         banner = self.query_one("#banner", Static)
-        banner.update(error)
+        # The text quotes scenarios, file names and a worker's stderr: shown as it is,
+        # never parsed as markup, control characters escaped.
+        banner.update(Text(printable(error)))
         banner.set_class(bool(error), "-error")
 
     def watch_playing(self, playing: bool) -> None:
@@ -330,7 +334,14 @@ class PlayerScreen(Screen[None]):
             return
         self.live = None
         worker: WorkerProcess = message.worker
-        if not worker.ended and not worker.killed:
+        end = self.trace.end
+        if end is not None and end.get("status") == "killed":
+            # simtui ended the trace for the worker (it was killed from outside, stopped,
+            # hung, crashed, or ended by its watchdog); a run the user stopped by
+            # re-running or quitting never gets here (its run id is an old one).
+            why = end.get("message") or "the worker was killed"
+            self.error = f"the {self.runtime} run did not finish: {why}"
+        elif not worker.ended:
             lines = worker.error_text.splitlines()
             why = lines[-1] if lines else f"exit status {worker.returncode}"
             self.error = f"the {self.runtime} worker stopped before the run ended: {why}"
