@@ -41,9 +41,10 @@ CHUNK = 4096
 WATCHDOG = 1.0
 """Seconds past the timeout after which the worker's watchdog ends it, if the flusher has
 not: busy threads that keep the GIL (a scenario's long switch interval) can keep the
-flusher from running at all. The watchdog is the interpreter's own C thread
-(`faulthandler`), which needs no GIL: it writes every thread's stack to stderr and exits,
-and the parent then ends the trace with `killed`, saying so."""
+flusher from running at all, and a reader that stopped reading (a suspended parent) keeps
+its write waiting. The watchdog is the interpreter's own C thread (`faulthandler`), which
+needs no GIL: it writes every thread's stack to stderr and exits, and the parent then
+ends the trace with `killed`, saying so."""
 BACKLOG = 100_000
 """Records waiting to be written past which the run is paused while the main thread writes
 them. Only a runaway loop gets here: the flusher thread alone cannot keep up with a runtime

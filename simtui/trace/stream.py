@@ -210,7 +210,8 @@ class WorkerProcess:
         timeout = f"{self.scenario.timeout:g} s"
         if any(line.startswith(WATCHDOG_MARK) for line in text.splitlines()):
             return (f"the run passed its {timeout} timeout and the worker could not stop it "
-                    "(its threads kept the interpreter lock); the worker's watchdog ended it")
+                    "in time (busy threads kept the interpreter lock, or nothing was reading "
+                    "its trace); the worker's watchdog ended it")
         if code < 0:
             try:
                 name = signal.Signals(-code).name
