@@ -147,9 +147,7 @@ class WorkerProcess:
             self._header_seen = True
             self._header_at = time.monotonic()
         last = batch[-1]
-        if last.get("type") == "header":
-            pass
-        else:
+        if last.get("type") != "header":  # where the parent's own `end` would continue
             self._next_seq = int(last.get("seq", self._next_seq - 1)) + 1
             self._last_t = max(self._last_t, float(last.get("t") or 0.0))
             if last.get("type") == "end":
