@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, TextIO
 
 from simtui import __version__
 from simtui.safe import printable
@@ -14,6 +15,7 @@ if TYPE_CHECKING:  # argparse is imported only when a command needs it: `--versi
     import argparse
 
     from simtui.scenario.errors import ScenarioError
+    from simtui.trace.stream import WorkerProcess
 
 COMMANDS = ("run", "check", "replay", "list", "schema", "bench")
 FORMATS = ("text", "jsonl", "chrome")
@@ -35,7 +37,8 @@ without one, simtui opens the bundled `gather10`.
 
 commands:
   run      run headless on a real runtime and write the trace
-           (exit 0: ok; 1: deadlock, timeout, error or limit; 2: invalid input)
+           (exit 0: ok; 1: deadlock, timeout, error or limit; 2: invalid input;
+           3: the worker was killed or died; 130 interrupted; 141 output closed)
   check    validate scenario files: FILE:LINE:COL: message per problem (exit 0 or 2)
   replay   open a saved JSONL trace in the TUI; nothing is executed
   list     the bundled scenarios with their titles and runtimes
@@ -100,7 +103,39 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 1
+        return _output_closed()
+
+
+EXIT_KILLED = 3
+"""`simtui run`: the worker had to be killed, or died, so the run has no outcome."""
+EXIT_PIPE = 128 + 13
+"""The output pipe was closed (`| head`): the status of a process ended by SIGPIPE."""
+
+
+def _output_closed() -> int:
+    """The reader of stdout is gone: end quietly, as a command killed by SIGPIPE does."""
+    # The interpreter flushes stdout once more at exit and would complain that the pipe
+    # is broken; stdout goes to /dev/null instead, as the Python documentation advises.
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    return EXIT_PIPE
+
+
+NEED_TERMINAL = "simtui needs a terminal; `simtui run` writes the trace headless"
+
+
+def _has_terminal() -> bool:
+    """Whether stdin and stdout are both a terminal, as the TUI needs.
+
+    Without one Textual would draw into a pipe and poll a stdin that never answers,
+    spinning a core; the user almost certainly wanted `simtui run`.
+    """
+    try:
+        return sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
+    except (ValueError, OSError):  # closed
+        return False
 
 
 def _say(text: object, file: TextIO | None = None, lines: bool = False) -> None:
@@ -116,8 +151,12 @@ def _problems(error: ScenarioError, file: TextIO | None = None) -> None:
         _say(problem, file)
 
 
-def _fail(error: ScenarioError) -> int:
-    _problems(error, sys.stderr)
+def _fail(error: ScenarioError | str) -> int:
+    """Say why the input is refused, on stderr; the exit status of invalid input."""
+    if isinstance(error, str):
+        _say(error, sys.stderr)
+    else:
+        _problems(error, sys.stderr)
     return 2
 
 
@@ -144,6 +183,7 @@ def _run(argv: list[str]) -> int:
     from simtui.trace.stream import WorkerProcess
 
     with contextlib.ExitStack() as stack:
+        out: IO[str]
         if a.output:
             try:
                 out = stack.enter_context(open(a.output, "w", encoding="utf-8", newline="\n"))
@@ -152,27 +192,88 @@ def _run(argv: list[str]) -> int:
                 return 2
         else:
             out = sys.stdout
-        worker = WorkerProcess(scenario, runtime, a.time_scale, snapshots=a.snapshots).start()
+        worker = WorkerProcess(scenario, runtime, a.time_scale, snapshots=a.snapshots)
         stack.callback(worker.wait, 5)
-        stack.callback(worker.kill)  # runs first: Ctrl-C or any error ends the worker too
-        status = None
+        stack.callback(worker.kill)  # runs first: any error ends the worker too
+        caught = stack.enter_context(_signals_kill(worker))
+        worker.start()
+        if caught:  # a signal came while the worker was starting
+            worker.kill(_signal_reason(caught[0]))
+        last = None
         writer = open_writer(a.format, out)
-        for event in worker.events():
-            writer.write(event)
-            if event.get("type") == "end":
-                status = event.get("status")
-        writer.close()
+        try:
+            for event in worker.events():
+                writer.write(event)
+                last = event
+            writer.close()
+        except BrokenPipeError:
+            worker.kill("the output pipe was closed")
+            return _output_closed()
+        except OSError as e:  # a full disk, a terminal gone
+            worker.kill("the trace could not be written")
+            if caught:
+                return 128 + caught[0]
+            _say(f"{a.output or 'stdout'}: cannot write: {e.strerror or e}", sys.stderr)
+            return 2
+    if caught:
+        return 128 + caught[0]
+    status = last.get("status") if last is not None and last.get("type") == "end" else None
     if status is None:
         if worker.returncode == 2:  # the worker refused the scenario: already reported
             _say(worker.error_text, sys.stderr, lines=True)
             return 2
-        _say(f"simtui: the worker ended without finishing the trace "
-             f"(exit {worker.returncode})\n{worker.error_text}", sys.stderr, lines=True)
-        return 1
+        _say(f"simtui: the worker ended without a trace (exit {worker.returncode})\n"
+             f"{worker.error_text}", sys.stderr, lines=True)
+        return EXIT_KILLED
+    if status == "killed":
+        message = last.get("message") if last is not None else None
+        _say(f"simtui: the run did not finish: {message or 'the worker was killed'}", sys.stderr)
+        return EXIT_KILLED
     if worker.returncode == 3:
         _say(f"simtui: internal error in the worker:\n{worker.error_text}", sys.stderr,
              lines=True)
     return 0 if status == "ok" else 1
+
+
+_SIGNAL_REASONS = {"SIGINT": "interrupted (Ctrl-C)", "SIGTERM": "terminated (SIGTERM)",
+                   "SIGHUP": "the terminal hung up (SIGHUP)"}
+
+
+def _signal_reason(signum: int) -> str:
+    import signal
+
+    return _SIGNAL_REASONS[signal.Signals(signum).name]
+
+
+@contextlib.contextmanager
+def _signals_kill(worker: WorkerProcess) -> Iterator[list[int]]:
+    """While `simtui run` runs: Ctrl-C, SIGTERM or SIGHUP kill the worker, with the reason.
+
+    The run then ends the usual way: the stream ends with the `end` the parent writes for
+    the killed worker (so a trace file is complete), and the caller exits 128 + the
+    signal's number. The handler raises nothing the first time, so no event is left half
+    written; a second signal stops at once.
+    """
+    import signal
+
+    caught: list[int] = []
+
+    def handle(signum: int, frame: object) -> None:
+        if caught:
+            raise KeyboardInterrupt
+        caught.append(signum)
+        worker.kill(_signal_reason(signum))
+
+    previous = {}
+    for name in _SIGNAL_REASONS:
+        signum = getattr(signal, name)
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them
+            previous[signum] = signal.signal(signum, handle)
+    try:
+        yield caught
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _check(argv: list[str]) -> int:
@@ -248,6 +349,8 @@ def _replay(argv: list[str]) -> int:
     except TraceError as e:
         _say(e, sys.stderr)
         return 2
+    if not _has_terminal():  # checked after the file: a bad file is the first thing to say
+        return _fail(NEED_TERMINAL)
     from simtui.tui.app import run_tui
 
     return run_tui(trace_path=a.trace, speed=a.speed)
@@ -311,6 +414,8 @@ def _tui(argv: list[str]) -> int:
         load_scenario(a.scenario, runtime=a.runtime)
     except ScenarioError as e:
         return _fail(e)
+    if not _has_terminal():
+        return _fail(NEED_TERMINAL)
     from simtui.tui.app import run_tui
 
     return run_tui(

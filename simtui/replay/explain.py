@@ -736,6 +736,10 @@ def _end(c: _Ctx) -> str:
         return f"The run ended with an error{who}{after}."
     if status == "limit":
         return f"The run was stopped{after}: it reached the event limit."
+    if status == "killed":
+        message = c.ev.get("message")
+        why = f": {message}" if message else ""
+        return f"The run did not finish{after}{why}."
     return f"The run ended ({status or 'unknown status'}){after}."
 
 

@@ -11,16 +11,22 @@ from __future__ import annotations
 import _thread
 import argparse
 import contextlib
+import faulthandler
 import os
 import signal
 import sys
 import time
 import traceback
 
-# Captured before any monkey patching: the flusher must be a real OS thread that sleeps
-# for real, whatever gevent does to `threading`, `time.sleep` and `signal` in this process.
+# Captured before any monkey patching, which replaces `_thread.start_new_thread`,
+# `allocate_lock`, `get_ident`, `time.sleep` and `signal.signal` with gevent's versions: the
+# flusher must be a real OS thread that sleeps for real and signals the real main thread.
+# (gevent's `get_ident` returns a greenlet's address: `pthread_kill` of that blocks inside
+# the C library holding the GIL, and the whole worker hangs.) Nothing else the flusher
+# calls is patched: `os.write`, `os._exit`, `time.monotonic`, `signal.pthread_kill`.
 _start_thread = _thread.start_new_thread
 _allocate_lock = _thread.allocate_lock
+_get_ident = _thread.get_ident
 _real_sleep = time.sleep
 _monotonic = time.monotonic
 _set_handler = signal.signal
@@ -30,6 +36,15 @@ EVENT_LIMIT = 10_000_000
 """A run that would exceed this many events ends with status `limit`."""
 SLICE = 50_000
 """Records encoded and written at a time: the pipe sees steady progress, memory stays low."""
+CHUNK = 4096
+"""Records encoded and written between two looks at the clock for the timeout."""
+WATCHDOG = 1.0
+"""Seconds past the timeout after which the worker's watchdog ends it, if the flusher has
+not: busy threads that keep the GIL (a scenario's long switch interval) can keep the
+flusher from running at all, and a reader that stopped reading (a suspended parent) keeps
+its write waiting. The watchdog is the interpreter's own C thread (`faulthandler`), which
+needs no GIL: it writes every thread's stack to stderr and exits, and the parent then
+ends the trace with `killed`, saying so."""
 BACKLOG = 100_000
 """Records waiting to be written past which the run is paused while the main thread writes
 them. Only a runaway loop gets here: the flusher thread alone cannot keep up with a runtime
@@ -67,14 +82,24 @@ class Flusher:
         self.limit = limit
         self.lock = _allocate_lock()
         self.finished = False
-        self.main_thread = _thread.get_ident()
+        self.over = False
+        """The run has its outcome: what is left to write is written, the timeout is past."""
+        self.main_thread = _get_ident()
 
     def start(self) -> None:
         # The main thread runs the scenario (asyncio, gevent, greenlet) or supervises the
         # scenario's threads: a signal makes it write the backlog itself, holding the GIL.
         with contextlib.suppress(ValueError, OSError):
             _set_handler(signal.SIGUSR1, self._drain_on_signal)
+        with contextlib.suppress(ValueError, OSError):
+            timeout = self.deadline - _monotonic()
+            faulthandler.dump_traceback_later(timeout + WATCHDOG, exit=True, file=sys.stderr)
         _start_thread(self._loop, ())
+
+    def run_over(self) -> None:
+        """The runtime returned: the run ended before its timeout, whatever writing it takes."""
+        self.over = True
+        faulthandler.cancel_dump_traceback_later()
 
     def _drain_on_signal(self, signum: int, frame: object) -> None:
         if not self.lock.acquire(False):
@@ -94,7 +119,12 @@ class Flusher:
             view = view[n:]
 
     def flush(self) -> None:
-        """Write the records made so far, a slice at a time (called with the lock held)."""
+        """Write the records made so far, a slice at a time (called with the lock held).
+
+        The timeout is checked before every chunk written: a writer that is slower than
+        the run (the reader is busy, or a backlog of millions) must not hold the `end`
+        back for as long as the backlog takes to write.
+        """
         events = self.probe.events
         left = len(events)  # records appended meanwhile wait for the next flush
         while left > 0:
@@ -104,7 +134,10 @@ class Flusher:
                 n = max(0, self.limit - 1 - self.encoder.seq)
             batch = events[:n]
             del events[:n]  # appends made meanwhile by other threads stay in the list
-            self._write(self.encoder.encode(batch))
+            for k in range(0, n, CHUNK):
+                if self._past_deadline():
+                    self._finish_early("timeout")
+                self._write(self.encoder.encode(batch[k : k + CHUNK]))
             if over:
                 self._finish_early("limit")
             left -= n
@@ -117,13 +150,16 @@ class Flusher:
                     return
                 try:
                     self.flush()
-                    if _monotonic() > self.deadline:
+                    if self._past_deadline():
                         self._finish_early("timeout")
                 except OSError:
                     os._exit(1)  # the reader is gone: nobody wants this run any more
             if len(self.probe.events) > BACKLOG:
                 with contextlib.suppress(OSError):
                     _pthread_kill(self.main_thread, signal.SIGUSR1)
+
+    def _past_deadline(self) -> bool:
+        return not self.over and _monotonic() > self.deadline
 
     def _finish_early(self, status: str) -> None:
         stuck = None
@@ -187,8 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     try:
         outcome = runtime.run(scenario, probe, RunContext(scale=scale, cpu=cpu, io_port=port))
+        flusher.run_over()
         probe.end(outcome.status, outcome.stuck)
     except BaseException:  # a bug in simtui, not in the scenario: say so, end the trace
+        flusher.run_over()
         sys.stderr.write(traceback.format_exc())
         probe.end("error", None)
         status = 3

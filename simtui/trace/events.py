@@ -23,7 +23,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "done": (),
     "error": ("message",),
     "queue": ("ready",),
-    "end": ("status", "elapsed", "stuck"),
+    "end": ("status", "elapsed", "stuck", "message"),
 }
 TYPES = tuple(FIELDS)
 # Fields that are written even when None (the spec requires them present).

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from pathlib import Path
 from typing import Any
 
 from textual.app import App
 
 from simtui.tui.screens.player import PlayerScreen
+
+QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that quit the app as `q` does (the exit status is then 128 + the signal)."""
 
 
 class SimtuiApp(App[int]):
@@ -26,6 +32,7 @@ class SimtuiApp(App[int]):
     ) -> None:
         super().__init__()
         self.player = PlayerScreen(scenario, trace_path, runtime, time_scale, speed)
+        self._signal_handlers: list[int] = []
 
     def get_default_screen(self) -> PlayerScreen:
         # The player is the app's first screen (not pushed over an empty default one).
@@ -37,8 +44,26 @@ class SimtuiApp(App[int]):
         if path is not None:
             self.player.scenario_saved(Path(path))
 
+    def on_load(self) -> None:
+        # SIGTERM (`kill`) and SIGHUP (the terminal closed) end the app the way `q` does,
+        # through Textual's own shutdown, so the driver restores the terminal (leaves the
+        # alternate screen, turns mouse reporting off, shows the cursor) and the worker's
+        # group is killed; by default either signal would end the process on the spot.
+        loop = asyncio.get_running_loop()
+        for signum in QUIT_SIGNALS:
+            with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+                loop.add_signal_handler(signum, self._quit_on_signal, signum)
+                self._signal_handlers.append(signum)
+
+    def _quit_on_signal(self, signum: int) -> None:
+        self.player.stop_run()
+        self.exit(128 + signum, return_code=128 + signum)
+
     def on_unmount(self) -> None:
         self.player.stop_run()  # no worker outlives the app, however it ends
+        loop = asyncio.get_running_loop()
+        while self._signal_handlers:
+            loop.remove_signal_handler(self._signal_handlers.pop())
 
     async def action_quit(self) -> None:
         from simtui.tui.screens.editor import EditorScreen

@@ -159,7 +159,10 @@ async def test_worker_crash_shows_an_error_and_the_ui_stays_usable() -> None:
         assert player.live is not None and player.live.pid is not None
         os.kill(player.live.pid, signal.SIGKILL)
         await wait_until(pilot, lambda: player.live is None)
-        assert "worker stopped" in player.error
+        # simtui ended the trace for the worker and says why on the banner.
+        assert player.trace.end is not None and player.trace.end["status"] == "killed"
+        assert player.error.startswith("the asyncio run did not finish:")
+        assert "SIGKILL" in player.error
         assert player.query_one("#banner").has_class("-error")
         await pilot.press("home", "right")
         assert player.view.state.switch == 1
@@ -226,3 +229,54 @@ async def test_opening_a_scenario_from_a_replay_runs_it_live() -> None:
         assert player.runtime == "asyncio"
         assert player.trace.header["scenario"] == "gather10"
         assert player.check_action("rerun", ()) is True
+
+
+async def test_a_stopped_worker_is_killed_and_the_banner_says_why(
+    tmp_path: Path, monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from simtui.trace import stream
+
+    monkeypatch.setattr(stream, "GRACE", 1.0)  # the rule, with a shorter wait
+    scenario = tmp_path / "sleeper.yaml"
+    scenario.write_text("timeout: 1\ntasks:\n  main:\n    - print: started\n    - sleep: 30\n",
+                        encoding="utf-8")
+    app = SimtuiApp(str(scenario))
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: _outputs(player) == ["started"])
+        assert player.live is not None and player.live.pid is not None
+        pid = player.live.pid
+        os.kill(pid, signal.SIGSTOP)
+        await wait_until(pilot, lambda: player.live is None)
+        assert player.trace.end is not None and player.trace.end["status"] == "killed"
+        assert "stopped" in player.error and "1 s timeout" in player.error
+        assert player.query_one("#banner").has_class("-error")
+        assert player.view.state.status == "killed"
+        assert not pid_alive(pid)
+
+
+async def test_a_run_the_user_stops_by_rerunning_shows_no_banner() -> None:
+    app = SimtuiApp("gather10", time_scale=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: player.live is not None and len(player.replay) > 5)
+        old = player.live.pid
+        await pilot.press("R")  # kills the live worker and starts again
+        assert old is not None and not pid_alive(old)
+        await wait_until(pilot, lambda: player.live is not None and len(player.replay) > 5)
+        await pilot.pause(0.3)  # the old run's exit, if it were reported, would come now
+        assert player.error == ""
+        assert not player.query_one("#banner").has_class("-error")
+
+
+async def test_the_banner_shows_its_text_as_it_is_never_as_markup() -> None:
+    from textual.widgets import Static
+
+    app = SimtuiApp(trace_path="tests/tui/traces/gather10-asyncio.jsonl")
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        # A worker's last stderr line or a file name can hold anything.
+        player.error = "exit 1: [bold]boom[/bold] \x1b[2J"
+        await pilot.pause()
+        banner = player.query_one("#banner", Static)
+        assert str(banner.visual) == "exit 1: [bold]boom[/bold] \\x1b[2J"

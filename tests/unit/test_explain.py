@@ -287,6 +287,12 @@ def test_error_and_limit_ends() -> None:
     assert "event limit" in explain("gevent", st(ev("end", None, status="limit", elapsed=1.0)))
 
 
+def test_killed_end_says_why_the_run_did_not_finish() -> None:
+    why = "the worker was killed by SIGKILL, from outside simtui"
+    text = explain("gevent", st(ev("end", None, status="killed", elapsed=2.5, message=why)))
+    assert text.startswith("The run did not finish") and why in text and "2.5 s" in text
+
+
 # -- every runtime and the quiet events ------------------------------------------------------
 
 

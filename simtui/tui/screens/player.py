@@ -171,7 +171,8 @@ class PlayerScreen(Screen[None]):
 
     def watch_error(self, error: str) -> None:
         banner = self.query_one("#banner", Static)
-        # Messages quote file names, scenario text and worker output: shown, never obeyed.
+        # The text quotes scenarios, file names and a worker's stderr: shown as it is,
+        # never parsed as markup, control characters escaped.
         banner.update(Text(printable(error)))
         banner.set_class(bool(error), "-error")
 
@@ -346,7 +347,14 @@ class PlayerScreen(Screen[None]):
             return
         self.live = None
         worker: WorkerProcess = message.worker
-        if not worker.ended and not worker.killed:
+        end = self.trace.end
+        if end is not None and end.get("status") == "killed":
+            # simtui ended the trace for the worker (it was killed from outside, stopped,
+            # hung, crashed, or ended by its watchdog); a run the user stopped by
+            # re-running or quitting never gets here (its run id is an old one).
+            why = end.get("message") or "the worker was killed"
+            self.error = f"the {self.runtime} run did not finish: {why}"
+        elif not worker.ended:
             lines = worker.error_text.splitlines()
             why = lines[-1] if lines else f"exit status {worker.returncode}"
             self.error = f"the {self.runtime} worker stopped before the run ended: {why}"
