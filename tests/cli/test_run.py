@@ -24,7 +24,7 @@ def test_run_ok_exits_0_and_text_shows_the_ten_coco_tasks() -> None:
     for k in range(10):
         assert f"coco[{k}]" in proc.stdout
     assert "코루틴 9 종료" in proc.stdout
-    assert "ok" in proc.stdout.strip().splitlines()[-1]
+    assert "run ended: ok" in proc.stdout.strip().splitlines()[-1]
 
 
 def test_run_deadlock_exits_1(tmp_path: Path) -> None:
