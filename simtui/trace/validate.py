@@ -25,13 +25,16 @@ from typing import Any, TypeGuard
 import orjson
 
 from simtui.safe import printable
-from simtui.trace.events import FORMAT, TYPES, VERSION
-
-REASONS = frozenset(
-    {"sleep", "yield", "join", "gather", "lock", "event", "queue", "io", "switch", "preempt"}
+from simtui.trace.events import (
+    END_STATUSES,
+    FORMAT,
+    QUEUE_DISCIPLINES,
+    SUSPEND_REASONS,
+    TYPES,
+    VERSION,
 )
-STATUSES = frozenset({"ok", "deadlock", "timeout", "error", "limit", "killed"})
-DISCIPLINES = frozenset({"fifo", "set", "none"})
+from simtui.trace.reader import REQUIRED
+
 CLOCKS = frozenset({"real", "virtual"})
 
 
@@ -57,20 +60,7 @@ RUNTIME_RULES: dict[str, Rules] = {
     "threads": Rules("set"),
 }
 
-# Required extra fields of each event type (trace-format.md, Events) and what each field,
-# required or optional, must hold.
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "create": ("parent",),
-    "run": ("from",),
-    "suspend": ("reason",),
-    "wake": ("reason",),
-    "step": ("index", "op", "line"),
-    "output": ("text",),
-    "block": ("reason",),
-    "error": ("message",),
-    "queue": ("ready",),
-    "end": ("status", "elapsed"),
-}
+# What each extra field of an event, required (REQUIRED) or optional, must hold.
 _NAME, _TEXT, _NUMBER, _COUNT, _POSITION, _LIST = "name", "text", "number", "count", "pos", "list"
 FIELD_KINDS: dict[str, str] = {
     "parent": _NAME, "from": _NAME, "item": _TEXT, "reason": _TEXT, "detail": _TEXT,
@@ -206,7 +196,7 @@ class _Checker:
         self.header_ok = True
         runtime = h.get("runtime")
         queue = h.get("queue")
-        if "queue" in h and queue not in DISCIPLINES:
+        if "queue" in h and queue not in QUEUE_DISCIPLINES:
             self.problem(f"header queue {_show(queue)} is not one of fifo, set, none")
             queue = None
         if not isinstance(runtime, str) or not runtime:
@@ -343,7 +333,7 @@ class _Checker:
         elif kind == "run":
             self.run(task, ev)
         elif kind == "suspend":
-            if "reason" in ev and ev["reason"] not in REASONS:
+            if "reason" in ev and ev["reason"] not in SUSPEND_REASONS:
                 self.problem(f"unknown suspend reason {_show(ev['reason'])}")
             # `until` may already be past: the timer is armed before the suspend is
             # recorded, and a pause between the two (the worker writing its backlog, the
@@ -441,7 +431,7 @@ class _Checker:
             return  # already reported as an event after the end
         self.end_line = self.line
         status = ev.get("status")
-        if "status" in ev and status not in STATUSES:
+        if "status" in ev and status not in END_STATUSES:
             self.problem(f"unknown end status {_show(status)}")
         else:
             self.status = status
