@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
 from pathlib import Path
 from typing import Any
 
 from simtui.scenario.loader import load_scenario, load_text
 from simtui.scenario.model import Scenario
 from simtui.trace.stream import WorkerProcess
+from simtui.trace.validate import check_events
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_CHECKS = ROOT.parent / "shared" / "checks" / "validate_trace.py"
 
 Event = dict[str, Any]
 
@@ -48,13 +46,8 @@ def run_trace(
 
 
 def validate(events: list[Event]) -> list[str]:
-    """Problems the shared contract checker finds in a trace (empty when it is valid)."""
-    spec = importlib.util.spec_from_file_location("validate_trace", SHARED_CHECKS)
-    assert spec and spec.loader, f"missing {SHARED_CHECKS}"
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    problems, _ = module.check([json.dumps(e, ensure_ascii=False) for e in events])
-    return list(problems)
+    """Problems the trace checker finds in a trace, `line N: ...` each (empty when valid)."""
+    return check_events(events).messages
 
 
 def of(events: list[Event], kind: str, task: str | None = ...) -> list[Event]:  # type: ignore[assignment]

@@ -26,6 +26,12 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "end": ("status", "elapsed", "stuck", "message"),
 }
 TYPES = tuple(FIELDS)
+SUSPEND_REASONS = frozenset(
+    {"sleep", "yield", "join", "gather", "lock", "event", "queue", "io", "switch", "preempt"}
+)
+END_STATUSES = frozenset({"ok", "deadlock", "timeout", "error", "limit", "killed"})
+QUEUE_DISCIPLINES = frozenset({"fifo", "set", "none"})
+"""The optional header field `queue`: how a runtime orders its ready queue."""
 # Fields that are written even when None (the spec requires them present).
 ALWAYS = frozenset({"parent", "from"})
 

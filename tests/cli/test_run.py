@@ -24,7 +24,7 @@ def test_run_ok_exits_0_and_text_shows_the_ten_coco_tasks() -> None:
     for k in range(10):
         assert f"coco[{k}]" in proc.stdout
     assert "코루틴 9 종료" in proc.stdout
-    assert "ok" in proc.stdout.strip().splitlines()[-1]
+    assert "run ended: ok" in proc.stdout.strip().splitlines()[-1]
 
 
 def test_run_deadlock_exits_1(tmp_path: Path) -> None:
@@ -65,10 +65,11 @@ def test_run_jsonl_to_a_file_is_a_valid_trace_with_snapshots(tmp_path: Path) -> 
     assert any(e["type"] == "queue" for e in events)
     assert validate(events) == []
     check = subprocess.run(
-        [sys.executable, str(ROOT.parent / "shared" / "checks" / "validate_trace.py"), str(out)],
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "simtui.trace.validate", str(out)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
     )
     assert check.returncode == 0, check.stdout
+    assert "trace ok" in check.stdout
 
 
 def test_run_chrome_is_json_with_a_track_per_task(tmp_path: Path) -> None:

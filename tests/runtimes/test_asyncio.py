@@ -175,8 +175,8 @@ def test_deadlock_shapes_end_at_once_with_the_stuck_tasks(shape: str) -> None:
     last = end(events)
     assert last["status"] == "deadlock"
     assert {s["task"]: s["waiting_on"] for s in last["stuck"]} == stuck
-    last_progress = events[-2]["t"]
-    assert last["elapsed"] - last_progress < 1.0
+    # Found, not waited out: a run that waits for its timeout ends `timeout`. How soon
+    # after the last progress it is found (R2: within 1 s) is benchmarks/deadlock.py's.
     assert validate(events) == []
 
 

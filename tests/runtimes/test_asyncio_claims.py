@@ -34,30 +34,43 @@ def test_c4_ten_tasks_enter_the_ready_queue_in_order(gather10: list[dict]) -> No
 def test_c4_each_runs_then_suspends_on_a_timer(gather10: list[dict]) -> None:
     for k in range(10):
         name = f"coco[{k}]"
-        mine = [e for e in gather10 if e.get("task") == name and e["type"] in ("run", "suspend")]
-        assert [e["type"] for e in mine[:2]] == ["run", "suspend"], name
-        suspend = mine[1]
-        assert suspend["reason"] == "sleep"
-        assert suspend["until"] == pytest.approx(suspend["t"] + 3 * SCALE, abs=0.01)
+        mine = [e for e in gather10 if e.get("task") == name and e["type"] in
+                ("run", "step", "suspend")]
+        sleep = next(i for i, e in enumerate(mine) if e["type"] == "step" and e["op"] == "sleep")
+        assert [e["type"] for e in mine[:1]] == ["run"], name
+        step, suspend = mine[sleep], mine[sleep + 1]
+        assert suspend["type"] == "suspend" and suspend["reason"] == "sleep", name
+        # A 3 s timer (at scale): armed after the step began and before the suspend was
+        # recorded, so its deadline lies 3 s after a moment between the two, however
+        # long the machine took between them. (7-digit rounding: 1 µs of slack.)
+        delay = 3 * SCALE
+        assert step["t"] + delay - 1e-6 <= suspend["until"] <= suspend["t"] + delay + 1e-6
     # all ten are suspended at once: every suspend precedes the first wake
     last_suspend = max(e["seq"] for e in of(gather10, "suspend") if e["task"] != "main")
     first_wake = min(e["seq"] for e in of(gather10, "wake") if e["task"] != "main")
     assert last_suspend < first_wake
 
 
-def test_c4_all_wake_about_three_seconds_later(gather10: list[dict]) -> None:
-    suspends = {e["task"]: e["t"] for e in of(gather10, "suspend") if e["reason"] == "sleep"}
-    wakes = [e for e in of(gather10, "wake") if e["task"] in suspends]
+def test_c4_all_wake_when_their_three_second_timers_are_due(gather10: list[dict]) -> None:
+    timers = {e["task"]: e["until"] for e in of(gather10, "suspend") if e["reason"] == "sleep"}
+    wakes = [e for e in of(gather10, "wake") if e["task"] in timers]
     assert [e["task"] for e in wakes] == [f"coco[{k}]" for k in range(10)]  # timer order
     for e in wakes:
-        waited = e["t"] - suspends[e["task"]]
-        assert 3 * SCALE * 0.95 <= waited <= 3 * SCALE + 0.5
+        assert e["t"] >= timers[e["task"]] - 1e-6, "a timer never fires early"
         assert e["reason"] == "sleep"
+    # How late they fire is the machine's business; that they were all asleep at once is
+    # the claim (test_c4_each_runs_then_suspends_on_a_timer).
 
 
 def test_c4_total_time_is_three_seconds_not_thirty(gather10: list[dict]) -> None:
     assert end(gather10)["status"] == "ok"
-    assert 3 * SCALE * 0.95 <= run_elapsed(gather10) <= 3 * SCALE + 1.0
+    assert run_elapsed(gather10) >= 3 * SCALE * 0.95  # the sleep is real
+    # Not thirty: no sleep starts after another has ended, so the run holds one sleep,
+    # not ten in a row. (Ordering, not seconds: a loaded machine only adds to both.)
+    suspends = [e["seq"] for e in of(gather10, "suspend") if e["reason"] == "sleep"]
+    wakes = [e["seq"] for e in of(gather10, "wake") if e["reason"] == "sleep"]
+    assert len(suspends) == len(wakes) == 10
+    assert max(suspends) < min(wakes)
 
 
 def test_c4_outputs_in_the_articles_order(gather10: list[dict]) -> None:
@@ -87,7 +100,7 @@ def test_c5_a_blocking_sleep_makes_gather_sequential() -> None:
         expected += [("run", f"coco[{k}]"), ("block", f"coco[{k}]"), ("done", f"coco[{k}]")]
     assert [(e["type"], e["task"]) for e in body] == expected
     assert not [e for e in of(events, "suspend") if e["task"] != "main"]
-    assert 30 * scale * 0.95 <= run_elapsed(events) <= 30 * scale + 1.0
+    assert run_elapsed(events) >= 30 * scale * 0.95  # ten real blocking sleeps in a row
     assert outputs(events)[2:4] == ["코루틴 0 대기", "코루틴 0 종료"]
 
 

@@ -32,7 +32,7 @@ def test_c8_three_greenlets_start_via_the_hub_and_sleep_together() -> None:
     assert all(events.index(w) > last_sleep for w in of(events, "wake") if w["task"] in tasks)
     last = end(events)
     assert last["status"] == "ok"
-    assert SCALE * 0.9 <= last["elapsed"] < SCALE * 2  # ~1 s at scale, not 3 s
+    assert last["elapsed"] >= SCALE * 0.9  # the sleep is real; the overlap above: not 3 s
 
 
 def test_c9_monkey_patched_time_sleep_is_cooperative() -> None:
@@ -42,9 +42,13 @@ def test_c9_monkey_patched_time_sleep_is_cooperative() -> None:
     waits = [e for e in of(events, "suspend") if e["task"].startswith("worker")]
     assert [e["reason"] for e in waits] == ["sleep"] * 3
     assert all("patched to gevent.sleep" in e["detail"] for e in waits)
+    # Cooperative: all three sleep at once (every sleep begins before the first wakes),
+    # so the run takes ~1 s at scale, not 3 s.
+    wakes = [e for e in of(events, "wake") if e["task"].startswith("worker")]
+    assert len(wakes) == 3
+    assert max(events.index(e) for e in waits) < min(events.index(e) for e in wakes)
     last = end(events)
     assert last["status"] == "ok"
-    assert last["elapsed"] < SCALE * 2  # ~1 s at scale
 
 
 def test_c9_unpatched_time_sleep_blocks_the_hub_and_runs_sequentially() -> None:
@@ -80,8 +84,7 @@ def test_c10_a_hundred_users_have_their_requests_in_flight_together() -> None:
     assert outputs(events)[-1] == "load test finished"
     last = end(events)
     assert last["status"] == "ok"
-    # 3 rounds of (0.3 s request + 0.2 s think) at scale; sequential would be 100× more.
-    assert last["elapsed"] < 3 * 0.5 * SCALE * 10
+    # Sequential requests would never have more than one in flight (`most` above).
 
 
 GATHER10 = (
@@ -204,7 +207,7 @@ def test_deadlock_is_detected_when_the_hub_runs_out_of_work(shape: str) -> None:
     last = end(events)
     assert last["status"] == "deadlock"
     assert {s["task"]: s["waiting_on"] for s in last["stuck"]} == stuck
-    assert last["elapsed"] < 1.0
+    # Found, not waited out (a timeout ends `timeout`); how soon: benchmarks/deadlock.py.
 
 
 def test_cpu_holds_the_hub_so_nothing_else_runs_meanwhile() -> None:

@@ -169,8 +169,7 @@ tasks:
         returncode = worker.wait(10)
     assert validate(events) == []
     last = end(events)
-    assert last["status"] == "timeout"
-    assert last["elapsed"] < 5
+    assert last["status"] == "timeout"  # written by the worker itself: see `killed` below
     stuck = {s["task"]: s["waiting_on"] for s in last["stuck"]}
     assert stuck.keys() == {"main", "spinner"}
     # One holds the GIL, the other is runnable and waits for it.

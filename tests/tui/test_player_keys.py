@@ -83,9 +83,40 @@ async def test_home_and_end_and_back_greyed_out_at_the_first_event() -> None:
         assert player.cursor < len(player.replay) - 1
         await pilot.press("home")
         assert player.cursor == 0
-        # Greyed-out keys do nothing.
-        await pilot.press("left", "comma")
+
+
+def _spy(player: PlayerScreen, action: str) -> list[str]:
+    """Record each call of an action (which still does its work): a greyed-out key must
+    not reach it at all, even where the action itself would change nothing."""
+    calls: list[str] = []
+    real = getattr(player, f"action_{action}")
+
+    def spy() -> None:
+        calls.append(action)
+        real()
+
+    setattr(player, f"action_{action}", spy)
+    return calls
+
+
+async def test_greyed_out_keys_do_nothing() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await pilot.pause()
+        calls = [_spy(player, a) for a in ("prev_switch", "prev_event", "next_switch",
+                                           "next_event")]
+        await pilot.press("left", "p", "comma")  # at the first event: back is greyed out
         assert player.cursor == 0
+        assert calls[0] == [] and calls[1] == []
+        await pilot.press("end")
+        last = player.cursor
+        await pilot.press("right", "n", "full_stop")  # at the last: forward is greyed out
+        assert player.cursor == last
+        assert calls[2] == [] and calls[3] == []
+        await pilot.press("left", "comma")  # and once allowed, the same keys act
+        assert calls[0] == ["prev_switch"] and calls[1] == ["prev_event"]
+        assert player.cursor < last
 
 
 async def test_speed_keys_change_the_speed_not_the_timer() -> None:

@@ -19,80 +19,150 @@ def _outputs(player: PlayerScreen) -> list[str]:
     return [text for _, _, _, text in player.replay.outputs]
 
 
-async def test_live_run_streams_and_follows_the_newest_event() -> None:
+# Runs that are still going when the test acts, whatever the machine's load: TICKING ends
+# on its own after about 4 s of ticks, ENDLESS only when the test ends it (leaving the app
+# kills its worker); both make a few switches at once.
+TICKING = """
+timeout: 60
+tasks:
+  main:
+    - gather: coco
+    - repeat: {times: 40, steps: [{sleep: 0.1}, {print: tick}]}
+    - print: finished
+  coco:
+    count: 3
+    steps: [yield, {print: "coco {i}"}]
+"""
+ENDLESS = """
+runtimes: [asyncio, gevent]
+timeout: 600
+tasks:
+  main:
+    - gather: coco
+    - repeat: {times: 100000, steps: [{sleep: 0.05}, {print: tick}]}
+  coco:
+    count: 3
+    steps: [yield, {print: "coco {i}"}]
+"""
+
+
+def _scenario(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "run.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+async def _killed(pilot, worker) -> None:  # type: ignore[no-untyped-def]
+    """`worker` (the old run's WorkerProcess) was killed, not left to end, and is reaped."""
+    pid = worker.proc.pid
+    await wait_until(pilot, lambda: worker.returncode is not None and not pid_alive(pid))
+    assert worker.killed and not worker.ended, "the old run was stopped, it did not end"
+    assert worker.returncode < 0, f"ended by a signal, not exit status {worker.returncode}"
+
+
+async def test_live_run_streams_and_follows_the_newest_event(tmp_path: Path) -> None:
+    app = SimtuiApp(_scenario(tmp_path, ENDLESS))
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        await wait_until(pilot, lambda: _outputs(player).count("tick") >= 2)
+        pid = player.worker_pid
+        assert pid is not None and player.live is not None
+        # Mid-run: the header says it is live and the cursor is on the newest event …
+        assert player.follow and player.mode == "live"
+        assert player.cursor == len(player.replay) - 1
+        first = player.cursor
+        await wait_until(pilot, lambda: "events" in player.progress)
+        # … and stays on the newest as more arrive.
+        ticks = _outputs(player).count("tick")
+        await wait_until(pilot, lambda: _outputs(player).count("tick") >= ticks + 2)
+        assert player.live is not None and player.follow and player.mode == "live"
+        assert player.cursor == len(player.replay) - 1 > first
+    assert not pid_alive(pid)
+
+
+async def test_a_live_run_that_ends_stays_on_its_last_event() -> None:
     app = SimtuiApp("gather10", time_scale=0.05)
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
-        await wait_until(pilot, lambda: len(player.replay) > 0)
+        await wait_until(pilot, lambda: player.worker_pid is not None)
         pid = player.worker_pid
-        assert pid is not None
-        # Mid-run: the header says it is live and the cursor is on the newest event.
-        await wait_until(pilot, lambda: player.view is not None and player.view.state.switch > 0)
-        if player.live is not None:
-            assert player.follow and player.mode == "live"
-            assert "events" in player.progress
         await wait_until(pilot, lambda: _ended(player))
         assert player.cursor == len(player.replay) - 1
         assert player.view.state.status == "ok"
         assert player.progress == ""
         assert _outputs(player)[-1] == "모든 코루틴 종료"
-        assert not pid_alive(pid)
+        assert pid is not None and not pid_alive(pid)
 
 
-async def test_pause_during_a_live_run_keeps_the_view_while_the_run_finishes() -> None:
-    app = SimtuiApp("gather10", time_scale=0.2)
+async def test_pause_during_a_live_run_keeps_the_view_while_the_run_finishes(
+    tmp_path: Path,
+) -> None:
+    app = SimtuiApp(_scenario(tmp_path, TICKING))
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
         await wait_until(pilot, lambda: player.view is not None and player.view.state.switch > 0)
+        # Seconds of ticks are left: the key reaches a live run, not a finished one (where
+        # space would start playing from the top).
+        assert player.live is not None and "finished" not in _outputs(player)
         await pilot.press("space")
         held = player.cursor
-        assert player.mode == "paused" and not player.follow
+        assert player.mode == "paused" and not player.follow and not player.playing
         await wait_until(pilot, lambda: _ended(player))
         assert player.cursor == held, "the view stays where the user paused"
-        assert len(player.replay) > held + 1, "the run went on in the background"
+        assert _outputs(player)[-1] == "finished", "the run went on in the background"
+        assert player.mode == "paused"
         await pilot.press("end")
         assert player.cursor == len(player.replay) - 1
 
 
-async def test_rerun_kills_the_old_worker_and_lands_near_the_same_switch() -> None:
-    app = SimtuiApp("gather10", time_scale=0.02)
+async def test_rerun_kills_the_old_worker_and_lands_near_the_same_switch(
+    tmp_path: Path,
+) -> None:
+    app = SimtuiApp(_scenario(tmp_path, ENDLESS))
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
-        await wait_until(pilot, lambda: _ended(player))
+        await wait_until(pilot, lambda: len(player.replay.switches) >= 8)
         await pilot.press("home")
         for _ in range(5):
             await pilot.press("right")
         assert player.view.state.switch == 5
         first_run = player.run_id
-        first_pid = player.worker_pid
+        assert player.live is not None
+        old = player.live.worker
+        assert pid_alive(old.proc.pid), "the old run is still going"
         await pilot.press("R")
         assert player.run_id == first_run + 1
         pid = player.worker_pid
-        assert pid != first_pid
-        await wait_until(pilot, lambda: _ended(player))
+        assert pid is not None and pid != old.proc.pid
+        await _killed(pilot, old)
+        # The new run lands on switch 5 as soon as it has one, while it is still going.
+        await wait_until(pilot, lambda: len(player.replay.switches) >= 5)
+        assert player.live is not None and player.worker_pid == pid
         assert player.view.state.switch == 5
         assert player.trace[player.cursor]["type"] == "run"
-        assert pid is not None and not pid_alive(pid)
+    assert not pid_alive(pid)
 
 
-async def test_runtime_change_reruns_on_the_chosen_runtime() -> None:
+async def test_runtime_change_reruns_on_the_chosen_runtime(tmp_path: Path) -> None:
     from simtui.tui.screens.runtime_picker import RuntimePickerScreen
 
-    app = SimtuiApp("gather10", time_scale=0.05)
+    app = SimtuiApp(_scenario(tmp_path, ENDLESS))
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
-        await wait_until(pilot, lambda: player.live is not None and player.live.pid)
-        old_pid = player.live.pid
+        await wait_until(pilot, lambda: player.view is not None and player.view.state.switch > 0)
+        assert player.live is not None and player.runtime == "asyncio"
+        old = player.live.worker
         await pilot.press("r")
         picker = app.screen
         assert isinstance(picker, RuntimePickerScreen)
         picker.dismiss("gevent")
         await wait_until(pilot, lambda: player.runtime == "gevent")
-        assert not pid_alive(old_pid), "the old worker is killed before the new run"
-        await wait_until(pilot, lambda: _ended(player))
+        await _killed(pilot, old)  # the old worker is killed for the new run
+        await wait_until(pilot, lambda: _outputs(player).count("tick") >= 2)
+        assert player.live is not None and player.live.worker is not old
         assert player.trace.header["runtime"] == "gevent"
         assert player.view.runtime == "gevent"
-        assert player.view.state.status == "ok"
+        assert player.live.worker.proc.pid != old.proc.pid
 
 
 async def test_edit_save_reruns_with_the_new_text(scenario_copy) -> None:  # type: ignore[no-untyped-def]

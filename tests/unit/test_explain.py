@@ -189,8 +189,9 @@ def test_gevent_unpatched_time_sleep_blocks_the_hub() -> None:
 
 
 def test_greenlet_blocking_call_has_nothing_else_to_run() -> None:
-    text = explain("greenlet", st(ev("block", "g", reason="sleep", duration=1.0)))
-    assert "no scheduler" in text and "g" in text
+    text = explain("greenlet", st(ev("block", "task_g", reason="sleep", duration=1.0)))
+    assert text.startswith("task_g calls time.sleep (1 s)")
+    assert "greenlet has no scheduler" in text and "control stays here" in text
 
 
 # -- asyncio specifics -----------------------------------------------------------------------
@@ -282,8 +283,9 @@ def test_greenlet_end_with_an_abandoned_greenlet() -> None:
 
 def test_error_and_limit_ends() -> None:
     err = explain("asyncio", st(ev("end", None, status="error", elapsed=1.0),
-                                tv("w", "error")))
-    assert "error" in err and "w" in err
+                                tv("worker[2]", "error"), tv("main", "done")))
+    assert "ended with an error in worker[2] after 1 s" in err
+    assert "main" not in err  # only the task that raised is named
     assert "event limit" in explain("gevent", st(ev("end", None, status="limit", elapsed=1.0)))
 
 
@@ -306,10 +308,11 @@ def test_first_moment_is_runtime_specific(runtime: str) -> None:
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_quiet_events_get_a_short_factual_sentence(runtime: str) -> None:
-    out = explain(runtime, st(ev("output", "w", text="hello")))
-    assert "w prints" in out and "hello" in out
-    created = explain(runtime, st(ev("create", "w", parent="main"), tv("main", "running")))
-    assert "main" in created and "w" in created
+    out = explain(runtime, st(ev("output", "child[3]", text="hello")))
+    assert "child[3] prints" in out and "hello" in out
+    created = explain(runtime, st(ev("create", "child[3]", parent="spawner"),
+                                  tv("spawner", "running")))
+    assert created.startswith("spawner ") and "child[3]" in created
     step = explain(runtime, st(ev("step", "w", index=0, op="sleep", line=7, col=5)))
     assert "`sleep`" in step and "line 7" in step
     done = explain(runtime, st(ev("done", "w"), tv("w", "done", parent="main")))
