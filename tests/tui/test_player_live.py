@@ -56,7 +56,8 @@ async def _killed(pilot, worker) -> None:  # type: ignore[no-untyped-def]
     """`worker` (the old run's WorkerProcess) was killed, not left to end, and is reaped."""
     pid = worker.proc.pid
     await wait_until(pilot, lambda: worker.returncode is not None and not pid_alive(pid))
-    assert worker.killed and not worker.ended, "the old run was stopped, it did not end"
+    # Its `end` is the one the parent writes for a worker it had to kill.
+    assert worker.killed and worker.end_message is not None, "the old run was stopped"
     assert worker.returncode < 0, f"ended by a signal, not exit status {worker.returncode}"
 
 
