@@ -13,10 +13,14 @@ SCALE = 0.05
 variant 1.5 s on asyncio; long enough that starting ten tasks is short beside a sleep."""
 
 
-def run(text: str, runtime: str, time_scale: float = 1.0, **kw: int) -> list[Event]:
-    """A real run, with the runtime's own ready-queue snapshots where it has them."""
+def run(
+    text: str, runtime: str, time_scale: float = 1.0, snapshots: bool = True, **kw: int
+) -> list[Event]:
+    """A real run, with the runtime's own ready-queue snapshots where it has them (unless
+    told not to: a runaway's trace is large enough without)."""
     return run_trace(
-        text, runtime, time_scale=time_scale, snapshots=FACTS[runtime].snapshots, **kw
+        text, runtime, time_scale=time_scale,
+        snapshots=snapshots and FACTS[runtime].snapshots, **kw,
     )
 
 
