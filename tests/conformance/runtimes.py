@@ -111,22 +111,19 @@ def runtimes_for(text: str) -> list[str]:
 
 
 def cases(
-    table: Mapping[str, Any],
-    when: Callable[[RuntimeFacts], bool] | None = None,
-    marks: Callable[[str, str], Any] = lambda runtime, name: (),
+    table: Mapping[str, Any], marks: Callable[[str, str], Any] = lambda runtime, name: ()
 ) -> list[Any]:
     """`(runtime, name)` parameters for every entry of `table` on every runtime that can
     express it, with ids such as `asyncio-join_cycle`.
 
-    An entry has the scenario's `text`, and may have a `when` of its own: the facts a
-    runtime needs besides the ops (both it and `when` must hold).
+    An entry has the scenario's `text`, and may have a `when`: the facts a runtime needs,
+    besides the ops, for the entry to describe what it does.
     """
     params = []
     for name, entry in table.items():
-        own = getattr(entry, "when", None)
+        when = getattr(entry, "when", None)
         for runtime in runtimes_for(entry.text):
-            facts = FACTS[runtime]
-            if (own is None or own(facts)) and (when is None or when(facts)):
+            if when is None or when(FACTS[runtime]):
                 params.append(
                     pytest.param(runtime, name, id=f"{runtime}-{name}", marks=marks(runtime, name))
                 )

@@ -10,16 +10,16 @@ from simtui.scenario.errors import ScenarioError
 from simtui.scenario.loader import load_text
 from simtui.scenario.model import RUNTIMES
 from tests.conformance.recorded import bundled, bundled_cases
-from tests.conformance.runtimes import FACTS, ops_of, unsupported_ops
+from tests.conformance.runtimes import FACTS, cases, ops_of, runtimes_for, unsupported_ops
 from tests.conformance.test_claims import CALLS
 from tests.conformance.test_deadlocks import DEADLOCKS, JOIN_ERRORS, LEFT_SUSPENDED
 from tests.conformance.test_fifo import ORDERS
-from tests.conformance.test_runaways import RUNAWAYS
+from tests.conformance.test_runaways import LOOPS, RUNAWAYS
 from tests.tracehelp import of
 
 TABLES: dict[str, Any] = {
     "deadlocks": DEADLOCKS, "join_errors": JOIN_ERRORS, "left_suspended": LEFT_SUSPENDED,
-    "orders": ORDERS, "runaways": RUNAWAYS, "calls": CALLS,
+    "orders": ORDERS, "runaways": RUNAWAYS, "loops": LOOPS, "calls": CALLS,
 }
 
 
@@ -53,6 +53,14 @@ def test_ready_events_and_snapshots_exist_exactly_where_the_table_says(
     events = bundled(name, runtime)
     assert bool(of(events, "ready")) == (FACTS[runtime].queue != "none")
     assert bool(of(events, "queue")) == FACTS[runtime].snapshots
+
+
+def test_a_join_before_start_has_one_outcome_on_each_runtime_that_can_express_it() -> None:
+    # The shape left out of the deadlocks by a fact, not by its ops, is an error instead.
+    waits = {p.values[0] for p in cases(DEADLOCKS) if p.values[1] == "join_of_a_task_never_started"}
+    fails = {p.values[0] for p in cases(JOIN_ERRORS)}
+    assert waits.isdisjoint(fails)
+    assert waits | fails == set(runtimes_for(JOIN_ERRORS["join_of_a_task_never_started"].text))
 
 
 NOT_PREEMPTIVE = [(n, r) for n, r in bundled_cases() if not FACTS[r].preemptive]
