@@ -18,11 +18,11 @@ all the tasks still overlap."""
 
 
 def run(
-    text: str, runtime: str, time_scale: float = 1.0, snapshots: bool = True, **kw: int
+    text: str, runtime: str, snapshots: bool = True, event_limit: int | None = None
 ) -> list[Event]:
     """A real run, asking for the runtime's own ready-queue snapshots (a runtime with no
     queue to read has none) unless told not to: a runaway's trace is large enough."""
-    return run_trace(text, runtime, time_scale=time_scale, snapshots=snapshots, **kw)
+    return run_trace(text, runtime, snapshots=snapshots, event_limit=event_limit)
 
 
 def bundled_cases() -> list[tuple[str, str]]:

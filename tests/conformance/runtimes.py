@@ -42,6 +42,9 @@ class RuntimeFacts:
     join_before_start: Literal["waits", "error"] | None
     """`join` of a task that has not been started yet: it waits until the task starts and
     ends, or it fails (as `Thread.join` does). None: the runtime has no `join`."""
+    deadlock: Literal["at once", "polled"] | None
+    """How a deadlock is found: the moment the scheduler runs out of work, or by a
+    watcher that polls the blocked threads. None: nothing can wait on another task."""
     holding_ops: Callable[[Mapping[str, Any]], frozenset[str]] = _never
     """The ops that hold the whole scheduler while they last (nothing else runs), given
     the run's options as the trace header records them."""
@@ -59,13 +62,13 @@ FACTS: Mapping[str, RuntimeFacts] = {
     for f in (
         RuntimeFacts(
             "asyncio", queue="fifo", snapshots=True, preemptive=False,
-            join_before_start="waits",
+            join_before_start="waits", deadlock="at once",
             # `cpu` is a busy loop and `block` the real time.sleep: the loop waits for both.
             holding_ops=lambda options: frozenset({"cpu", "block"}),
         ),
         RuntimeFacts(
             "gevent", queue="fifo", snapshots=True, preemptive=False,
-            join_before_start="waits",
+            join_before_start="waits", deadlock="at once",
             # Monkey patching makes time.sleep cooperative; unpatched, it blocks the hub.
             holding_ops=lambda options: frozenset(
                 {"cpu"} if options["monkey_patch"] else {"cpu", "block"}
@@ -75,12 +78,12 @@ FACTS: Mapping[str, RuntimeFacts] = {
             # Blocking calls release the GIL, and the interpreter takes it from a busy
             # thread at the switch interval: nothing holds the others off for long.
             "threads", queue="set", snapshots=False, preemptive=True,
-            join_before_start="error",
+            join_before_start="error", deadlock="polled",
         ),
         RuntimeFacts(
             # One thread, no scheduler: every wait is a real blocking call.
             "greenlet", queue="none", snapshots=False, preemptive=False,
-            join_before_start=None,
+            join_before_start=None, deadlock=None,
             holding_ops=lambda options: frozenset({"sleep", "block", "cpu", "io"}),
         ),
     )

@@ -55,6 +55,12 @@ def test_ready_events_and_snapshots_exist_exactly_where_the_table_says(
     assert bool(of(events, "queue")) == FACTS[runtime].snapshots
 
 
+def test_only_a_runtime_where_tasks_can_wait_on_each_other_has_deadlocks() -> None:
+    assert {p.values[0] for p in cases(DEADLOCKS)} == {
+        name for name, facts in FACTS.items() if facts.deadlock is not None
+    }
+
+
 def test_a_join_before_start_has_one_outcome_on_each_runtime_that_can_express_it() -> None:
     # The shape left out of the deadlocks by a fact, not by its ops, is an error instead.
     waits = {p.values[0] for p in cases(DEADLOCKS) if p.values[1] == "join_of_a_task_never_started"}
