@@ -162,29 +162,32 @@ def test_workers_are_started_in_order_by_main(name: str, runtime: str) -> None:
         assert list(dict.fromkeys(runs)) == list(w.names)
 
 
-@pytest.mark.parametrize(("name", "runtime"), WAIT_CASES, ids=bundled_ids(WAIT_CASES))
-def test_waits_overlap_unless_they_hold_the_scheduler_or_need_the_cpu(
-    name: str, runtime: str
-) -> None:
+# A `cpu` step is calibrated to its duration when the worker starts, which a busy machine
+# throws off: how long CPU-bound workers take is no measure of overlap. Their claim is in
+# the order they run (the two tests after this one).
+SLEEP_CASES = [(n, r) for n, r in WAIT_CASES if the_wait(n).op != "cpu"]
+
+
+@pytest.mark.parametrize(("name", "runtime"), SLEEP_CASES, ids=bundled_ids(SLEEP_CASES))
+def test_waits_overlap_unless_they_hold_the_scheduler(name: str, runtime: str) -> None:
     events = bundled(name, runtime)
     w = workers_of(name, events)
     ratio = run_elapsed(events) / (len(w.names) * w.seconds)
-    mine = [e for e in events if e.get("task") in w.names]
-    if w.holds or w.op == "cpu":
-        # One after another: the scheduler is held, or the work needs the one GIL.
+    if w.holds:
+        # One after another: claims C5, C9 unpatched.
         assert ratio > halfway(len(w.names)), ratio
-    else:
-        # Together: every worker is waiting before the first one is woken, and the run
-        # takes about one wait, not the sum (claims C4, C8, C9 patched, C11 for I/O).
-        assert ratio < halfway(len(w.names)), ratio
-        assert run_elapsed(events) >= 0.95 * w.seconds
-        waits = [e for e in mine if e["type"] == "suspend"]
-        assert {e["task"] for e in waits} == set(w.names)
-        assert {e["reason"] for e in waits} == {"sleep"}
-        wakes = [e for e in mine if e["type"] == "wake"]
-        last_to_wait = max(events.index(next(e for e in waits if e["task"] == t))
-                           for t in w.names)
-        assert last_to_wait < min(events.index(e) for e in wakes)
+        return
+    # Together: every worker is waiting before the first one is woken, and the run takes
+    # about one wait, not the sum (claims C4, C8, C9 patched, C11 for blocking calls).
+    assert ratio < halfway(len(w.names)), ratio
+    assert run_elapsed(events) >= 0.95 * w.seconds
+    mine = [e for e in events if e.get("task") in w.names]
+    waits = [e for e in mine if e["type"] == "suspend"]
+    assert {e["task"] for e in waits} == set(w.names)
+    assert {e["reason"] for e in waits} == {"sleep"}
+    wakes = [e for e in mine if e["type"] == "wake"]
+    last_to_wait = max(events.index(next(e for e in waits if e["task"] == t)) for t in w.names)
+    assert last_to_wait < min(events.index(e) for e in wakes)
 
 
 @pytest.mark.parametrize(("name", "runtime"), WAIT_CASES, ids=bundled_ids(WAIT_CASES))
