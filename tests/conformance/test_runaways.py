@@ -67,14 +67,14 @@ RUNAWAYS: Mapping[str, Runaway] = {
 
 KNOWN = {
     ("gevent", "tight_print_loop"): (
-        "gevent: a greenlet that loops without yielding is listed as waiting on `yield` "
-        "instead of running, and the worker's timeout often never fires at all (the "
-        "flusher thread stops once the backlog signal is sent; the parent kills the "
-        "worker and no `end` is written)"
+        "gevent lists a greenlet that loops without yielding as waiting on `yield`, not "
+        "running; and once the worker's backlog signal is sent, its timeout often never "
+        "fires (the flusher thread is seen stuck in signal.pthread_kill): no `end` is "
+        "written and the parent kills the worker"
     ),
     ("greenlet", "tight_print_loop"): (
-        "greenlet: the greenlet running at the timeout is listed as waiting on `switch`, "
-        "as if it were suspended"
+        "greenlet lists the greenlet running at the timeout as waiting on `switch`, as if "
+        "it were suspended"
     ),
 }
 
