@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simtui.scenario.loader import bundled_scenarios, load_scenario
+from simtui.scenario.loader import load_scenario
 from tests.tracehelp import end, of, outputs, run_trace, validate
 
 SCALE = 0.05
@@ -141,16 +141,3 @@ def test_c3_main_is_the_first_ready_entry_and_the_run_ends_with_it(basics: list[
     assert all(e.get("task") is None for e in after)
     assert end(basics)["status"] == "ok"
     assert validate(basics) == []
-
-
-ASYNCIO_BUNDLED = [
-    p.stem for p in bundled_scenarios() if "asyncio" in load_scenario(str(p)).runtimes
-]
-
-
-@pytest.mark.parametrize("name", ASYNCIO_BUNDLED)
-def test_every_bundled_asyncio_scenario_validates_with_snapshots(name: str) -> None:
-    events = run_trace(name, "asyncio", time_scale=0.005, snapshots=True)
-    assert validate(events) == []
-    assert of(events, "queue"), "snapshots were asked for"
-    assert end(events)["status"] in ("ok", "deadlock")

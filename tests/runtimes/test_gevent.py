@@ -145,71 +145,6 @@ tasks:
     assert end(events)["status"] == "ok"
 
 
-DEADLOCKS = {
-    "join_cycle": (
-        """
-tasks:
-  main:
-    - spawn: [a, b]
-    - join: a
-  a:
-    - yield
-    - join: b
-  b:
-    - join: a
-""",
-        {"main": "join a", "a": "join b", "b": "join a"},
-    ),
-    "event_never_set": (
-        """
-tasks:
-  main:
-    - spawn: w
-    - join: w
-  w:
-    - wait: go
-""",
-        {"main": "join w", "w": "event go"},
-    ),
-    "queue_nobody_fills": (
-        """
-tasks:
-  main:
-    - gather: taker
-  taker:
-    count: 2
-    steps:
-      - get: jobs
-""",
-        {"main": "gather taker[0] taker[1]", "taker[0]": "queue jobs, empty",
-         "taker[1]": "queue jobs, empty"},
-    ),
-    "lock_never_released": (
-        """
-tasks:
-  main:
-    - spawn: holder
-    - sleep: 0.01
-    - acquire: L
-  holder:
-    - acquire: L
-""",
-        {"main": "lock L, held by holder"},
-    ),
-}
-
-
-@pytest.mark.parametrize("shape", sorted(DEADLOCKS))
-def test_deadlock_is_detected_when_the_hub_runs_out_of_work(shape: str) -> None:
-    text, stuck = DEADLOCKS[shape]
-    events = run_trace(text, runtime="gevent", time_scale=1.0, snapshots=True)
-    assert validate(events) == []
-    last = end(events)
-    assert last["status"] == "deadlock"
-    assert {s["task"]: s["waiting_on"] for s in last["stuck"]} == stuck
-    # Found, not waited out (a timeout ends `timeout`); how soon: benchmarks/deadlock.py.
-
-
 def test_cpu_holds_the_hub_so_nothing_else_runs_meanwhile() -> None:
     text = """
 tasks:
@@ -228,18 +163,6 @@ tasks:
     assert _first_index(events, "ready", "other") < _first_index(events, "run", "busy")
     assert _first_index(events, "done", "busy") < _first_index(events, "run", "other")
     assert outputs(events) == ["other ran"]
-
-
-@pytest.mark.parametrize(
-    ("step", "waiting_on"), [("sleep: 30", "sleep 30 s"), ("cpu: 30", "cpu holds the hub")]
-)
-def test_timeout_lists_what_the_greenlet_was_doing(step: str, waiting_on: str) -> None:
-    text = f"timeout: 0.3\ntasks:\n  main:\n    - {step}\n"
-    events = run_trace(text, runtime="gevent")
-    assert validate(events) == []
-    last = end(events)
-    assert last["status"] == "timeout"
-    assert last["stuck"] == [{"task": "main", "waiting_on": waiting_on}]
 
 
 def test_sleep_zero_has_no_wake_time_even_while_another_timer_is_armed() -> None:

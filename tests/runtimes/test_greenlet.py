@@ -71,21 +71,6 @@ tasks:
     assert end(events).get("stuck") is None
 
 
-def test_spawned_but_never_switched_to_is_listed_as_never_started() -> None:
-    text = """
-tasks:
-  main:
-    - spawn: idle
-    - print: "bye"
-  idle:
-    - print: "never"
-"""
-    events = run_trace(text, runtime="greenlet", time_scale=SCALE)
-    assert validate(events) == []
-    assert outputs(events) == ["bye"]
-    assert end(events)["stuck"] == [{"task": "idle", "waiting_on": "never started"}]
-
-
 def test_sleep_blocks_the_only_thread_and_is_recorded_as_block() -> None:
     text = """
 tasks:
@@ -125,23 +110,3 @@ def test_ops_that_need_a_scheduler_are_refused_for_greenlet(op: str, line: str) 
     assert message.startswith("s.yaml:3:")
     assert f"`{op}`" in message
     assert "switch" in message  # the hint says what to do instead
-
-
-def test_timeout_lists_the_greenlet_holding_the_thread() -> None:
-    text = """
-timeout: 0.3
-tasks:
-  main:
-    - spawn: idle
-    - sleep: 30
-  idle:
-    - print: x
-"""
-    events = run_trace(text, runtime="greenlet")
-    assert validate(events) == []
-    last = end(events)
-    assert last["status"] == "timeout"
-    assert last["stuck"] == [
-        {"task": "main", "waiting_on": "sleep (holds the thread)"},
-        {"task": "idle", "waiting_on": "never started"},
-    ]
