@@ -78,19 +78,15 @@ tasks:
     count: 2
     steps:
       - get: jobs
-""", {"taker[0]": "queue jobs", "taker[1]": "queue jobs"}, worded={
-        "asyncio": {"main": "gather 2 tasks"},
-        "gevent": {"main": "gather taker[0], taker[1]", "taker[0]": "queue jobs (empty)",
-                   "taker[1]": "queue jobs (empty)"},
-        "threads": {"main": "join taker[0], taker[1]"},
-    }),
+""", {"main": "gather taker[0] taker[1]", "taker[0]": "queue jobs, empty",
+        "taker[1]": "queue jobs, empty"}),
     "put_on_a_full_queue": Shape(TIMEOUT + """
 queues: {q: {maxsize: 1}}
 tasks:
   main:
     - put: {queue: q, item: x}
     - put: {queue: q, item: y}
-""", {"main": "queue q (full)"}),
+""", {"main": "queue q, full"}),
     "lock_never_released": Shape(TIMEOUT + """
 tasks:
   main:
@@ -99,7 +95,7 @@ tasks:
     - join: w
   w:
     - acquire: db
-""", {"main": "join w", "w": "lock db"}),
+""", {"main": "join w", "w": "lock db, held by main"}),
     "lock_kept_by_a_finished_task": Shape(TIMEOUT + """
 tasks:
   main:
@@ -108,11 +104,10 @@ tasks:
     - acquire: L
   holder:
     - acquire: L
-""", {"main": "lock L"}),
-    "join_of_a_task_never_started": Shape(JOIN_LATE, {"main": "join w"}, worded={
-        "asyncio": {"w": "join late (not started)"},
-        "gevent": {"w": "join late (not spawned yet)"},
-    }, when=lambda facts: facts.join_before_start == "waits"),
+""", {"main": "lock L, held by holder"}),
+    "join_of_a_task_never_started": Shape(JOIN_LATE, {"main": "join w",
+                                                      "w": "join late, not started yet"},
+                                          when=lambda facts: facts.join_before_start == "waits"),
 }
 
 
