@@ -60,6 +60,7 @@ def one_run(scenario: Any, runtime: str) -> dict[str, float]:
     replay = Replay(trace)
     _wire[0] = 0
     first = None
+    done = 0.0
     ingest = 0.0
     worker = WorkerProcess(scenario, runtime, on_events=batches.put,
                            on_exit=lambda _w: batches.put(None))
