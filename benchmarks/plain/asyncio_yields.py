@@ -14,7 +14,7 @@ import asyncio
 import sys
 
 TASKS = 1000
-YIELDS = 800
+YIELDS = 1800
 
 
 async def _worker(yields: int) -> None:

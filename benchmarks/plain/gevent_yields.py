@@ -15,7 +15,7 @@ import sys
 import gevent
 
 TASKS = 1000
-YIELDS = 800
+YIELDS = 1500
 
 
 def _worker(yields: int) -> None:

@@ -17,7 +17,7 @@ import sys
 import greenlet
 
 TASKS = 1000
-SWITCHES = 1000
+SWITCHES = 3000
 
 
 def workload(tasks: int = TASKS, switches: int = SWITCHES) -> None:

@@ -17,7 +17,7 @@ import threading
 import time
 
 TASKS = 100
-YIELDS = 1500
+YIELDS = 2000
 
 
 def _worker(yields: int) -> None:
