@@ -21,6 +21,7 @@ import traceback
 # for real, whatever gevent does to `threading`, `time.sleep` and `signal` in this process.
 _start_thread = _thread.start_new_thread
 _allocate_lock = _thread.allocate_lock
+_get_ident = _thread.get_ident  # patched, it names the current greenlet, not the thread
 _real_sleep = time.sleep
 _monotonic = time.monotonic
 _set_handler = signal.signal
@@ -67,7 +68,7 @@ class Flusher:
         self.limit = limit
         self.lock = _allocate_lock()
         self.finished = False
-        self.main_thread = _thread.get_ident()
+        self.main_thread = _get_ident()
 
     def start(self) -> None:
         # The main thread runs the scenario (asyncio, gevent, greenlet) or supervises the
