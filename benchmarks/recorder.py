@@ -12,6 +12,9 @@ one untimed warm-up of each:
 - recording off: the same interpreter recording nothing (`_recorder.run_unrecorded`);
 - plain: the plain program of `benchmarks/plain/` called in-process.
 
+Nothing is monkey-patched here (gevent's default in a real run): the three gevent
+variants run unpatched alike, and `gevent.sleep(0)` takes the same path either way.
+
 Each is timed on this process's CPU clock (every thread: the flusher and a thread
 runtime's threads count), the cyclic GC enabled for all three as users run, with an
 untimed collection before each. Reported: P1b = on ÷ off and P1c = off ÷ plain, as the

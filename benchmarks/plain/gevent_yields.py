@@ -1,9 +1,11 @@
 """Plain gevent: N greenlets × K `gevent.sleep(0)`, joined by `main`.
 
-Mirrors `benchmarks/scenarios/gevent_yields.yaml` op for op: a `main` greenlet spawns N
-greenlets (`gevent.spawn`, as the scenario's `gather` does) and joins them all
-(`gevent.joinall`); each one yields to the hub K times with `gevent.sleep(0)`. No monkey
-patching, as in the scenario. No simtui code.
+Mirrors `benchmarks/scenarios/gevent_yields.yaml` op for op: the process is monkey-patched
+first (`monkey.patch_all()`, the scenario's default `gevent.monkey_patch`), then a `main`
+greenlet spawns N greenlets (`gevent.spawn`, as the scenario's `gather` does) and joins
+them all (`gevent.joinall`); each one yields to the hub K times with `gevent.sleep(0)`.
+No simtui code. Called in-process (`workload`), it does not patch: the recorder
+benchmark's variants all run unpatched alike.
 
 Usage: python benchmarks/plain/gevent_yields.py [TASKS YIELDS]
 """
@@ -34,4 +36,7 @@ def workload(tasks: int = TASKS, yields: int = YIELDS) -> None:
 
 
 if __name__ == "__main__":
+    from gevent import monkey
+
+    monkey.patch_all()
     workload(*(int(a) for a in sys.argv[1:3]))
