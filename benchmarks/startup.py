@@ -1,36 +1,38 @@
 """P7: start-up cost of `simtui --version` against a bare interpreter, whole processes alternated.
 
 Usage: python benchmarks/startup.py [RUNS]
+
+Both commands run alternately RUNS times after one untimed run of each (file cache),
+each measured with `wait4` (`_paired.run_process`). Reported: the median and min–max of
+the paired ratios of wall time (what the user waits for) and of CPU time (user + system,
+steadier on a shared machine).
 """
 
 from __future__ import annotations
 
-import statistics
-import subprocess
 import sys
-import time
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-def _time(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+from _paired import alternate, print_machine, ratios, run_process, summarize  # noqa: E402
 
 
 def main(runs: int = 21) -> None:
     bare = [sys.executable, "-c", "pass"]
     simtui = [sys.executable, "-m", "simtui", "--version"]
-    _time(bare), _time(simtui)  # warm the file cache
-    ratios, a, b = [], [], []
-    for _ in range(runs):
-        t_bare, t_simtui = _time(bare), _time(simtui)
-        a.append(t_bare)
-        b.append(t_simtui)
-        ratios.append(t_simtui / t_bare)
-    print(f"python -c pass          median {statistics.median(a) * 1e3:6.1f} ms")
-    print(f"simtui --version        median {statistics.median(b) * 1e3:6.1f} ms")
-    print(f"P7 ratio (median of {runs} alternated pairs): {statistics.median(ratios):.2f}  "
-          "(target ≤ 3)")
+    got = alternate(runs, {"bare": lambda: run_process(bare),
+                           "simtui": lambda: run_process(simtui)}, warmup=True)
+    b, s = got["bare"], got["simtui"]
+    print_machine()
+    print(f"python -c pass     wall {summarize([c.wall * 1e3 for c in b]).show('.1f', ' ms')}, "
+          f"CPU {summarize([c.cpu * 1e3 for c in b]).show('.1f', ' ms')}")
+    print(f"simtui --version   wall {summarize([c.wall * 1e3 for c in s]).show('.1f', ' ms')}, "
+          f"CPU {summarize([c.cpu * 1e3 for c in s]).show('.1f', ' ms')}")
+    wall = summarize(ratios([c.wall for c in s], [c.wall for c in b]))
+    cpu = summarize(ratios([c.cpu for c in s], [c.cpu for c in b]))
+    print(f"P7 ratio, {runs} alternated pairs: wall {wall.show(unit='×')}, "
+          f"CPU {cpu.show(unit='×')}  (target ≤ 3)")
 
 
 if __name__ == "__main__":

@@ -1,119 +1,147 @@
-"""P6: worker -> UI stream, events/s ingested by the UI process (targets.md).
+"""P6: worker → parent → replay, end to end on a real run: events/s and wire bytes per event.
 
-Usage: python benchmarks/stream.py [--events 1000000] [--tasks 100] [--reps 3]
+Usage: python benchmarks/stream.py [--runtime R]... [--rounds N] [--quick]
 
-A child process writes a realistic JSONL trace (the synthetic asyncio-shaped run of
-`benchmarks/seek.py`, encoded with orjson as the worker does) through a pipe as fast as
-the pipe takes it; its lines are encoded before the clock starts so that the child is
-never the bottleneck. The parent does what the UI does with a live run: read the pipe in
-chunks, split and parse the lines (`simtui.trace.io`), `Trace.extend`, `Replay.sync()`.
-Reported: events/s from the first byte to the last event synced (wall), the parent's CPU
-time per event, and the parent's split into parse / extend / sync. Prints figures;
-asserts nothing.
+Each round starts a real worker (`WorkerProcess`, as `simtui run` and the TUI do) on the
+runtime's benchmark scenario (`workloads.py`, the full size) and does with the stream what
+the TUI's player does: the reader thread hands over the decoded batches, and this
+process's main thread appends each to a `Trace` and calls `Replay.sync()`. Nothing is
+pre-encoded: the worker records, encodes and writes while the run goes on.
+
+Reported per runtime, median and min–max over the rounds: events/s from starting the
+worker to the `end` event replayed (what a user waits for) and from the first event to
+the last; the parent's CPU per event (reader thread, decoding, `Trace`, `Replay`) and
+the rate that would make on one core; the worker's CPU per event; and the bytes per
+event on the pipe.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
+import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
+from queue import SimpleQueue
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _paired import print_machine, stderr, summarize  # noqa: E402
+from workloads import WORKLOADS, Workload  # noqa: E402
 
 from simtui.replay.model import Replay, Trace  # noqa: E402
-from simtui.trace.io import take_events  # noqa: E402
+from simtui.scenario.loader import load_scenario  # noqa: E402
+from simtui.trace import stream as stream_module  # noqa: E402
+from simtui.trace.stream import WorkerProcess  # noqa: E402
 
-CHUNK = 1 << 18
-
-
-def produce(n_events: int, n_tasks: int) -> None:
-    """Child: encode the trace, wait for the go byte on stdin, write it all to stdout."""
-    import orjson
-
-    from benchmarks.seek import synthetic
-
-    # Batches of lines, as the worker's flusher writes them.
-    blob = b"".join(orjson.dumps(e) + b"\n" for e in synthetic(n_events, n_tasks))
-    sys.stdin.buffer.read(1)
-    view = memoryview(blob)
-    while view:
-        n = os.write(1, view[: 1 << 16])
-        view = view[n:]
+_wire = [0]
+_take_events = stream_module.take_events
 
 
-def consume(proc: subprocess.Popen[bytes]) -> dict[str, float]:
-    assert proc.stdin is not None and proc.stdout is not None
-    fd = proc.stdout.fileno()
+def _counting_take_events(buffer: bytearray, chunk: bytes) -> list[dict[str, Any]]:
+    # One call per chunk read from the pipe (up to 256 KiB): counting costs nothing.
+    _wire[0] += len(chunk)
+    return _take_events(buffer, chunk)
+
+
+stream_module.take_events = _counting_take_events  # type: ignore[assignment]
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def one_run(scenario: Any, runtime: str) -> dict[str, float]:
+    batches: SimpleQueue[list[dict[str, Any]] | None] = SimpleQueue()
     trace = Trace()
     replay = Replay(trace)
-    buffer = bytearray()
-    parse_s = extend_s = sync_s = 0.0
-    clock = time.perf_counter
-    proc.stdin.write(b"g")
-    proc.stdin.close()
-    first = os.read(fd, CHUNK)
-    w0, c0 = clock(), time.process_time()
-    chunk = first
-    while chunk:
-        a = clock()
-        events = take_events(buffer, chunk)
-        b = clock()
-        trace.extend(events)
-        c = clock()
+    _wire[0] = 0
+    first = None
+    done = 0.0
+    ingest = 0.0
+    worker = WorkerProcess(scenario, runtime, on_events=batches.put,
+                           on_exit=lambda _w: batches.put(None))
+    c0, k0 = time.process_time(), _children_cpu()
+    w0 = time.perf_counter()
+    worker.start()
+    while (batch := batches.get()) is not None:
+        if first is None:
+            first = time.perf_counter()
+        t = time.thread_time()
+        trace.extend(batch)
         replay.sync()
-        d = clock()
-        parse_s += b - a
-        extend_s += c - b
-        sync_s += d - c
-        chunk = os.read(fd, CHUNK)
-    wall, cpu = clock() - w0, time.process_time() - c0
-    proc.wait()
+        ingest += time.thread_time() - t
+        if trace.end is not None:
+            done = time.perf_counter()
+    worker.wait(10)
+    cpu, worker_cpu = time.process_time() - c0, _children_cpu() - k0
     n = len(replay)
-    assert trace.end is not None and n == len(trace)
+    status = (trace.end or {}).get("status")
+    if status != "ok" or n != len(trace):
+        raise SystemExit(f"{runtime}: the run ended {status!r} ({worker.error_text})")
+    assert first is not None
     return {
         "events": n,
-        "rate": n / wall,
-        "cpu_us": cpu / n * 1e6,
-        "parse_us": parse_s / n * 1e6,
-        "extend_us": extend_s / n * 1e6,
-        "sync_us": sync_s / n * 1e6,
+        "rate": n / (done - w0),
+        "rate_streaming": n / (done - first),
+        "parent_us": cpu / n * 1e6,
+        "ingest_us": ingest / n * 1e6,
+        "worker_us": worker_cpu / n * 1e6,
+        "wire": _wire[0] / n,
+        "seconds": done - w0,
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--events", type=int, default=1_000_000)
-    p.add_argument("--tasks", type=int, default=100)
-    p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--produce", action="store_true", help=argparse.SUPPRESS)
-    a = p.parse_args(argv)
-    if a.produce:
-        produce(a.events, a.tasks)
-        return 0
-    root = Path(__file__).resolve().parent.parent
+def measure(w: Workload, rounds: int, quick: bool, tmp: Path) -> list[dict[str, float]]:
+    path = w.scenario_path
+    if quick:
+        path = tmp / f"{w.name}.yaml"
+        path.write_text(w.scenario_text(w.quick), encoding="utf-8")
+    scenario = load_scenario(str(path), runtime=w.runtime)
     results = []
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
-          f"{a.events} events, {a.tasks} tasks")
-    for rep in range(a.reps):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.stream", "--produce", "--events",
-             str(a.events), "--tasks", str(a.tasks)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=root,
-        )
-        r = consume(proc)
-        results.append(r)
-        print(f"  run {rep + 1}: {r['rate']:>9,.0f} events/s; "
-              f"parent CPU {r['cpu_us']:.2f} µs/event "
-              f"(parse {r['parse_us']:.2f}, extend {r['extend_us']:.2f}, "
-              f"sync {r['sync_us']:.2f})", flush=True)
-    rate = statistics.median(r["rate"] for r in results)
-    cpu = statistics.median(r["cpu_us"] for r in results)
-    print(f"P6: median {rate:,.0f} events/s ingested (target ≥ 500,000); parent CPU "
-          f"{cpu:.2f} µs/event, i.e. {1e6 / cpu:,.0f} events/s per core")
+    for r in range(rounds):
+        got = one_run(scenario, w.runtime)
+        stderr(f"  {w.runtime} round {r + 1}: {got['rate']:,.0f} events/s, "
+               f"{got['events']:,} events in {got['seconds']:.1f} s")
+        results.append(got)
+    return results
+
+
+def report(w: Workload, results: list[dict[str, float]], quick: bool) -> None:
+    def s(key: str, fmt: str, unit: str = "") -> str:
+        return summarize([r[key] for r in results]).show(fmt, unit)
+
+    rt = w.runtime
+    size = w.quick if quick else w.full
+    print(f"{rt}: {w.describe(size)}; {len(results)} rounds, {int(results[-1]['events']):,} events")
+    print(f"  P6 {rt} stream end to end: {s('rate', ',.0f')} events/s, worker start to "
+          f"`end` replayed; {s('rate_streaming', ',.0f')} events/s from the first event")
+    parent = summarize([r["parent_us"] for r in results]).median
+    print(f"  parent CPU {s('parent_us', '.2f', ' µs')}/event ({1e6 / parent:,.0f} events/s "
+          f"on one core), of which Trace + Replay {s('ingest_us', '.2f', ' µs')}; "
+          f"worker CPU {s('worker_us', '.2f', ' µs')}/event")
+    print(f"  wire: {s('wire', '.1f')} B/event")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    p.add_argument("--runtime", action="append", choices=list(WORKLOADS),
+                   help="only this runtime (repeat for more); default: all")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--quick", action="store_true", help="tiny workloads, one round: a smoke run")
+    a = p.parse_args(argv)
+    rounds = 1 if a.quick else max(1, a.rounds)
+    print_machine()
+    for runtime in a.runtime or list(WORKLOADS):
+        stderr(f"measuring {runtime} ...")
+        w = WORKLOADS[runtime]
+        with tempfile.TemporaryDirectory(prefix="simtui-bench-") as tmp:
+            results = measure(w, rounds, a.quick, Path(tmp))
+        report(w, results, a.quick)
     return 0
 
 
