@@ -113,6 +113,21 @@ class Options:
     asyncio_eager_tasks: bool = False
     asyncio_debug: bool = False
 
+    # Interim accessors, so that the runtimes read options by runtime and key before the
+    # fields give way to data their specs describe.
+    def get(self, runtime: str, key: str) -> bool | float | None:
+        """`runtime`'s option `key`, or its default."""
+        return getattr(self, f"{runtime}_{key}")  # type: ignore[no-any-return]
+
+    def flag(self, runtime: str, key: str) -> bool:
+        """A bool option."""
+        return bool(self.get(runtime, key))
+
+    def seconds(self, runtime: str, key: str) -> float | None:
+        """A duration option in seconds; None when it is the interpreter's own."""
+        value = self.get(runtime, key)
+        return None if value is None else float(value)
+
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
