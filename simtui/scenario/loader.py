@@ -70,11 +70,14 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
 
+from simtui import durations
 from simtui.files import NotRegularFile, open_regular, reason
+from simtui.runtimespec import NAMES, SPECS, OptionSpec, runtimes_for
 from simtui.scenario.errors import Problem, ScenarioError
 from simtui.scenario.model import (
     BARE_OPS,
@@ -87,10 +90,10 @@ from simtui.scenario.model import (
     UNSUPPORTED,
     Instance,
     Options,
+    OptionValue,
     Scenario,
     Step,
     TaskDef,
-    supported_runtimes,
 )
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -129,15 +132,6 @@ _TEMPLATE_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _FIELDS = ("i", "name", "item")
 _TOP_KEYS = ("name", "title", "description", "runtime", "runtimes", "main", "time_scale",
              "timeout", "options", "queues", "tasks")
-_OPTION_KEYS = {
-    "gevent": ("monkey_patch",),
-    "threads": ("switch_interval",),
-    "asyncio": ("eager_tasks", "debug"),
-}
-_OPTIONS_NEED_PYTHON: dict[tuple[str, str], tuple[int, int]] = {
-    ("asyncio", "eager_tasks"): (3, 12),  # asyncio.eager_task_factory is new in 3.12
-}
-"""Options that rule their runtime out on an older Python (when turned on)."""
 _OP_KEYS = {"put": ("queue", "item"), "repeat": ("times", "steps")}
 _OBJECT = {"acquire": "lock", "release": "lock", "wait": "event", "set": "event", "get": "queue"}
 _EXAMPLE = {
@@ -781,14 +775,11 @@ class _Reader:
             self.check_starts(final, main)
         self.check_references(final, main)
         ops = frozenset(op for d in final.values() for op in _ops(d.steps))
-        supported = supported_runtimes(ops)
+        supported = runtimes_for(ops)
         if runtime is None:
-            if listed:
-                runtime = listed[0][0]
-            elif "asyncio" in supported or not supported:
-                runtime = "asyncio"
-            else:
-                runtime = supported[0]
+            # The first listed; else the first runtime simtui offers that can run every op;
+            # else the first it offers, so that the problems say what stops each op there.
+            runtime = listed[0][0] if listed else (supported or NAMES)[0]
         ruled_out = self.ruled_out_by_options(options, option_nodes)
         runtimes = self.check_runtimes(final, runtime, runtime_node is not None, listed,
                                        supported, ruled_out)
@@ -841,40 +832,48 @@ class _Reader:
         return listed
 
     def options(self, node: yaml.Node) -> tuple[Options, dict[str, yaml.Node]]:
-        """The options, and the value node of each one given (`asyncio.eager_tasks` → node)."""
+        """The options, and the value node of each one given (`asyncio.eager_tasks` → node).
+
+        Which runtimes have options, their keys and kinds are the runtimes' specs.
+        """
         entries = self.mapping(node, "`options`", optional=True)
         if entries is None:
             return Options(), {}
-        self.check_keys(entries, tuple(_OPTION_KEYS), "`options`")
-        values: dict[str, Any] = {}
+        self.check_keys(entries, tuple(rt for rt, spec in SPECS.items() if spec.options),
+                        "`options`")
+        given: dict[str, dict[str, OptionValue]] = {}
         nodes: dict[str, yaml.Node] = {}
-        for rt, keys in _OPTION_KEYS.items():
-            if rt not in entries:
+        for rt, spec in SPECS.items():
+            if rt not in entries or not spec.options:
                 continue
             sub = self.mapping(entries[rt][1], f"`options.{rt}`", optional=True)
             if sub is None:
                 continue
-            self.check_keys(sub, keys, f"`options.{rt}`")
-            for key in keys:
-                if key not in sub:
+            self.check_keys(sub, tuple(o.key for o in spec.options), f"`options.{rt}`")
+            for o in spec.options:
+                if o.key not in sub:
                     continue
-                value_node = sub[key][1]
+                value_node = sub[o.key][1]
                 if _is_null(value_node) and self.visit(value_node):
                     continue
-                what = f"`options.{rt}.{key}`"
-                value: Any
-                if key == "switch_interval":
-                    value = self.duration(value_node, what, positive=True)
-                    if value is not None and value < 1e-6:
-                        self.err(value_node, f"{what} must be at least 1 µs, the interpreter's "
-                                             "resolution")
-                        value = None
-                else:
-                    value = self.boolean(value_node, what)
+                value = self.option(value_node, f"`options.{rt}.{o.key}`", o)
                 if value is not None:
-                    values[f"{rt}_{key}"] = value
-                    nodes[f"{rt}.{key}"] = value_node
-        return Options(**values), nodes
+                    given.setdefault(rt, {})[o.key] = value
+                    nodes[f"{rt}.{o.key}"] = value_node
+        return Options(MappingProxyType({rt: MappingProxyType(values)
+                                         for rt, values in given.items()})), nodes
+
+    def option(self, node: yaml.Node, what: str, spec: OptionSpec) -> OptionValue | None:
+        """One option's value, of the kind and within the bounds its spec gives."""
+        if spec.kind == "bool":
+            return self.boolean(node, what)
+        low = spec.minimum
+        value = self.duration(node, what, positive=low is not None and low > 0)
+        if value is not None and low is not None and value < low:
+            why = f", {spec.minimum_why}" if spec.minimum_why else ""
+            self.err(node, f"{what} must be at least {durations.format(low)}{why}")
+            return None
+        return value
 
     def queues(self, node: yaml.Node) -> tuple[dict[str, int], dict[str, yaml.Node]]:
         entries = self.mapping(node, "`queues`", optional=True)
@@ -1321,13 +1320,20 @@ class _Reader:
 
     def ruled_out_by_options(self, options: Options, nodes: dict[str, yaml.Node]
                              ) -> dict[str, tuple[yaml.Node | None, str]]:
-        """Runtimes an option turned on rules out on this Python → (the option's node, why)."""
+        """Runtimes an option turned on rules out on this Python → (the option's node, why).
+
+        Which options need which Python is their spec's (`OptionSpec.needs_python`).
+        """
         out: dict[str, tuple[yaml.Node | None, str]] = {}
-        for (rt, key), needs in _OPTIONS_NEED_PYTHON.items():
-            if getattr(options, f"{rt}_{key}") and needs > PYTHON and rt not in out:
-                out[rt] = (nodes.get(f"{rt}.{key}"),
-                           f"`options.{rt}.{key}` needs Python {needs[0]}.{needs[1]} or newer "
-                           f"(this is Python {PYTHON[0]}.{PYTHON[1]})")
+        for rt, spec in SPECS.items():
+            for o in spec.options:
+                needs = o.needs_python
+                if (needs is None or rt in out or o.available(PYTHON)
+                        or not options.given.get(rt, {}).get(o.key)):
+                    continue
+                out[rt] = (nodes.get(f"{rt}.{o.key}"),
+                           f"`options.{rt}.{o.key}` needs Python {needs[0]}.{needs[1]} or "
+                           f"newer (this is Python {PYTHON[0]}.{PYTHON[1]})")
         return out
 
     def check_runtimes(self, defs: dict[str, TaskDef], runtime: str, explicit: bool,

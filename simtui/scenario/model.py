@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
+from simtui import runtimespec
 from simtui.runtimespec import NAMES, SPECS
 from simtui.scenario.errors import Problem
 
@@ -104,23 +106,40 @@ class Instance:
     index: int
 
 
+OptionValue = bool | float
+"""What an option holds: a flag, or a duration in seconds."""
+
+_NOTHING: Mapping[str, OptionValue] = MappingProxyType({})
+_DEFAULTS: Mapping[tuple[str, str], OptionValue | None] = {
+    (name, o.key): o.default for name, spec in SPECS.items() for o in spec.options
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
-    """Per-runtime options (scenario-format.md, `options`)."""
+    """Per-runtime options as the scenario writes them (scenario-format.md, `options`).
 
-    gevent_monkey_patch: bool = True
-    threads_switch_interval: float | None = None
-    asyncio_eager_tasks: bool = False
-    asyncio_debug: bool = False
+    Only what the scenario sets is held, as runtime → option → value; what a runtime's
+    options are, their kinds and their defaults is its spec's (`simtui.runtimespec`), so a
+    new runtime's options need no change here. Read them with `get`, `flag` or `seconds`.
+    """
 
-    # Interim accessors, so that the runtimes read options by runtime and key before the
-    # fields give way to data their specs describe.
-    def get(self, runtime: str, key: str) -> bool | float | None:
-        """`runtime`'s option `key`, or its default."""
-        return getattr(self, f"{runtime}_{key}")  # type: ignore[no-any-return]
+    given: Mapping[str, Mapping[str, OptionValue]] = field(default_factory=dict)
+
+    def get(self, runtime: str, key: str) -> OptionValue | None:
+        """`runtime`'s option `key`: as the scenario sets it, else its spec's default
+        (None: the interpreter's own, read at run time). KeyError for an option the
+        runtime does not have: a misspelt read fails rather than reads a default."""
+        value = self.given.get(runtime, _NOTHING).get(key)
+        if value is not None:
+            return value
+        try:
+            return _DEFAULTS[runtime, key]
+        except KeyError:
+            raise KeyError(f"{runtime} has no option {key!r}") from None
 
     def flag(self, runtime: str, key: str) -> bool:
-        """A bool option."""
+        """A bool option (`options.gevent.monkey_patch`)."""
         return bool(self.get(runtime, key))
 
     def seconds(self, runtime: str, key: str) -> float | None:
@@ -156,9 +175,6 @@ class Scenario:
     """Runtimes that can do every op but not this scenario's options on this Python → why
     (`asyncio.eager_tasks` before 3.12); they are not in `runtimes`."""
 
-    def definition_of(self, instance: str) -> TaskDef:
-        return self.tasks[self.instances[instance].definition]
-
     def ops_used(self) -> frozenset[str]:
         found: set[str] = set()
         stack = [s for t in self.tasks.values() for s in t.steps]
@@ -168,20 +184,19 @@ class Scenario:
             stack.extend(s.body)
         return frozenset(found)
 
-    def options_for(self, runtime: str) -> dict[str, object]:
-        """The options that matter on `runtime`, for the trace header."""
-        o = self.options
-        if runtime == "gevent":
-            return {"monkey_patch": o.gevent_monkey_patch}
-        if runtime == "threads":
-            # The effective value (the worker's default when the scenario sets none), so a
-            # replay can tell how often the GIL was taken away.
-            import sys
+    def options_for(self, runtime: str) -> dict[str, OptionValue | None]:
+        """Every option of `runtime` with the value the run uses, for the trace header.
 
-            return {"switch_interval": o.threads_switch_interval or sys.getswitchinterval()}
-        if runtime == "asyncio":
-            return {"eager_tasks": o.asyncio_eager_tasks, "debug": o.asyncio_debug}
-        return {}
+        A default that is the interpreter's own is read now (the worker's, when the scenario
+        sets none), so a replay can tell, say, how often the GIL was taken away.
+        """
+        out: dict[str, OptionValue | None] = {}
+        for o in runtimespec.get(runtime).options:
+            value = self.options.get(runtime, o.key)
+            if value is None and o.interpreter_default is not None:
+                value = o.interpreter_default()
+            out[o.key] = value
+        return out
 
 
 def supported_runtimes(ops: frozenset[str]) -> tuple[str, ...]:
