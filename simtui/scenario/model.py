@@ -199,11 +199,6 @@ class Scenario:
         return out
 
 
-def supported_runtimes(ops: frozenset[str]) -> tuple[str, ...]:
-    """Every runtime that can do all of `ops`."""
-    return tuple(rt for rt in RUNTIMES if not ops & UNSUPPORTED[rt].keys())
-
-
 _FIELD = re.compile(r"\{\{|\}\}|\{(i|name|item)\}")
 
 
