@@ -103,7 +103,7 @@ MAX_INSTANCES = 100_000
 MAX_DEPTH = 32
 MAX_REPEAT = 10_000_000
 MAX_QUEUE_SIZE = 10_000_000
-MAX_SECONDS = 1_000_000.0
+MAX_SECONDS = durations.MAX_SECONDS
 MAX_TIME_SCALE = 1_000.0
 MAX_NODES = 500_000
 """Nodes a file may expand to through aliases; more is refused before reading any of it."""
@@ -122,12 +122,7 @@ _CORE_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL,
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 REF_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:\[\s*([0-9]+)\s*\])?\s*\Z")
 _INT_RE = re.compile(r"[-+]?[0-9]+\Z")
-_NUMBER = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-_NUMBER_RE = re.compile(_NUMBER + r"\Z")
-_DURATION_RE = re.compile(r"\s*(" + _NUMBER + r")\s*([A-Za-zµμ]+)?\s*\Z")
-_UNIT = {None: 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ns": 1e-9,
-         "min": 60.0, "h": 3600.0}
-_UNIT_NAMES = "ns, us, ms, s, min, h"
+_NUMBER_RE = re.compile(durations.NUMBER + r"\Z")
 _TEMPLATE_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _FIELDS = ("i", "name", "item")
 _TOP_KEYS = ("name", "title", "description", "runtime", "runtimes", "main", "time_scale",
@@ -592,29 +587,15 @@ class _Reader:
         if node.tag == _FLOAT and raw.strip().lower().lstrip("+-") in (".inf", ".nan"):
             self.err(node, f"{what} must be a finite duration, not `{raw}`")
             return None
-        m = _DURATION_RE.match(raw)
-        if not m:
-            self.err(node, f"{what}: `{_clip(raw)}` is not a duration; write a number of "
-                           f"seconds{example}, or a number with a unit: {_UNIT_NAMES}")
-            return None
-        unit = m.group(2)
-        if unit not in _UNIT:
-            hint = ("`m` could mean minutes or milliseconds: write `min` or `ms`"
-                    if unit == "m" else f"the units are {_UNIT_NAMES}"
-                    + self.did_you_mean(unit.lower(), [u for u in _UNIT if u]))
-            self.err(node, f"{what}: unknown unit `{_clip(unit)}`; {hint}")
-            return None
-        value = float(m.group(1)) * _UNIT[unit]
-        if math.isnan(value) or math.isinf(value) or value > MAX_SECONDS:
-            self.err(node, f"{what} must be at most {MAX_SECONDS:,.0f} s, not `{_clip(raw)}`")
-            return None
-        if value < 0:
-            self.err(node, f"{what} cannot be negative (`{_clip(raw)}`)")
+        try:
+            value = durations.parse(raw, what)
+        except durations.DurationError as e:
+            self.err(node, str(e))
             return None
         if positive and value == 0:
             self.err(node, f"{what} must be more than zero")
             return None
-        return value + 0.0  # -0 → 0
+        return value
 
     def template(self, node: yaml.Node, what: str, example: str) -> str | None:
         text = self.text_value(node, what, example=example)

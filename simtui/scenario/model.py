@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from simtui import runtimespec
+from simtui import durations, runtimespec
 from simtui.runtimespec import NAMES, SPECS
 from simtui.scenario.errors import Problem
 
@@ -54,7 +54,7 @@ class Step:
     def describe(self) -> str:
         """The step as a user wrote it, shortly: `sleep 3`, `gather coco`, `put jobs`."""
         if self.op in DURATION_OPS:
-            return f"{self.op} {format_seconds(self.seconds)}"
+            return f"{self.op} {durations.format(self.seconds)}"
         if self.op == "print":
             return f"print {self.text!r}"
         if self.refs:
@@ -67,16 +67,6 @@ class Step:
         if self.op == "repeat":
             return f"repeat ×{self.times}"
         return self.op
-
-
-def format_seconds(s: float, digits: int | None = None) -> str:
-    """A duration in the unit a person would use: `3 s`, `250 ms`, `50 µs`."""
-    spec = f".{digits}g" if digits else "g"
-    if s >= 1 or s == 0:
-        return f"{s:{spec}} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:{spec}} ms"
-    return f"{s * 1e6:{spec}} µs"
 
 
 @dataclass(frozen=True, slots=True)
