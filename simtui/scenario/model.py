@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Literal
 
 from simtui import durations, runtimespec
 from simtui.runtimespec import NAMES, SPECS
@@ -13,15 +14,32 @@ from simtui.scenario.errors import Problem
 
 RUNTIMES: tuple[str, ...] = NAMES
 
-OPS: tuple[str, ...] = (
-    "print", "sleep", "yield", "cpu", "block", "io", "spawn", "join", "gather", "call",
-    "switch", "acquire", "release", "wait", "set", "put", "get", "repeat",
-)
-DURATION_OPS = frozenset({"sleep", "cpu", "block", "io"})
-MANY_REF_OPS = frozenset({"spawn", "join", "gather"})
-ONE_REF_OPS = frozenset({"call", "switch"})
-NAME_OPS = frozenset({"acquire", "release", "wait", "set", "get"})
-BARE_OPS = frozenset({"yield"})
+ArgumentKind = Literal["text", "duration", "none", "refs", "ref", "lock", "event", "queue",
+                       "put", "repeat"]
+"""What an op takes: a text template, a duration, nothing (`- yield`), task references (one
+or more, or exactly one), the name of a lock, event or queue, or a mapping (`put`,
+`repeat`)."""
+
+ARGUMENTS: Mapping[str, ArgumentKind] = MappingProxyType({
+    "print": "text", "sleep": "duration", "yield": "none", "cpu": "duration",
+    "block": "duration", "io": "duration", "spawn": "refs", "join": "refs", "gather": "refs",
+    "call": "ref", "switch": "ref", "acquire": "lock", "release": "lock", "wait": "event",
+    "set": "event", "put": "put", "get": "queue", "repeat": "repeat",
+})
+"""Every op and the kind of argument it takes, in the order the format lists them."""
+
+OPS: tuple[str, ...] = tuple(ARGUMENTS)
+
+
+def _taking(*kinds: ArgumentKind) -> frozenset[str]:
+    return frozenset(op for op, kind in ARGUMENTS.items() if kind in kinds)
+
+
+DURATION_OPS = _taking("duration")
+MANY_REF_OPS = _taking("refs")
+ONE_REF_OPS = _taking("ref")
+NAME_OPS = _taking("lock", "event", "queue")
+BARE_OPS = _taking("none")
 
 # Ops a runtime cannot do, with the hint the loader gives: declared in its spec.
 UNSUPPORTED: Mapping[str, Mapping[str, str]] = {
@@ -187,6 +205,14 @@ class Scenario:
                 value = o.interpreter_default()
             out[o.key] = value
         return out
+
+
+def flat(steps: tuple[Step, ...]) -> Iterator[Step]:
+    """Every step of `steps`, the steps nested in `repeat` included, in pre-order."""
+    for s in steps:
+        yield s
+        if s.body:
+            yield from flat(s.body)
 
 
 _FIELD = re.compile(r"\{\{|\}\}|\{(i|name|item)\}")

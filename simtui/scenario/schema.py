@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simtui.scenario.loader import MAX_INSTANCES, MAX_QUEUE_SIZE, MAX_REPEAT, MAX_TIME_SCALE
+from simtui.scenario.grammar import MAX_INSTANCES, MAX_QUEUE_SIZE, MAX_REPEAT, MAX_TIME_SCALE
 from simtui.scenario.model import OPS, RUNTIMES
 
 _NAME = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
