@@ -125,7 +125,9 @@ def load_scenario(name_or_path: str, runtime: str | None = None) -> Scenario:
         raise ScenarioError([Problem(name_or_path, 1, 1,
                                      "no such file, and no bundled scenario of that name "
                                      "(see `simtui list`)")])
-    source = name_or_path if path == Path(name_or_path) else str(path)
+    # As the user gave it: a bundled scenario's name, which `resolve` finds again, rather
+    # than where simtui is installed (it goes into every trace header).
+    source = name_or_path
     try:
         with open_regular(path) as f:
             data = f.read(MAX_FILE_BYTES + 1)

@@ -175,7 +175,7 @@ class Scenario:
     instances: Mapping[str, Instance]
     """Every instance in definition order, `main` first."""
     source: str
-    """The path as the user gave it (or `<string>`)."""
+    """The path or bundled scenario name as the user gave it (or `<string>`)."""
     text: str
     """The file's text, for the source pane."""
     warnings: tuple[Problem, ...] = field(default=())
