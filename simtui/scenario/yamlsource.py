@@ -143,7 +143,7 @@ class Source:
             self.err(position(self.text, nul), "not a text file (NUL character)")
             raise self.fail()
         try:
-            return yaml.compose(self.text, Loader=_Loader)  # type: ignore[no-any-return]
+            return yaml.compose(self.text, Loader=_Loader)
         except yaml.reader.ReaderError as e:
             # Its position is a byte offset in the C parser and a character offset in
             # the Python one: find the character instead.
