@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 
 import pytest
 
@@ -49,3 +51,21 @@ def test_the_spec_module_imports_nothing_of_simtui() -> None:
         text = f.read()
     assert "from simtui" not in text and "import simtui" not in text
     assert runtimespec.__doc__
+
+
+def test_every_runtime_module_is_a_runtime_the_worker_can_load() -> None:
+    # In a fresh interpreter: importing gevent must not leak into the other tests.
+    code = (
+        "import importlib, inspect\n"
+        "from simtui.runtimes.base import Runtime\n"
+        "from simtui.runtimespec import SPECS\n"
+        "for spec in SPECS.values():\n"
+        "    module = importlib.import_module(spec.module)\n"
+        "    assert isinstance(module, Runtime), spec.module\n"
+        "    params = list(inspect.signature(module.run).parameters)\n"
+        "    assert params == ['scenario', 'probe', 'ctx'], (spec.module, params)\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout == "ok\n", out.stderr
