@@ -33,9 +33,11 @@ files by hand would expect:
   overflows the runtimes' sleeps); `timeout` must be more than 0, `switch_interval` at
   least 1 µs (the interpreter's resolution).
   `time_scale` is at most 1,000.
-- `runtime` defaults to the first entry of `runtimes` when that is given, else to asyncio
-  when asyncio can run every op, else to the first runtime that can (a scenario that uses
-  `switch` runs on greenlet without saying so). An explicit `runtime` must be in `runtimes`.
+- `runtime` defaults to the first entry of `runtimes` when that is given, else to the first
+  runtime, in the order simtui offers them (asyncio first), that can run every op (a
+  scenario that uses `switch` runs on greenlet without saying so). An explicit `runtime`
+  must be in `runtimes`. Which ops a runtime cannot do, and which options need which
+  Python, are the runtimes' specs (`simtui.runtimespec`).
 - A runtime an option rules out on this Python (`asyncio.eager_tasks` before 3.12) is not
   among the scenario's runtimes (`Scenario.excluded` says why); listing it in `runtimes`,
   or having it as the scenario's own (or default) runtime, is an error.
