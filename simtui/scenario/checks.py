@@ -40,11 +40,13 @@ def check(src: Source, written: Written, chosen: str | None,
 
 
 class _Checks:
+    """One scenario's whole-scenario checks, in the order their problems depend on."""
+
     def __init__(self, src: Source, written: Written, chosen: str | None,
                  python: tuple[int, int]) -> None:
         self.src = src
         self.written = written
-        self.runtime = chosen
+        self.chosen = chosen
         self.python = python
         self.err = src.err
         self.warn = src.warn
@@ -243,7 +245,7 @@ class _Checks:
                                f"{name} from the list or the option")
         runtimes = (tuple(rt for rt, _ in listed) if listed
                     else tuple(rt for rt in supported if rt not in ruled_out))
-        chosen = self.runtime
+        chosen = self.chosen
         if chosen is not None and chosen != runtime and chosen not in runtimes:
             # Say why the chosen runtime is not one of them, where the reason is written.
             if chosen not in supported:
