@@ -69,3 +69,14 @@ def test_every_runtime_module_is_a_runtime_the_worker_can_load() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)
     assert out.stdout == "ok\n", out.stderr
+
+
+def test_an_option_without_a_default_says_how_to_read_the_one_in_force() -> None:
+    for spec in SPECS.values():
+        for o in spec.options:
+            # None means "the interpreter's own": the header records the value read then.
+            assert (o.default is None) == (o.interpreter_default is not None), o.key
+            if o.interpreter_default is not None:
+                assert isinstance(o.interpreter_default(), float | bool)
+            if o.minimum is not None and o.minimum > 0:
+                assert o.kind == "duration" and o.minimum_why, o.key
