@@ -670,7 +670,7 @@ class FormatReader:
         if sub is None:
             return None
         self.check_keys(sub, OP_KEYS["put"], "`put`")
-        if OP_REQUIRED["put"][0] not in sub:
+        if "queue" not in sub:
             self.err(key, f"`put` needs `queue`: `{example}`")
             return None
         qname = self.object_name(sub["queue"][1], "put", "queue", what="`put.queue`")
