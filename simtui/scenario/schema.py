@@ -40,13 +40,20 @@ from simtui.scenario.model import ARGUMENTS, BARE_OPS, OPS, ArgumentKind
 
 Schema = dict[str, Any]
 
-_ANNOTATION = "^" + re.escape(ANNOTATION)
+
+def _literal(text: str) -> str:
+    """`text` as a pattern matching itself, in the regex dialect JSON Schema uses (ECMA-262:
+    only syntax characters are escaped, since `\\-` is an error in its Unicode mode)."""
+    return re.sub(r"([\\^$.*+?()\[\]{}|/])", r"\\\1", text)
+
+
+_ANNOTATION = "^" + _literal(ANNOTATION)
 _NAME = f"^{NAME}$"
-_OWN_NAME = f"^(?!{re.escape(ANNOTATION)}){NAME}$"
+_OWN_NAME = f"^(?!{_literal(ANNOTATION)}){NAME}$"
 """A task or queue name that is not an annotation key."""
 _REF = f"^{REF}$"
-_TEMPLATE = ("^(?:[^{}]|" + "|".join(re.escape(b) for b in LITERAL_BRACES) + r"|\{(?:"
-             + "|".join(map(re.escape, FIELDS)) + r")\})*$")
+_TEMPLATE = ("^(?:[^{}]|" + "|".join(map(_literal, LITERAL_BRACES)) + r"|\{(?:"
+             + "|".join(map(_literal, FIELDS)) + r")\})*$")
 """Text whose braces are all fields or literal braces, as the loader reads templates."""
 _ONE_LINE = r"^[^\r\n]*\n*$"
 """One line; a block scalar's final line breaks are dropped, so they are allowed."""
@@ -197,7 +204,7 @@ def _option(spec: OptionSpec) -> Schema:
               if spec.minimum is not None and spec.minimum > 0 else "")
     needs = (f"; Python {spec.needs_python[0]}.{spec.needs_python[1]} or newer"
              if spec.needs_python else "")
-    return {"description": f"{spec.summary} (default {default}{bounds}{needs}).",
+    return {"description": f"{spec.summary}. Default: {default}{bounds}{needs}.",
             "anyOf": [value, {"type": "null"}]}
 
 

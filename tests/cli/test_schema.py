@@ -4,6 +4,7 @@ validator against the bundled scenarios and the loader's broken-file corpus."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,31 @@ def test_where_an_op_runs_is_said_from_the_specs() -> None:
     assert step["switch"]["description"].endswith(" greenlet only.")
     assert step["join"]["description"].endswith(" Not on greenlet.")
     assert "Not on" not in step["sleep"]["description"]
+
+
+def _patterns(node: Any) -> list[str]:
+    """Every regular expression in a schema: `pattern` values and `patternProperties` keys."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            found.append(node["pattern"])
+        found += list(node.get("patternProperties", {}))
+        for sub in node.values():
+            found += _patterns(sub)
+    elif isinstance(node, list):
+        for sub in node:
+            found += _patterns(sub)
+    return found
+
+
+def test_patterns_are_in_the_regex_dialect_json_schema_uses() -> None:
+    # ECMA-262 in Unicode mode (as editors' validators use it) allows a backslash only
+    # before a syntax character or a known escape: Python's re.escape("-") is an error.
+    patterns = _patterns(json_schema())
+    assert len(patterns) > 5
+    for pattern in patterns:
+        re.compile(pattern)
+        assert not re.search(r"\\[^\\^$.*+?()\[\]{}|/dDsSwWbBnrtfv0ux]", pattern), pattern
 
 
 def _described(node: Any, path: str = "") -> list[str]:
