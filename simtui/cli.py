@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, TextIO
 
 from simtui import __version__
+from simtui.runtimespec import NAMES, SPECS
 from simtui.safe import printable
 
 if TYPE_CHECKING:  # argparse is imported only when a command needs it: `--version` stays fast
@@ -19,7 +20,6 @@ if TYPE_CHECKING:  # argparse is imported only when a command needs it: `--versi
 
 COMMANDS = ("run", "check", "replay", "list", "schema", "bench")
 FORMATS = ("text", "jsonl", "chrome")
-RUNTIME_CHOICES = ("asyncio", "greenlet", "gevent", "threads")
 
 USAGE = """\
 usage: simtui [SCENARIO] [-r RUNTIME] [--time-scale F] [--speed N]
@@ -29,8 +29,8 @@ usage: simtui [SCENARIO] [-r RUNTIME] [--time-scale F] [--speed N]
        simtui replay TRACE [--speed N]
        simtui list | schema | bench | --version | --help
 
-Watch how a real Python runtime (asyncio, greenlet, gevent, threads under the GIL)
-schedules the tasks of a YAML scenario, switch by switch.
+Watch how a real Python runtime schedules the tasks of a YAML scenario, switch
+by switch, on any of the runtimes below.
 
 SCENARIO is a YAML file or the name of a bundled scenario (see `simtui list`);
 without one, simtui opens the bundled `gather10`.
@@ -44,7 +44,10 @@ commands:
   list     the bundled scenarios with their titles and runtimes
   schema   print the JSON Schema of the scenario format
   bench    measure what one switch costs on each runtime, on this machine
-"""
+
+runtimes:
+""" + "".join(f"  {name:<{max(map(len, NAMES))}}  {spec.summary}\n"
+              for name, spec in SPECS.items())
 
 
 MAX_FACTOR = 1000.0
@@ -71,7 +74,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-r", "--runtime", choices=RUNTIME_CHOICES)
+    p.add_argument("-r", "--runtime", choices=NAMES)
     p.add_argument("--time-scale", type=_positive, default=1.0, metavar="F",
                    help="multiplies the scenario's own time_scale")
 
@@ -280,7 +283,7 @@ def _check(argv: list[str]) -> int:
     p = _parser("simtui check")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
                    help="a scenario file, a directory of them, or a bundled scenario's name")
-    p.add_argument("-r", "--runtime", choices=RUNTIME_CHOICES,
+    p.add_argument("-r", "--runtime", choices=NAMES,
                    help="also check that every op can run on this runtime")
     a = p.parse_args(argv)
 

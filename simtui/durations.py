@@ -8,6 +8,7 @@ nothing of simtui.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 
@@ -26,51 +27,70 @@ MAX_SECONDS = 1_000_000.0
 
 _TEXT = re.compile(r"\s*(" + NUMBER + r")\s*([A-Za-zµμ]+)?\s*\Z")
 
-PATTERN = (
-    r"^\s*" + NUMBER.replace("[-+]?", r"\+?", 1) + r"\s*(?:"
-    + "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True)) + r")?\s*$"
-)
+ZERO = r"[-+]?(?:0+\.?0*|\.0+)(?:[eE][-+]?[0-9]+)?"
+"""The numbers among NUMBER that are zero however they are written (`0`, `0.0`, `.0e5`)."""
+
+
+def _pattern(number: str) -> str:
+    units = "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True))
+    return r"^\s*" + number.replace("[-+]?", r"\+?", 1) + r"\s*(?:" + units + r")?\s*$"
+
+
+PATTERN = _pattern(NUMBER)
 """A JSON Schema `pattern` for duration strings (the sign is left out: negative durations
 are refused, so the schema refuses them too)."""
+
+ZERO_PATTERN = _pattern(ZERO)
+"""The duration strings PATTERN accepts that are zero: what a positive duration is not."""
 
 
 class DurationError(ValueError):
     """`text` is not a duration; the message says why and how to write one."""
 
 
-def parse(text: str) -> float:
+def parse(text: str, what: str | None = None) -> float:
     """Seconds from `3`, `"0.5"`, `"250ms"`, `"50 us"`, `"2min"`; DurationError otherwise.
 
     Negative, NaN and infinite values and values above MAX_SECONDS are refused, so a
-    parsed duration can be used as it is. `-0` is 0.
+    parsed duration can be used as it is. `-0` is 0. `what` names the value in the
+    message (`` `sleep` cannot be negative ``); without it, it is "a duration".
     """
     m = _TEXT.match(text)
+    about = f"{what}: " if what else ""
     if m is None:
         raise DurationError(
-            f"`{_clip(text)}` is not a duration; write a number of seconds such as 3, 0.5 "
-            f'or "250ms", or a number with a unit: {UNIT_NAMES}'
+            f"{about}`{_clip(text)}` is not a duration; write a number of seconds such as 3, "
+            f'0.5 or "250ms", or a number with a unit: {UNIT_NAMES}'
         )
     unit = m.group(2)
     if unit is not None and unit not in UNITS:
         if unit == "m":
             hint = "`m` could mean minutes or milliseconds: write `min` or `ms`"
         else:
-            close = [u for u in UNITS if u.lower() == unit.lower()]
+            close = difflib.get_close_matches(unit.lower()[:100], list(UNITS), n=1, cutoff=0.6)
             hint = f"the units are {UNIT_NAMES}" + (f" (did you mean `{close[0]}`?)"
                                                      if close else "")
-        raise DurationError(f"unknown unit `{_clip(unit)}`; {hint}")
-    return check(float(m.group(1)) * (UNITS[unit] if unit else 1.0), text)
+        raise DurationError(f"{about}unknown unit `{_clip(unit)}`; {hint}")
+    seconds = float(m.group(1)) * (UNITS[unit] if unit else 1.0)
+    if math.isinf(seconds):  # `1e400`: too many digits for a float, not infinity
+        raise DurationError(f"{what or 'a duration'} must be at most {MAX_SECONDS:,.0f} s, "
+                            f"not `{_clip(text)}`")
+    return check(seconds, text, what)
 
 
-def check(seconds: float, written: object = None) -> float:
-    """`seconds` if it is a duration the format allows; DurationError otherwise."""
+def check(seconds: float, written: object = None, what: str | None = None) -> float:
+    """`seconds` if it is a duration the format allows; DurationError otherwise.
+
+    `written` is the value as the user wrote it, `what` its name, for the message.
+    """
     shown = _clip(written if written is not None else seconds)
+    subject = what or "a duration"
     if math.isnan(seconds) or math.isinf(seconds):
-        raise DurationError(f"a duration must be finite, not `{shown}`")
+        raise DurationError(f"{subject} must be finite, not `{shown}`")
     if seconds > MAX_SECONDS:
-        raise DurationError(f"a duration must be at most {MAX_SECONDS:,.0f} s, not `{shown}`")
+        raise DurationError(f"{subject} must be at most {MAX_SECONDS:,.0f} s, not `{shown}`")
     if seconds < 0:
-        raise DurationError(f"a duration cannot be negative (`{shown}`)")
+        raise DurationError(f"{subject} cannot be negative (`{shown}`)")
     return seconds + 0.0  # -0.0 becomes 0.0
 
 
@@ -93,5 +113,6 @@ def format(seconds: float, digits: int | None = None) -> str:  # noqa: A001 - th
 
 
 def _clip(text: object, n: int = 40) -> str:
-    s = str(text)
+    """`text` on one line (line breaks and tabs shown escaped), at most `n` characters."""
+    s = str(text).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
     return s if len(s) <= n else s[: n - 1] + "…"

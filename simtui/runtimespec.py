@@ -15,7 +15,7 @@ Adding a runtime is an entry in `SPECS`, a runtime module and a voice module.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -41,7 +41,12 @@ class OptionSpec:
     needs_python: tuple[int, int] | None = None
     """The oldest Python on which a true value (or any value) can work."""
     minimum: float | None = None
-    """For durations: the smallest value accepted, in seconds."""
+    """For durations: the smallest value accepted, in seconds (above 0: zero is refused)."""
+    minimum_why: str = ""
+    """Why nothing smaller works, for the loader's message: `the interpreter's resolution`."""
+    interpreter_default: Callable[[], bool | float] | None = None
+    """With `default` None: reads the value in force when the scenario sets none, at run
+    time, so that the trace header records what the run really used."""
 
     def available(self, version: tuple[int, int] | None = None) -> bool:
         """Whether this Python (or `version`) can honour the option."""
@@ -179,7 +184,8 @@ THREADS = RuntimeSpec(
         OptionSpec("switch_interval", "duration", None,
                    "sys.setswitchinterval: how long a thread may hold the GIL while "
                    "another waits for it (the interpreter's default is 5 ms)",
-                   minimum=1e-6),
+                   minimum=1e-6, minimum_why="the interpreter's resolution",
+                   interpreter_default=sys.getswitchinterval),
     ),
     flush_interval=0.1,
 )

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from simtui.durations import format as format_seconds
 from simtui.replay.state import State, TaskView
-from simtui.scenario.model import format_seconds
 from simtui.trace import labels
 
 SWITCH_INTERVAL_NOTE = "the interpreter's switch interval (5 ms by default)"

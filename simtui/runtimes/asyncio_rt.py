@@ -317,7 +317,7 @@ class AsyncioRun:
             return _Task(coro, loop=loop, **kw)
         name, parent = meta
         self.rec((self.clock(), "create", name, parent))
-        if self.scenario.options.asyncio_eager_tasks:
+        if self.scenario.options.flag("asyncio", "eager_tasks"):
             kw.setdefault("eager_start", True)
         saved, self.constructing = self.constructing, name
         try:
@@ -529,7 +529,7 @@ class AsyncioRun:
     def run(self) -> Outcome:
         self.probe.stuck_provider = self.stuck
         options = self.scenario.options
-        runner = asyncio.Runner(debug=options.asyncio_debug, loop_factory=self.make_loop)
+        runner = asyncio.Runner(debug=options.flag("asyncio", "debug"), loop_factory=self.make_loop)
         status = "ok"
         try:
             runner.run(self.coro_for(self.scenario.main, None))

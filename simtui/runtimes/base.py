@@ -5,6 +5,11 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # for the annotations only: the probe and the model import nothing here
+    from simtui.runtimes.probe import Probe
+    from simtui.scenario.model import Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +29,16 @@ class RunContext:
     cpu: CpuWork = field(default_factory=lambda: CpuWork(0))
     io_port: int | None = None
     """Port of the loopback delay server, when the scenario does `io`."""
+
+
+@runtime_checkable
+class Runtime(Protocol):
+    """What the worker loads from a runtime's module (`RuntimeSpec.module`): any module
+    with this `run` function is one."""
+
+    def run(self, scenario: Scenario, probe: Probe, ctx: RunContext) -> Outcome:
+        """Run `scenario` to its end, reporting every switch to `probe`; how it ended."""
+        ...
 
 
 def _unit() -> int:

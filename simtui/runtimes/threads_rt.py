@@ -164,7 +164,7 @@ class _ThreadsRun:
     # ----------------------------------------------------------------- supervisor
 
     def run(self) -> Outcome:
-        interval = self.scenario.options.threads_switch_interval
+        interval = self.scenario.options.seconds("threads", "switch_interval")
         if interval is not None:
             sys.setswitchinterval(interval)
         previous_stack = threading.stack_size(THREAD_STACK)

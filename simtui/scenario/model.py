@@ -5,21 +5,41 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
 
+from simtui import durations, runtimespec
 from simtui.runtimespec import NAMES, SPECS
 from simtui.scenario.errors import Problem
 
 RUNTIMES: tuple[str, ...] = NAMES
 
-OPS: tuple[str, ...] = (
-    "print", "sleep", "yield", "cpu", "block", "io", "spawn", "join", "gather", "call",
-    "switch", "acquire", "release", "wait", "set", "put", "get", "repeat",
-)
-DURATION_OPS = frozenset({"sleep", "cpu", "block", "io"})
-MANY_REF_OPS = frozenset({"spawn", "join", "gather"})
-ONE_REF_OPS = frozenset({"call", "switch"})
-NAME_OPS = frozenset({"acquire", "release", "wait", "set", "get"})
-BARE_OPS = frozenset({"yield"})
+ArgumentKind = Literal["text", "duration", "none", "refs", "ref", "lock", "event", "queue",
+                       "put", "repeat"]
+"""What an op takes: a text template, a duration, nothing (`- yield`), task references (one
+or more, or exactly one), the name of a lock, event or queue, or a mapping (`put`,
+`repeat`)."""
+
+ARGUMENTS: Mapping[str, ArgumentKind] = MappingProxyType({
+    "print": "text", "sleep": "duration", "yield": "none", "cpu": "duration",
+    "block": "duration", "io": "duration", "spawn": "refs", "join": "refs", "gather": "refs",
+    "call": "ref", "switch": "ref", "acquire": "lock", "release": "lock", "wait": "event",
+    "set": "event", "put": "put", "get": "queue", "repeat": "repeat",
+})
+"""Every op and the kind of argument it takes, in the order the format lists them."""
+
+OPS: tuple[str, ...] = tuple(ARGUMENTS)
+
+
+def _taking(*kinds: ArgumentKind) -> frozenset[str]:
+    return frozenset(op for op, kind in ARGUMENTS.items() if kind in kinds)
+
+
+DURATION_OPS = _taking("duration")
+MANY_REF_OPS = _taking("refs")
+ONE_REF_OPS = _taking("ref")
+NAME_OPS = _taking("lock", "event", "queue")
+BARE_OPS = _taking("none")
 
 # Ops a runtime cannot do, with the hint the loader gives: declared in its spec.
 UNSUPPORTED: Mapping[str, Mapping[str, str]] = {
@@ -52,7 +72,7 @@ class Step:
     def describe(self) -> str:
         """The step as a user wrote it, shortly: `sleep 3`, `gather coco`, `put jobs`."""
         if self.op in DURATION_OPS:
-            return f"{self.op} {format_seconds(self.seconds)}"
+            return f"{self.op} {durations.format(self.seconds)}"
         if self.op == "print":
             return f"print {self.text!r}"
         if self.refs:
@@ -65,16 +85,6 @@ class Step:
         if self.op == "repeat":
             return f"repeat ×{self.times}"
         return self.op
-
-
-def format_seconds(s: float, digits: int | None = None) -> str:
-    """A duration in the unit a person would use: `3 s`, `250 ms`, `50 µs`."""
-    spec = f".{digits}g" if digits else "g"
-    if s >= 1 or s == 0:
-        return f"{s:{spec}} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:{spec}} ms"
-    return f"{s * 1e6:{spec}} µs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +114,46 @@ class Instance:
     index: int
 
 
+OptionValue = bool | float
+"""What an option holds: a flag, or a duration in seconds."""
+
+_NOTHING: Mapping[str, OptionValue] = MappingProxyType({})
+_DEFAULTS: Mapping[tuple[str, str], OptionValue | None] = {
+    (name, o.key): o.default for name, spec in SPECS.items() for o in spec.options
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
-    """Per-runtime options (scenario-format.md, `options`)."""
+    """Per-runtime options as the scenario writes them (scenario-format.md, `options`).
 
-    gevent_monkey_patch: bool = True
-    threads_switch_interval: float | None = None
-    asyncio_eager_tasks: bool = False
-    asyncio_debug: bool = False
+    Only what the scenario sets is held, as runtime → option → value; what a runtime's
+    options are, their kinds and their defaults is its spec's (`simtui.runtimespec`), so a
+    new runtime's options need no change here. Read them with `get`, `flag` or `seconds`.
+    """
+
+    given: Mapping[str, Mapping[str, OptionValue]] = field(default_factory=dict)
+
+    def get(self, runtime: str, key: str) -> OptionValue | None:
+        """`runtime`'s option `key`: as the scenario sets it, else its spec's default
+        (None: the interpreter's own, read at run time). KeyError for an option the
+        runtime does not have: a misspelt read fails rather than reads a default."""
+        value = self.given.get(runtime, _NOTHING).get(key)
+        if value is not None:
+            return value
+        try:
+            return _DEFAULTS[runtime, key]
+        except KeyError:
+            raise KeyError(f"{runtime} has no option {key!r}") from None
+
+    def flag(self, runtime: str, key: str) -> bool:
+        """A bool option (`options.gevent.monkey_patch`)."""
+        return bool(self.get(runtime, key))
+
+    def seconds(self, runtime: str, key: str) -> float | None:
+        """A duration option in seconds; None when it is the interpreter's own."""
+        value = self.get(runtime, key)
+        return None if value is None else float(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,16 +175,13 @@ class Scenario:
     instances: Mapping[str, Instance]
     """Every instance in definition order, `main` first."""
     source: str
-    """The path as the user gave it (or `<string>`)."""
+    """The path or bundled scenario name as the user gave it (or `<string>`)."""
     text: str
     """The file's text, for the source pane."""
     warnings: tuple[Problem, ...] = field(default=())
     excluded: Mapping[str, str] = field(default_factory=dict)
     """Runtimes that can do every op but not this scenario's options on this Python → why
     (`asyncio.eager_tasks` before 3.12); they are not in `runtimes`."""
-
-    def definition_of(self, instance: str) -> TaskDef:
-        return self.tasks[self.instances[instance].definition]
 
     def ops_used(self) -> frozenset[str]:
         found: set[str] = set()
@@ -153,25 +192,27 @@ class Scenario:
             stack.extend(s.body)
         return frozenset(found)
 
-    def options_for(self, runtime: str) -> dict[str, object]:
-        """The options that matter on `runtime`, for the trace header."""
-        o = self.options
-        if runtime == "gevent":
-            return {"monkey_patch": o.gevent_monkey_patch}
-        if runtime == "threads":
-            # The effective value (the worker's default when the scenario sets none), so a
-            # replay can tell how often the GIL was taken away.
-            import sys
+    def options_for(self, runtime: str) -> dict[str, OptionValue | None]:
+        """Every option of `runtime` with the value the run uses, for the trace header.
 
-            return {"switch_interval": o.threads_switch_interval or sys.getswitchinterval()}
-        if runtime == "asyncio":
-            return {"eager_tasks": o.asyncio_eager_tasks, "debug": o.asyncio_debug}
-        return {}
+        A default that is the interpreter's own is read now (the worker's, when the scenario
+        sets none), so a replay can tell, say, how often the GIL was taken away.
+        """
+        out: dict[str, OptionValue | None] = {}
+        for o in runtimespec.get(runtime).options:
+            value = self.options.get(runtime, o.key)
+            if value is None and o.interpreter_default is not None:
+                value = o.interpreter_default()
+            out[o.key] = value
+        return out
 
 
-def supported_runtimes(ops: frozenset[str]) -> tuple[str, ...]:
-    """Every runtime that can do all of `ops`."""
-    return tuple(rt for rt in RUNTIMES if not ops & UNSUPPORTED[rt].keys())
+def flat(steps: tuple[Step, ...]) -> Iterator[Step]:
+    """Every step of `steps`, the steps nested in `repeat` included, in pre-order."""
+    for s in steps:
+        yield s
+        if s.body:
+            yield from flat(s.body)
 
 
 _FIELD = re.compile(r"\{\{|\}\}|\{(i|name|item)\}")

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from queue import SimpleQueue
 from typing import Any
 
+from simtui import runtimespec
 from simtui.scenario.model import Scenario
 from simtui.trace.io import make_header, take_events
 
@@ -109,7 +110,8 @@ class WorkerProcess:
         ]
         if self.snapshots:
             args.append("--snapshots")
-        if self.runtime == "gevent" and self.scenario.options.gevent_monkey_patch:
+        patch = runtimespec.get(self.runtime).patch_option
+        if patch is not None and self.scenario.options.flag(self.runtime, patch):
             args.append("--monkey-patch")
         if self.event_limit is not None:
             args += ["--event-limit", str(self.event_limit)]

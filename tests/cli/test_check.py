@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from simtui import __version__
+from simtui.runtimespec import NAMES, SPECS
 from simtui.scenario.loader import bundled_scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,3 +90,18 @@ def test_version_and_help() -> None:
     for command in ("run", "check", "replay", "list", "schema"):
         assert f"\n  {command} " in helped.stdout
     assert simtui("check", "--help").stdout.startswith("usage: simtui check")
+
+
+def test_help_lists_every_runtime_with_its_summary() -> None:
+    helped = simtui("--help").stdout
+    runtimes = helped.split("\nruntimes:\n", 1)[1]
+    for name, spec in SPECS.items():
+        assert any(ln.split(None, 1) == [name, spec.summary] for ln in runtimes.splitlines()), name
+
+
+def test_the_runtime_option_offers_the_runtimes_simtui_knows() -> None:
+    for command in ("check", "run"):
+        proc = simtui(command, "-r", "trio", "gather10")
+        assert proc.returncode == 2
+        offered = proc.stderr.split("choose from", 1)[1].split(")", 1)[0]
+        assert [c.strip(" '") for c in offered.split(",")] == list(NAMES), proc.stderr

@@ -52,3 +52,42 @@ def test_the_schema_pattern_accepts_exactly_the_positive_durations_parse_reads()
         assert pattern.match(ok), ok
     for bad in ("-2s", "3m", "soon", "3 parsecs", ""):
         assert not pattern.match(bad), bad
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("soon", "`sleep`: `soon` is not a duration"), ("3 weeks", "`sleep`: unknown unit `weeks`"),
+     ("-1", "`sleep` cannot be negative (`-1`)"),
+     ("2000000", "`sleep` must be at most 1,000,000 s, not `2000000`")],
+)
+def test_parse_names_the_value_it_refuses(text: str, says: str) -> None:
+    with pytest.raises(DurationError) as info:
+        durations.parse(text, "`sleep`")
+    assert str(info.value).startswith(says)
+
+
+def test_a_number_too_long_for_a_float_is_too_large_not_infinite() -> None:
+    with pytest.raises(DurationError, match=re.escape("at most 1,000,000 s, not `1e400`")):
+        durations.parse("1e400")
+
+
+@pytest.mark.parametrize(("unit", "meant"), [("mins", "min"), ("hr", "h"), ("MS", "ms"),
+                                             ("Min", "min")])
+def test_a_unit_close_to_a_real_one_is_suggested(unit: str, meant: str) -> None:
+    with pytest.raises(DurationError, match=re.escape(f"(did you mean `{meant}`?)")):
+        durations.parse(f"3 {unit}")
+
+
+def test_a_refused_text_stays_on_one_line() -> None:
+    with pytest.raises(DurationError) as info:
+        durations.parse("a\nb\tc")
+    assert "`a\\nb\\tc`" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_zero_pattern_matches_exactly_the_zero_durations_pattern_matches() -> None:
+    zero, any_ = re.compile(durations.ZERO_PATTERN), re.compile(durations.PATTERN)
+    for text in ("0", "0.0", "00", ".0", "0.", "0e5", "+0", " 0 ms", "0.000s", "0min"):
+        assert zero.match(text) and durations.parse(text) == 0, text
+    for text in ("1", "0.5", "10", "0e", "1e-3", "100ms", "0.01 s", ".01"):
+        assert not zero.match(text), text
+        assert not any_.match(text) or durations.parse(text) > 0, text

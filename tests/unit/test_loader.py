@@ -320,14 +320,14 @@ def test_eager_tasks_needs_python_312_only_where_asyncio_runs() -> None:
     text = "options: {asyncio: {eager_tasks: true}}\n" + MAIN + "yield\n"
     elsewhere = "runtime: gevent\n" + text
     if sys.version_info >= (3, 12):
-        assert load_text(text).options.asyncio_eager_tasks
+        assert load_text(text).options.flag("asyncio", "eager_tasks")
     else:
         assert only(text)[:2] == (1, 34)
         assert "3.12" in only(text)[2] and "asyncio is the default runtime" in only(text)[2]
         # Choosing another runtime does not mend the file: `check` would still refuse it.
         assert "3.12" in only(text, runtime="gevent")[2]
         assert "asyncio" not in load_text(elsewhere).runtimes
-    assert load_text(elsewhere, runtime="gevent").options.asyncio_eager_tasks
+    assert load_text(elsewhere, runtime="gevent").options.flag("asyncio", "eager_tasks")
 
 
 def test_missing_file_directory_and_bundled_name() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
+from simtui.runtimespec import SPECS
 from simtui.scenario.loader import bundled_scenarios, load_scenario, load_text
 from simtui.scenario.model import RUNTIMES, Scenario, render_text, walk
 
@@ -17,8 +20,8 @@ def test_defaults_follow_the_spec() -> None:
     assert (s.name, s.title, s.description) == ("my_scenario", "my_scenario", "")
     assert (s.runtime, s.main, s.time_scale, s.timeout) == ("asyncio", "main", 1.0, 60.0)
     assert s.runtimes == ("asyncio", "gevent", "threads")  # every runtime that can `yield`
-    assert s.options.gevent_monkey_patch is True
-    assert s.options.threads_switch_interval is None
+    assert s.options.flag("gevent", "monkey_patch") is True
+    assert s.options.seconds("threads", "switch_interval") is None
     assert dict(s.queues) == {}
     assert s.warnings == ()
 
@@ -52,9 +55,9 @@ def test_every_value_is_read() -> None:
     assert (s.name, s.title, s.description) == ("demo", "A demo", "Line one.\nLine two.")
     assert (s.runtime, s.runtimes, s.main) == ("gevent", ("gevent", "threads"), "start")
     assert (s.time_scale, s.timeout) == (0.5, 120.0)
-    assert s.options.gevent_monkey_patch is False
-    assert s.options.threads_switch_interval == pytest.approx(1e-3)
-    assert s.options.asyncio_debug is True
+    assert s.options.flag("gevent", "monkey_patch") is False
+    assert s.options.seconds("threads", "switch_interval") == pytest.approx(1e-3)
+    assert s.options.flag("asyncio", "debug") is True
     assert dict(s.queues) == {"jobs": 2}  # maxsize 0 is unbounded, as in Python
     put = s.tasks["start"].steps[0]
     assert (put.name, put.text) == ("jobs", "{name}")  # the default item
@@ -160,3 +163,33 @@ def test_every_bundled_scenario_loads_on_each_of_its_runtimes() -> None:
         for rt in s.runtimes:
             assert rt in RUNTIMES
             load_scenario(str(path), runtime=rt)
+
+
+def test_an_option_not_set_reads_as_its_spec_default() -> None:
+    s = load("options: {asyncio: {debug: true}}\ntasks:\n  main: [yield]\n")
+    for name, spec in SPECS.items():
+        for o in spec.options:
+            expected = True if (name, o.key) == ("asyncio", "debug") else o.default
+            assert s.options.get(name, o.key) == expected, (name, o.key)
+    assert dict(s.options.given) == {"asyncio": {"debug": True}}  # only what was written
+
+
+def test_reading_an_option_a_runtime_does_not_have_is_an_error() -> None:
+    options = load("tasks:\n  main: [yield]\n").options
+    with pytest.raises(KeyError, match="greenlet has no option 'monkey_patch'"):
+        options.flag("greenlet", "monkey_patch")
+    with pytest.raises(KeyError):
+        options.get("asyncio", "eager_task")
+
+
+def test_the_header_options_are_every_option_of_the_runtime_with_its_value() -> None:
+    s = load("options: {gevent: {monkey_patch: false}}\ntasks:\n  main: [yield]\n")
+    assert s.options_for("gevent") == {"monkey_patch": False}
+    assert s.options_for("asyncio") == {"eager_tasks": False, "debug": False}
+    assert s.options_for("greenlet") == {}
+    # No switch interval set: the interpreter's, read when the header is written.
+    assert s.options_for("threads") == {"switch_interval": sys.getswitchinterval()}
+    set_ = load("options: {threads: {switch_interval: 2ms}}\ntasks:\n  main: [yield]\n")
+    assert set_.options_for("threads") == {"switch_interval": pytest.approx(2e-3)}
+    for name, spec in SPECS.items():
+        assert list(s.options_for(name)) == [o.key for o in spec.options]

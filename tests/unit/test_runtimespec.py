@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 
 import pytest
 
@@ -49,3 +51,32 @@ def test_the_spec_module_imports_nothing_of_simtui() -> None:
         text = f.read()
     assert "from simtui" not in text and "import simtui" not in text
     assert runtimespec.__doc__
+
+
+def test_every_runtime_module_is_a_runtime_the_worker_can_load() -> None:
+    # In a fresh interpreter: importing gevent must not leak into the other tests.
+    code = (
+        "import importlib, inspect\n"
+        "from simtui.runtimes.base import Runtime\n"
+        "from simtui.runtimespec import SPECS\n"
+        "for spec in SPECS.values():\n"
+        "    module = importlib.import_module(spec.module)\n"
+        "    assert isinstance(module, Runtime), spec.module\n"
+        "    params = list(inspect.signature(module.run).parameters)\n"
+        "    assert params == ['scenario', 'probe', 'ctx'], (spec.module, params)\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout == "ok\n", out.stderr
+
+
+def test_an_option_without_a_default_says_how_to_read_the_one_in_force() -> None:
+    for spec in SPECS.values():
+        for o in spec.options:
+            # None means "the interpreter's own": the header records the value read then.
+            assert (o.default is None) == (o.interpreter_default is not None), o.key
+            if o.interpreter_default is not None:
+                assert isinstance(o.interpreter_default(), float | bool)
+            if o.minimum is not None and o.minimum > 0:
+                assert o.kind == "duration" and o.minimum_why, o.key
