@@ -65,7 +65,7 @@ def test_a_runaway_run_is_paused_to_write_its_backlog_so_memory_stays_bounded(
             time.sleep(0.05)
 
     scenario = scenario_from(RUNAWAY, runtime)
-    assert runtime != "gevent" or scenario.options.gevent_monkey_patch
+    assert runtime != "gevent" or scenario.options.flag("gevent", "monkey_patch")
     worker = WorkerProcess(scenario, runtime, on_events=on_events,
                            on_exit=lambda w: done.set()).start()
     assert worker.proc is not None
