@@ -326,8 +326,8 @@ class PlayerScreen(Screen[None]):
         self._do(self.session.rerun)
 
     @on(HeaderBar.RuntimeClicked)
-    def _runtime_clicked(self) -> None:
-        self.run_action("choose_runtime")
+    async def _runtime_clicked(self) -> None:
+        await self.run_action("choose_runtime")  # as the key does: only where it applies
 
     def action_choose_runtime(self) -> None:
         scenario = self.session.scenario
