@@ -12,6 +12,7 @@ A live run's events come in at one place, `pump()` (and `_take_in()`, which it c
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,13 @@ from simtui.replay.explain import explain
 from simtui.replay.model import Replay, Trace, TraceError
 from simtui.replay.state import State
 from simtui.scenario.errors import ScenarioError
-from simtui.scenario.loader import MAX_FILE_BYTES, load_scenario, load_text, resolve
+from simtui.scenario.loader import (
+    BUNDLED_DIR,
+    MAX_FILE_BYTES,
+    load_scenario,
+    load_text,
+    resolve,
+)
 from simtui.scenario.model import Scenario, Step
 from simtui.trace.events import queue_discipline
 from simtui.trace.export import describe
@@ -551,6 +558,7 @@ class Session:
             spec=spec,
             queue=queue,
             title=self.title,
+            path=self._path_shown(),
             choosable=choosable,
             mode=self.mode,
             speed=self.speed,
@@ -569,6 +577,25 @@ class Session:
             axis=self.axis,
             scenario=self.scenario,
         )
+
+    def _path_shown(self) -> str:
+        """The scenario file (or trace) as a person finds it: `./x.yaml` under the current
+        directory, else its full path; nothing for a bundled scenario."""
+        name = self.trace_path or self.scenario_path
+        if not name:
+            return ""
+        path = Path(name) if self.trace_path else resolve(name)
+        if path is None:
+            return ""
+        try:
+            full = Path(os.path.realpath(path))
+            if full.is_relative_to(BUNDLED_DIR.resolve()) and not self.trace_path:
+                return ""
+            return f"./{full.relative_to(Path.cwd().resolve()).as_posix()}"
+        except ValueError:
+            return str(full)
+        except OSError:  # the current directory is gone
+            return str(path)
 
     def _progress(self, n: int) -> str:
         if self.lifecycle == "starting":

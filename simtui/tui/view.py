@@ -186,6 +186,9 @@ class PlayerView:
     queue: str
     """How the ready queue is ordered: `fifo`, `set` or `none` (the trace header says)."""
     title: str
+    path: str
+    """The file on screen as the header shows it (`./gather10.yaml`); empty for a bundled
+    scenario, whose name says it."""
     choosable: bool
     """The runtime can be changed here (the header's ▾ opens the picker)."""
     mode: str

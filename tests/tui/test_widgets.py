@@ -64,7 +64,7 @@ def view(st: State, runtime: str = "asyncio", replay: FakeReplay | None = None,
     spec = SPECS[runtime]
     replay = replay or FakeReplay()
     return PlayerView(
-        run_id=1, state=st, runtime=runtime, spec=spec, queue=spec.queue, title="",
+        run_id=1, state=st, runtime=runtime, spec=spec, queue=spec.queue, title="", path="",
         choosable=False, mode="paused", speed=4.0, lifecycle="replay", progress="",
         recorded=10, length=st.index + 1, time_scale=1.0,
         running=running_lines(st, spec, spec.queue, scenario, step_table(scenario)),
@@ -214,3 +214,29 @@ async def test_timeline_renders_only_the_rows_on_screen_with_10000_tasks() -> No
         pane.view = view(state(), replay=replay, axis="time")
         await pilot.pause()
         assert 0 < len(set(drawn)) <= 12
+
+
+async def test_source_pane_colours_yaml_as_the_parser_reads_it() -> None:
+    from simtui.tui import yaml_syntax
+
+    text = ('name: x\ndescription: |\n  They wake in order:\n  0 to 9.\n'
+            'tasks:\n  main:\n    - sleep: 3  # a comment\n')
+    pane = SourcePane()
+    async with Host(pane).run_test(size=(60, 10)) as pilot:
+        pane.view = view(state(), source=Source("x.yaml", text))
+        await pilot.pause()
+        colours = yaml_syntax.styles(pilot.app.get_css_variables())
+
+        def colour_of(row: int, word: str) -> object:
+            for seg in pane.render_line(row):
+                if word in seg.text:
+                    return seg.style.color if seg.style else None
+            raise AssertionError(word)
+
+        key, string = colours["property"].color, colours["string"].color
+        assert colour_of(1, "description") == key
+        # A block scalar's line that ends in `:` is text, not a key.
+        assert colour_of(2, "They wake in order") == string != key
+        assert colour_of(6, "sleep") == key
+        assert colour_of(6, "3") == colours["number"].color
+        assert colour_of(6, "a comment") == colours["comment"].color

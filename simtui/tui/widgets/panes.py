@@ -286,10 +286,14 @@ class HeaderBar(Widget):
         # they are measured, so that what is cut to fit is what is shown.
         runtime = self._runtime_label()
         title = printable(view.title) if view is not None else ""
-        room = max(8, width - len(" simtui · ") - cell_len(runtime) - 2)
+        path = f"   {printable(view.path)}" if view is not None and view.path else ""
+        # The file keeps its place (it says where a copy went); the title gives way first.
+        room = max(8, width - len(" simtui · ") - cell_len(runtime) - cell_len(path) - 2)
         title = title if cell_len(title) <= room else title[: room - 1] + "…"
         text.append(" simtui · ", style=self.get_component_rich_style("header--title"))
         text.append(title)
+        if path:
+            text.append(path, style=self.get_component_rich_style("header--muted"))
         if runtime:
             pad = max(1, width - cell_len(text.plain) - cell_len(runtime) - 1)
             text.append(" " * pad)
