@@ -101,7 +101,8 @@ class Session:
         self.source: Source | None = None
         self.runtime: str | None = runtime
         """The runtime of the run on screen; None until the scenario (or trace) says."""
-        self.title = ""
+        self.title = self.scenario_path
+        """The header's title: the scenario's name and title once it has loaded."""
         self.error = ""
         """The error banner (a scenario that does not load, a worker that failed)."""
         self.trace = Trace()
@@ -416,17 +417,20 @@ class Session:
         return True
 
     def _advance(self, steps: int) -> None:
-        """Move `steps` stops forward in one go (fast speeds skip, they never lag). At the
-        newest stop of a live run the playhead waits for the next; at the end of a
-        finished run it shows the end and stops."""
+        """Move `steps` stops forward in one go (fast speeds skip, they never lag). Past
+        the newest stop of a live run the playhead shows the newest event (what the run
+        is doing now: a loop waiting 3 s for its timers) and waits there for the next
+        stop; at the end of a finished run it shows the end and stops."""
         stops = self.replay.stops
         k = self.replay.stop_count(self.cursor) if self.cursor >= 0 else 0
         target = k + steps - 1
         if target < len(stops):
             self.cursor = stops[target]
         elif self.live is not None:
-            if len(stops) and stops[-1] > self.cursor:
-                self.cursor = stops[-1]
+            if len(stops) > k:
+                self.cursor = stops[-1]  # the stops still unseen, shown on the way
+            else:
+                self.cursor = max(self.cursor, len(self.replay) - 1)
             self._budget = 0.0  # waiting for the worker is not time to make up later
         else:
             self.cursor = len(self.replay) - 1
@@ -579,25 +583,25 @@ class Session:
         )
 
     def _path_shown(self) -> str:
-        """The scenario file (or trace) as a person finds it: `./x.yaml` under the current
-        directory, else its full path; nothing for a bundled scenario."""
-        name = self.trace_path or self.scenario_path
-        if not name:
+        """The scenario file as a person finds it: `./x.yaml` under the current directory,
+        else its full path; nothing for a bundled scenario (its name says it) or a replay
+        (its title does)."""
+        if self.trace_path or not self.scenario_path:
             return ""
-        path = Path(name) if self.trace_path else resolve(name)
+        path = resolve(self.scenario_path)
         if path is None:
             return ""
+        full = Path(os.path.realpath(path))
+        if full.is_relative_to(BUNDLED_DIR.resolve()):
+            return ""
         try:
-            full = Path(os.path.realpath(path))
-            if full.is_relative_to(BUNDLED_DIR.resolve()) and not self.trace_path:
-                return ""
             return f"./{full.relative_to(Path.cwd().resolve()).as_posix()}"
-        except ValueError:
+        except (ValueError, OSError):  # elsewhere, or the current directory is gone
             return str(full)
-        except OSError:  # the current directory is gone
-            return str(path)
 
     def _progress(self, n: int) -> str:
+        if self.lifecycle == "none" and not self.error and self.scenario_path:
+            return "loading the scenario"
         if self.lifecycle == "starting":
             return "starting the worker"
         if self.live is not None:

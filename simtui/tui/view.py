@@ -277,7 +277,7 @@ def running_lines(state: State, spec: RuntimeSpec | None, queue: str,
         elif state.status:
             lines.append((f"run ended: {state.status}", "title"))
         else:
-            lines.extend(_idle(spec, queue))
+            return tuple(_idle(spec, queue))  # (where the last switch came from is past)
     else:
         task = state.tasks.get(state.running)
         lines.append((state.running, "title"))

@@ -215,6 +215,29 @@ def test_the_playhead_waits_at_the_newest_switch_of_a_live_run(
         s.stop()
 
 
+def test_caught_up_with_a_live_run_the_playhead_shows_what_it_does_now(wires: Wires) -> None:
+    # gather10 at full scale: after its 11th switch every task sleeps for 3 s. Once the
+    # playhead has shown that switch it goes on to the newest event: the loop, idle.
+    s = wires.session("gather10", speed=1024)
+    assert s.reload()
+    try:
+        def idle() -> bool:
+            state = s.replay.state(len(s.replay) - 1) if len(s.replay) else None
+            return state is not None and len(state.waiting) == 11 and state.running is None
+
+        wires.run_until(s, idle)
+        assert len(s.replay.switches) == 11 and s.lifecycle == "live"
+        s.tick(0.25)  # to the 11th switch (the stops not yet shown come first)
+        assert s.cursor == s.replay.switches[-1]
+        s.tick(0.25)
+        view = s.view()
+        assert s.cursor == len(s.replay) - 1 and view.state.running is None
+        assert len(view.state.waiting) == 11 and s.playing
+        assert view.running[0][0] == "the event loop", "nothing runs: the loop waits"
+    finally:
+        s.stop()
+
+
 def test_last_follows_the_live_run_until_space(wires: Wires, endless: str) -> None:
     s = wires.session(endless, time_scale=0.1)
     assert s.reload()

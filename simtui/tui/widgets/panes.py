@@ -18,6 +18,9 @@ from simtui.tui.view import PlayerView, clock, wait_text
 from simtui.tui.widgets.rows import RowsView
 
 NAME_WIDTH = 14
+INTERNAL = frozenset({"notify", "io", "other"})
+"""Callback kinds whose names are the runtime's internals: the ready queue glosses them
+(a fired timer or gather's done-callback reads plainly as it is)."""
 
 
 def _fit(name: str, width: int = NAME_WIDTH) -> str:
@@ -30,6 +33,8 @@ def _titled(widget: Widget, *choices: str) -> None:
     """Give `widget` the longest of `choices` that fits its top border (the last one if
     none does): a narrow pane keeps the count at the end of its title."""
     room = widget.size.width - 4  # the corners and the spaces around the title
+    if widget.size.width <= 0:  # not laid out yet: the resize that follows picks again
+        room = cell_len(choices[0])
     title = next((c for c in choices if cell_len(c) <= room), choices[-1])
     if getattr(widget, "_title_text", None) != title:
         widget._title_text = title  # type: ignore[attr-defined]
@@ -156,7 +161,8 @@ class ReadyQueuePane(RowsView):
             parts.append(("  ← next", self.style("ready--head")))
         if entry.arrived:
             parts.append(("  + new", self.style("ready--arrived")))
-        if entry.callback:  # an internal name, said in plain words beside it
+        if entry.callback and labels.read_item(entry.name).kind in INTERNAL:
+            # An internal name (`AsyncResult.notify_links`), said in plain words beside it.
             parts.append((f"  {labels.gloss(entry.name)}", self.style("ready--note")))
         return self.strip(*parts)
 
@@ -286,7 +292,11 @@ class HeaderBar(Widget):
         # they are measured, so that what is cut to fit is what is shown.
         runtime = self._runtime_label()
         title = printable(view.title) if view is not None else ""
-        path = f"   {printable(view.path)}" if view is not None and view.path else ""
+        path = printable(view.path) if view is not None and view.path else ""
+        longest = max(20, width // 3)
+        if cell_len(path) > longest:  # a long path keeps its end: the file's name
+            path = "…" + path[-(longest - 1):]
+        path = f"   {path}" if path else ""
         # The file keeps its place (it says where a copy went); the title gives way first.
         room = max(8, width - len(" simtui · ") - cell_len(runtime) - cell_len(path) - 2)
         title = title if cell_len(title) <= room else title[: room - 1] + "…"
@@ -309,6 +319,9 @@ class HeaderBar(Widget):
         """The second line, parts in order; the least important dropped when narrow."""
         state = view.state
         mode = MODES.get(view.mode, view.mode)
+        if view.length == 0:  # nothing recorded yet: no position to give
+            return [(f" {mode} ", ""), (f"{view.speed:g}/s", ""),
+                    (f"   {view.progress}" if view.progress else "", "header--live")]
         recorded = (f"switch {state.switch} · recorded {view.recorded}" if view.live
                     else f"switch {state.switch}/{view.recorded}")
         event = f"event {state.index + 1}/{view.length}"

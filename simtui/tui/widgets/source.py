@@ -10,9 +10,11 @@ from rich.text import Text
 from textual.strip import Strip
 
 from simtui.safe import printable
-from simtui.tui import yaml_syntax
 from simtui.tui.view import PlayerView
 from simtui.tui.widgets.rows import RowsView
+
+Span = tuple[int, int, str]
+"""A highlighted run of one line (see `yaml_syntax.Span`)."""
 
 MARK_SCAN = 256
 """Ready and waiting tasks looked at for markers: enough for every step line in practice,
@@ -42,7 +44,7 @@ class SourcePane(RowsView):
         super().__init__(*args, **kwargs)
         self._text = ""
         self._lines: list[str] = []
-        self._spans: list[list[yaml_syntax.Span]] = []
+        self._spans: list[list[Span]] = []
         self._syntax: dict[str, Style] | None = None
         self._marks_key: tuple[object, ...] = ()
         self._marks: dict[int, str] = {}
@@ -59,7 +61,11 @@ class SourcePane(RowsView):
             raw = text.splitlines()
             self._lines = [line.expandtabs(TAB_SIZE) for line in raw]
             try:
-                spans = yaml_syntax.highlight(text)
+                # Imported when there is a text to colour: tree-sitter is not needed for
+                # the first frame, which comes before the scenario has loaded.
+                from simtui.tui import yaml_syntax
+
+                spans = yaml_syntax.highlight(text) if text else []
             except Exception:  # noqa: BLE001 - colours are a nicety; the text is what matters
                 spans = [[] for _ in raw]
             # Columns of the text as written; a tab is drawn as TAB_SIZE columns or fewer.
@@ -68,6 +74,8 @@ class SourcePane(RowsView):
 
     def _syntax_styles(self) -> dict[str, Style]:
         if self._syntax is None:
+            from simtui.tui import yaml_syntax
+
             self._syntax = yaml_syntax.styles(self.app.get_css_variables())
         return self._syntax
 
@@ -147,7 +155,7 @@ class SourcePane(RowsView):
             strip = strip.adjust_cell_length(width, self.base_style + base)
         return strip
 
-    def _coloured(self, line: str, spans: list[yaml_syntax.Span],
+    def _coloured(self, line: str, spans: list[Span],
                   base: Style | None) -> list[tuple[str, Style | None]]:
         """The line cut into runs of one capture each (later spans win)."""
         if not spans or not line:
@@ -167,7 +175,7 @@ class SourcePane(RowsView):
         return parts
 
 
-def _expanded(line: str, spans: list[yaml_syntax.Span]) -> list[yaml_syntax.Span]:
+def _expanded(line: str, spans: list[Span]) -> list[Span]:
     """Spans of `line` moved to the columns it has once its tabs are expanded."""
 
     def at(c: int) -> int:

@@ -215,6 +215,8 @@ class TimelinePane(RowsView):
             step0 = _nice_step(hi - lo, bar_width)
             factor, unit = next(((f, u) for f, u in _UNITS if step0 >= f), _UNITS[-1])
         cells = [" "] * bar_width
+        if view.length == 0:  # nothing recorded yet: no axis to label
+            return self.strip((" " * width, None))
         scale = bar_width / (hi - lo) if hi > lo else 0.0
         step = _nice_step(hi - lo, bar_width)
         if switch_axis:  # whole switches, the first one always labelled
