@@ -8,6 +8,7 @@ from pathlib import Path
 
 from simtui.tui.app import SimtuiApp
 from simtui.tui.screens.player import PlayerScreen
+from simtui.tui.view import PlayerView
 from simtui.tui.widgets.panes import HeaderBar
 from tests.tui.conftest import SIZE, pid_alive, wait_until
 
@@ -53,20 +54,28 @@ def _scenario(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
+def _views(player: PlayerScreen) -> list[PlayerView]:
+    """Every view the screen publishes from now on, in order (however fast they change)."""
+    seen: list[PlayerView] = []
+    player.watch(player, "view", lambda view: seen.append(view), init=False)
+    return seen
+
+
 async def _switches_shown(pilot, player: PlayerScreen, until: int) -> list[int]:  # type: ignore[no-untyped-def]
     """The switch numbers the current run's views showed, in order, until switch `until`."""
     run_id = player.session.run_id
-    shown: list[int] = []
+    views = _views(player)
 
-    def seen() -> bool:
-        view = player.view
-        if (view is not None and view.run_id == run_id and view.state.index >= 0
-                and (not shown or shown[-1] != view.state.switch)):
-            shown.append(view.state.switch)
-        return bool(shown) and shown[-1] >= until
+    def shown() -> list[int]:
+        out: list[int] = []
+        for view in views:
+            if view.run_id == run_id and view.state.index >= 0 and (
+                    not out or out[-1] != view.state.switch):
+                out.append(view.state.switch)
+        return out
 
-    await wait_until(pilot, seen)
-    return shown
+    await wait_until(pilot, lambda: bool(shown()) and shown()[-1] >= until)
+    return shown()
 
 
 async def _killed(pilot, worker) -> None:  # type: ignore[no-untyped-def]
@@ -84,24 +93,27 @@ async def test_launch_plays_from_the_first_switch_while_the_worker_records_ahead
     app = SimtuiApp("gather10")
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
-        frames: list[tuple[int, int, tuple[str, ...]]] = []
+        views = _views(player)
 
-        def seen() -> bool:
-            view = player.view
-            if view is not None and view.state.index >= 0:
-                state = view.state
-                frame = (state.switch, view.recorded, tuple(e.name for e in state.ready))
-                if not frames or frames[-1] != frame:
-                    frames.append(frame)
-            return bool(frames) and frames[-1][0] >= 3
+        def frames() -> list[tuple[int, int, tuple[str, ...]]]:
+            out: list[tuple[int, int, tuple[str, ...]]] = []
+            for view in views:
+                if view.state.index >= 0:
+                    frame = (view.state.switch, view.recorded,
+                             tuple(e.name for e in view.state.ready))
+                    if not out or out[-1] != frame:
+                        out.append(frame)
+            return out
 
-        await wait_until(pilot, seen)
-        assert frames[0][0] == 1, f"the first frame is switch 1, not {frames[0][0]}"
+        await wait_until(pilot, lambda: bool(frames()) and frames()[-1][0] >= 3)
+        seen = frames()
+        assert seen[0][0] == 1, f"the first frame is switch 1, not {seen[0][0]}"
         assert player.session.playing and player.session.mode == "playing"
         # The playhead never jumped to what was recorded but not yet shown.
-        assert [f[0] for f in frames] == sorted({f[0] for f in frames})
-        assert any(f[1] > f[0] for f in frames), "the worker records ahead of the playhead"
-        queued = max((f[2] for f in frames), key=len)
+        switches = [f[0] for f in seen]
+        assert switches == sorted(switches) and set(range(1, 4)) <= set(switches)
+        assert any(f[1] > f[0] for f in seen), "the worker records ahead of the playhead"
+        queued = max((f[2] for f in seen), key=len)
         assert queued == tuple(f"coco[{i}]" for i in range(10 - len(queued), 10)), \
             "the coroutines queue in order"
         header = str(player.query_one(HeaderBar).render())

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from simtui.tui.session import Session
+from simtui.tui.view import wait_text
 from tests.tui.conftest import ROOT, TRACES, pid_alive
 
 GATHER = str(TRACES / "gather10-asyncio.jsonl")
@@ -336,6 +337,27 @@ def test_a_file_changed_on_disk_runs_again_near_the_same_switch(
         assert s.file_changed()
         wires.run_until(s, lambda: s.target_switch is None and s.cursor >= 0)
         assert s.view().state.switch == 4 and not s.playing
+    finally:
+        s.stop()
+
+
+def test_a_duration_reads_the_same_in_running_and_waiting(wires: Wires, tmp_path: Path) -> None:
+    path = tmp_path / "half.yaml"
+    path.write_text("tasks:\n  main:\n    - sleep: 0.5\n    - print: done\n", encoding="utf-8")
+    s = wires.session(str(path), time_scale=0.2)
+    assert s.reload()
+    try:
+        wires.run_until(s, lambda: s.lifecycle == "ended")
+        trace = s.trace
+        step = next(i for i in range(len(trace)) if trace[i].get("op") == "sleep")
+        suspend = next(i for i in range(len(trace)) if trace[i]["type"] == "suspend")
+        s.seek(step)
+        running = " ".join(text for text, _ in s.view().running)
+        s.seek(suspend)
+        main = s.view().state.tasks["main"]
+        assert "sleep 500 ms" in running
+        assert wait_text(main) == "sleep 500 ms", "as the Running pane says it"
+        assert s.view().time_scale == 0.2
     finally:
         s.stop()
 

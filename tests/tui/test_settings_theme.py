@@ -102,4 +102,4 @@ async def test_an_unreadable_settings_file_is_a_notice() -> None:
         app.theme = "textual-light"  # and saving there fails: said, not raised
         await wait_until(pilot, lambda: any("could not be saved" in n for n in notes))
         assert app.is_running
-        assert "could not be saved" in " ".join(screen_lines(app)), "shown as a toast"
+        await wait_until(pilot, lambda: "could not be saved" in " ".join(screen_lines(app)))
