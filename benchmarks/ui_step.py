@@ -121,7 +121,8 @@ async def measure(trace_path: Path, n: int, steps: int) -> list[float]:
     async with app.run_test(size=(120, 40)) as pilot:
         player = app.player
         # Start where every coroutine has woken: the ready queue holds all n.
-        wakes = [i for i in range(len(player.trace)) if player.trace[i]["type"] == "wake"]
+        trace = player.session.trace
+        wakes = [i for i in range(len(trace)) if trace[i]["type"] == "wake"]
         player.seek(wakes[-1] + 1)
         await pilot.pause()
         for _ in range(steps):

@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App
+from textual.theme import Theme
 
+from simtui.safe import printable
+from simtui.tui import settings
 from simtui.tui.screens.player import PlayerScreen
 
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -33,6 +36,10 @@ class SimtuiApp(App[int]):
         super().__init__()
         self.player = PlayerScreen(scenario, trace_path, runtime, time_scale, speed)
         self._signal_handlers: list[int] = []
+        self.settings_path = settings.settings_path()
+        """Where the theme the user picks is kept across runs."""
+        self._settings, self._settings_notice = settings.load(self.settings_path)
+        self._saved_theme: str | None = None
 
     def get_default_screen(self) -> PlayerScreen:
         # The player is the app's first screen (not pushed over an empty default one).
@@ -43,6 +50,35 @@ class SimtuiApp(App[int]):
         path = getattr(message, "path", None)
         if path is not None:
             self.player.scenario_saved(Path(path))
+
+    def on_mount(self) -> None:
+        # The theme chosen in an earlier run; one this Textual does not have is said, not
+        # fatal (a theme can disappear between versions).
+        wanted = self._settings.theme
+        if wanted and wanted in self.available_themes:
+            self.theme = wanted
+        elif wanted:
+            self._say(f"the theme {wanted!r} in {self.settings_path} is not available; "
+                      "using the default")
+        if self._settings_notice:
+            self._say(self._settings_notice)
+        self._saved_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Keep the theme the user picked (the palette's "Change theme") for next time."""
+        if theme.name == self._saved_theme:
+            return
+        try:
+            settings.save(settings.Settings(theme=theme.name), self.settings_path)
+        except OSError as e:
+            self._say(f"the theme could not be saved to {self.settings_path}: {e}")
+            return
+        self._saved_theme = theme.name
+
+    def _say(self, message: str) -> None:
+        self.notify(printable(message), title="Settings", severity="warning", markup=False,
+                    timeout=8)
 
     def on_load(self) -> None:
         # SIGTERM (`kill`) and SIGHUP (the terminal closed) end the app the way `q` does,

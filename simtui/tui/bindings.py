@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from functools import partial
 
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+from textual.widget import Widget
 
 PLAYER_BINDINGS: list[Binding] = [
     Binding("space", "play_pause", "play/pause", id="simtui.play_pause",
@@ -46,6 +51,21 @@ PLAYER_BINDINGS: list[Binding] = [
     Binding("q", "quit", "quit", id="simtui.quit", tooltip="Quit simtui"),
 ]
 
+UNAVAILABLE_BINDINGS: list[Binding] = [
+    Binding(key, f"unavailable('{action}')", "", show=False, id=f"{ident}.why")
+    for key, action, ident in (("r", "choose_runtime", "simtui.runtime"),
+                               ("R", "rerun", "simtui.rerun"), ("e", "edit", "simtui.edit"))
+]
+"""Stand-ins behind r, R and e: when the key's own action cannot apply (a saved trace has
+no scenario to run), the key says why instead of doing nothing. Textual tries a key's
+bindings in order and skips one whose action is unavailable, so these come second."""
+
+FOOTER_RANK: dict[str, int] = {
+    "help": 10, "quit": 10, "play_pause": 9, "next_switch": 8, "prev_switch": 8,
+    "choose_runtime": 6, "edit": 5, "rerun": 4, "faster": 3, "next_event": 2,
+}
+"""Which keys the footer keeps when the terminal is narrow: the lowest rank goes first."""
+
 
 def key_label(binding: Binding) -> str:
     """How the help screen writes a binding's keys."""
@@ -79,3 +99,106 @@ class PlayerCommands(Provider):
             if score > 0:
                 yield Hit(score, matcher.highlight(text),
                           partial(self.screen.run_action, binding.action), text=binding.tooltip)
+
+
+_Key = tuple[str, str, str, bool, object]
+"""(key as shown, description, action, enabled, the node whose action it is)."""
+
+
+class PlayerFooter(Widget):
+    """The keys of the screen on one line, from the same table; too narrow a terminal
+    drops the least important first (`FOOTER_RANK`), so `? help` and `q quit` stay."""
+
+    COMPONENT_CLASSES = {"footer--key", "footer--description", "footer--disabled"}
+    DEFAULT_CSS = """
+    PlayerFooter {
+        dock: bottom;
+        height: 1;
+        background: $footer-background;
+        color: $footer-foreground;
+    }
+    PlayerFooter > .footer--key {
+        color: $footer-key-foreground;
+        background: $footer-key-background;
+        text-style: bold;
+    }
+    PlayerFooter > .footer--description {
+        color: $footer-description-foreground;
+        background: $footer-description-background;
+    }
+    PlayerFooter > .footer--disabled { text-style: dim; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._spots: list[tuple[int, int, str, object]] = []
+        """(first column, end column, action, its node) of each key drawn, for clicks."""
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        self.refresh()
+
+    def _keys(self) -> tuple[list[_Key], _Key | None]:
+        """The keys to show, one per action in table order; and the command palette's."""
+        seen: set[str] = set()
+        keys: list[_Key] = []
+        palette = None
+        app = self.app
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            item = (app.get_key_display(binding), binding.description, binding.action,
+                    active.enabled, active.node)
+            if key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
+                palette = item
+                continue
+            if not binding.show or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            keys.append(item)
+        return keys, palette
+
+    def render(self) -> Text:
+        keys, palette = self._keys()
+        width = self.size.width
+        tail = f" {palette[0]} {palette[1]} " if palette else ""
+        room = width - cell_len(tail) - 1
+
+        def cost(item: _Key) -> int:
+            return cell_len(item[0]) + cell_len(item[1]) + 3
+
+        ranks = sorted({FOOTER_RANK.get(k[2], 0) for k in keys})
+        for rank in ranks:  # drop the least important keys until the rest fits
+            if sum(cost(k) for k in keys) <= room:
+                break
+            keys = [k for k in keys if FOOTER_RANK.get(k[2], 0) != rank]
+        text = Text(no_wrap=True, overflow="crop")
+        key_style = self.get_component_rich_style("footer--key")
+        description_style = self.get_component_rich_style("footer--description")
+        dim = self.get_component_rich_style("footer--disabled")
+        spots: list[tuple[int, int, str, object]] = []
+        for shown, description, action, enabled, node in keys:
+            start = cell_len(text.plain)
+            text.append(f" {shown} ", style=key_style + dim if not enabled else key_style)
+            text.append(f"{description} ",
+                        style=description_style + dim if not enabled else description_style)
+            spots.append((start, cell_len(text.plain), action, node))
+        if palette is not None:
+            pad = max(1, width - cell_len(text.plain) - cell_len(tail))
+            text.append(" " * pad)
+            start = cell_len(text.plain)
+            text.append(f" {palette[0]} ", style=key_style)
+            text.append(f"{palette[1]} ", style=description_style)
+            spots.append((start, cell_len(text.plain), palette[2], palette[4]))
+        self._spots = spots
+        return text
+
+    async def on_click(self, event: events.Click) -> None:
+        for start, end, action, namespace in self._spots:
+            if start <= event.x < end:
+                await self.app.run_action(action, namespace)
+                return

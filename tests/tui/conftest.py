@@ -16,10 +16,12 @@ SIZE = (120, 40)
 
 
 @pytest.fixture(autouse=True)
-def _repo_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+def _repo_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Recorded traces name their scenario as `scenarios/NAME.yaml`, relative to the repo.
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    # The app keeps the user's theme in their config folder: never the real one here.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from simtui.tui.screens.editor import (
     EditorScreen,
     ScenarioTextArea,
     copy_target,
+    relink_modeline,
 )
 
 SIZE = (120, 40)
@@ -137,6 +138,8 @@ async def test_saving_a_bundled_scenario_writes_a_copy_in_cwd(
         copy = tmp_path / "gather10-1.yaml"
         assert bundled.read_bytes() == original, "the bundled file is never touched"
         assert (tmp_path / "gather10.yaml").read_text(encoding="utf-8") == "someone else's file\n"
+        # Its modeline now finds the schema from the copy's folder.
+        text = relink_modeline(text, bundled, copy)
         assert copy.read_text(encoding="utf-8") == "# mine\n" + text
         assert app.saved == [copy]
         assert app.editor.path == copy

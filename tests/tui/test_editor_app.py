@@ -17,7 +17,7 @@ async def test_save_reruns_the_player_and_quit_asks_over_unsaved_text(
     path = scenario_copy("gather10")
     app = SimtuiApp(str(path), time_scale=0.01)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.player.scenario is not None)
+        await wait_until(pilot, lambda: app.player.session.scenario is not None)
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
         editor = app.screen
@@ -25,8 +25,8 @@ async def test_save_reruns_the_player_and_quit_asks_over_unsaved_text(
         editor.text_area.move_cursor((0, 0))
         await pilot.press(*"# note", "enter", "ctrl+s")
         assert path.read_text(encoding="utf-8").startswith("# note\n")
-        await wait_until(pilot, lambda: app.player.scenario is not None
-                         and app.player.scenario.text.startswith("# note\n"))
+        await wait_until(pilot, lambda: app.player.session.scenario is not None
+                         and app.player.session.scenario.text.startswith("# note\n"))
         assert app.screen is editor, "the editor stays open while the player re-runs"
 
         await pilot.press("x", "ctrl+q")

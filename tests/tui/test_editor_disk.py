@@ -139,7 +139,7 @@ async def test_enter_on_the_quit_question_keeps_editing(tmp_path: Path) -> None:
     path.write_text(VALID, encoding="utf-8")
     app = SimtuiApp(str(path), time_scale=0.01)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.player.scenario is not None)
+        await wait_until(pilot, lambda: app.player.session.scenario is not None)
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
         editor = app.screen
@@ -160,7 +160,8 @@ async def test_in_the_app_an_outside_non_utf8_edit_is_never_saved_over_silently(
     app = SimtuiApp(str(path), time_scale=0.01)
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
-        await wait_until(pilot, lambda: player.scenario is not None and player.live is None)
+        session = player.session
+        await wait_until(pilot, lambda: session.scenario is not None and session.live is None)
         await pilot.pause(0.5)  # the watcher is up
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
@@ -168,7 +169,7 @@ async def test_in_the_app_an_outside_non_utf8_edit_is_never_saved_over_silently(
         assert isinstance(editor, EditorScreen)
         path.write_bytes(NOT_UTF8)
         # The player's watcher sees the change: the banner says so, and so does the editor.
-        await wait_until(pilot, lambda: "UTF-8" in player.error)
+        await wait_until(pilot, lambda: "UTF-8" in player.session.error)
         await wait_until(pilot, lambda: "not UTF-8" in status(editor))
         await pilot.press("ctrl+s")
         await pilot.pause()

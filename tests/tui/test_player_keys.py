@@ -12,6 +12,7 @@ from simtui.tui.screens.info import DescriptionScreen, EventLogScreen, HelpScree
 from simtui.tui.screens.player import PlayerScreen
 from simtui.tui.widgets.panes import HeaderBar
 from tests.tui.conftest import SIZE, TRACES, wait_until
+from tests.tui.screentext import screen_lines
 
 GATHER = TRACES / "gather10-asyncio.jsonl"
 
@@ -29,10 +30,10 @@ async def test_replay_opens_at_the_first_event_without_running_anything() -> Non
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
         await pilot.pause()
-        assert player.live is None
-        assert player.cursor == 0
-        assert len(player.replay) == len(_events(GATHER)) - 1  # the header is not an event
-        assert player.runtime == "asyncio"
+        assert player.session.live is None
+        assert player.session.cursor == 0
+        assert len(player.session.replay) == len(_events(GATHER)) - 1  # the header is not an event
+        assert player.session.runtime == "asyncio"
         assert player.view is not None and player.view.source is not None
         assert "gather: coco" in player.view.source.text
 
@@ -45,14 +46,14 @@ async def test_next_and_previous_switch_land_on_run_events() -> None:
         seen = []
         for key in ("right", "n", "right"):
             await pilot.press(key)
-            seen.append(player.cursor)
-            assert player.trace[player.cursor]["type"] == "run"
+            seen.append(player.session.cursor)
+            assert player.session.trace[player.session.cursor]["type"] == "run"
         assert seen == sorted(set(seen)), "each step must move forward to a new switch"
         assert player.view.state.switch == 3
         await pilot.press("left")
-        assert player.cursor == seen[1]
+        assert player.session.cursor == seen[1]
         await pilot.press("p")
-        assert player.cursor == seen[0]
+        assert player.session.cursor == seen[0]
 
 
 async def test_event_keys_move_one_event_at_a_time() -> None:
@@ -61,9 +62,9 @@ async def test_event_keys_move_one_event_at_a_time() -> None:
         player = app.player
         await pilot.pause()
         await pilot.press("full_stop", "full_stop", "full_stop")
-        assert player.cursor == 3
+        assert player.session.cursor == 3
         await pilot.press("comma")
-        assert player.cursor == 2
+        assert player.session.cursor == 2
 
 
 async def test_home_and_end_and_back_greyed_out_at_the_first_event() -> None:
@@ -74,15 +75,15 @@ async def test_home_and_end_and_back_greyed_out_at_the_first_event() -> None:
         assert player.check_action("prev_switch", ()) is None
         assert player.check_action("prev_event", ()) is None
         await pilot.press("end")
-        assert player.cursor == len(player.replay) - 1
+        assert player.session.cursor == len(player.session.replay) - 1
         assert player.view.state.status == "ok"
         assert player.check_action("next_event", ()) is None
         assert player.check_action("next_switch", ()) is None
         assert player.check_action("prev_switch", ()) is True
         await pilot.press("left")  # back from the end works
-        assert player.cursor < len(player.replay) - 1
+        assert player.session.cursor < len(player.session.replay) - 1
         await pilot.press("home")
-        assert player.cursor == 0
+        assert player.session.cursor == 0
 
 
 def _spy(player: PlayerScreen, action: str) -> list[str]:
@@ -107,16 +108,16 @@ async def test_greyed_out_keys_do_nothing() -> None:
         calls = [_spy(player, a) for a in ("prev_switch", "prev_event", "next_switch",
                                            "next_event")]
         await pilot.press("left", "p", "comma")  # at the first event: back is greyed out
-        assert player.cursor == 0
+        assert player.session.cursor == 0
         assert calls[0] == [] and calls[1] == []
         await pilot.press("end")
-        last = player.cursor
+        last = player.session.cursor
         await pilot.press("right", "n", "full_stop")  # at the last: forward is greyed out
-        assert player.cursor == last
+        assert player.session.cursor == last
         assert calls[2] == [] and calls[3] == []
         await pilot.press("left", "comma")  # and once allowed, the same keys act
         assert calls[0] == ["prev_switch"] and calls[1] == ["prev_event"]
-        assert player.cursor < last
+        assert player.session.cursor < last
 
 
 async def test_speed_keys_change_the_speed_not_the_timer() -> None:
@@ -126,11 +127,11 @@ async def test_speed_keys_change_the_speed_not_the_timer() -> None:
         await pilot.pause()
         timer = player._timer
         await pilot.press("plus")
-        assert player.speed == 8
+        assert player.session.speed == 8
         await pilot.press("minus", "minus")
-        assert player.speed == 2
+        assert player.session.speed == 2
         assert player._timer is timer
-        assert "×2" in str(app.screen.query_one(HeaderBar).render())
+        assert "2/s" in str(app.screen.query_one(HeaderBar).render())
 
 
 async def test_play_advances_switch_by_switch_and_pause_stops() -> None:
@@ -140,14 +141,14 @@ async def test_play_advances_switch_by_switch_and_pause_stops() -> None:
         await pilot.pause()
         await pilot.press("space")
         await wait_until(pilot, lambda: player.view.state.switch >= 3)
-        assert player.playing
+        assert player.session.playing
         assert player.has_class("-playing")
         await pilot.press("space")
-        assert not player.playing
-        stopped = player.cursor
+        assert not player.session.playing
+        stopped = player.session.cursor
         await pilot.pause(0.2)
-        assert player.cursor == stopped
-        assert player.trace[stopped]["type"] == "run"
+        assert player.session.cursor == stopped
+        assert player.session.trace[stopped]["type"] == "run"
 
 
 async def test_playing_to_the_end_stops_there() -> None:
@@ -156,8 +157,8 @@ async def test_playing_to_the_end_stops_there() -> None:
         player = app.player
         await pilot.pause()
         await pilot.press("space")
-        await wait_until(pilot, lambda: not player.playing)
-        assert player.cursor == len(player.replay) - 1
+        await wait_until(pilot, lambda: not player.session.playing)
+        assert player.session.cursor == len(player.session.replay) - 1
 
 
 async def test_save_trace_writes_the_same_events_atomically(
@@ -202,13 +203,38 @@ async def test_help_lists_every_key_of_the_table() -> None:
             assert binding.tooltip in text
 
 
-async def test_replay_greys_out_what_needs_a_run() -> None:
+async def test_replay_hides_what_needs_a_run_and_the_keys_say_why() -> None:
     app = _app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         player = app.player
         await pilot.pause()
-        for action in ("choose_runtime", "rerun", "edit"):
-            assert player.check_action(action, ()) is None
+        footer = screen_lines(app)[-1]
+        for action, key, label in (("choose_runtime", "r", "runtime"), ("rerun", "R", "rerun"),
+                                   ("edit", "e", "edit")):
+            assert player.check_action(action, ()) is False, f"{action} is hidden"
+            assert f" {key} {label} " not in footer
+        assert "? help" in footer and "q quit" in footer
+        cursor = player.session.cursor
+        for key in ("r", "R", "e"):
+            app.clear_notifications()
+            await pilot.press(key)
+            await wait_until(pilot, lambda: "no scenario to" in "\n".join(screen_lines(app)))
+            assert isinstance(app.screen, PlayerScreen), f"{key} opened nothing"
+        assert player.session.cursor == cursor and player.session.live is None
+
+
+async def test_a_single_runtime_scenario_says_so_when_r_is_pressed() -> None:
+    app = _app(TRACES / "greenlet_pingpong-greenlet.jsonl")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        player = app.player
+        await pilot.pause()
+        # From a replay, open the bundled scenario: it runs live, on greenlet only.
+        player.open_scenario("greenlet_pingpong")
+        await wait_until(pilot, lambda: player.session.scenario is not None)
+        assert player.check_action("choose_runtime", ()) is None, "greyed out, not hidden"
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "runs only on greenlet" in "\n".join(screen_lines(app)))
+        assert isinstance(app.screen, PlayerScreen)
 
 
 async def test_palette_offers_only_available_actions() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import OptionList
 
-from simtui.tui.screens.runtime_picker import RUNTIME_SUMMARIES, RuntimePickerScreen
+from simtui.runtimespec import SPECS
+from simtui.tui.screens.runtime_picker import RuntimePickerScreen
 
 SIZE = (120, 40)
 
@@ -29,7 +30,7 @@ async def test_lists_runtimes_marks_current_and_returns_choice() -> None:
             "asyncio", "gevent", "threads"]
         assert "current" in prompts[1] and "current" not in prompts[0] + prompts[2]
         for runtime, prompt in zip(["asyncio", "gevent", "threads"], prompts, strict=True):
-            assert RUNTIME_SUMMARIES[runtime] in prompt
+            assert SPECS[runtime].summary in prompt, "each says what it is, from its spec"
         assert options.highlighted == 1, "the current runtime is highlighted first"
         await pilot.press("down", "enter")
         await pilot.pause()
@@ -42,9 +43,3 @@ async def test_escape_returns_none() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.results == [None]
-
-
-def test_every_runtime_has_a_summary() -> None:
-    from simtui.scenario.model import RUNTIMES
-
-    assert set(RUNTIME_SUMMARIES) == set(RUNTIMES)

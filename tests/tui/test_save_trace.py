@@ -65,7 +65,8 @@ async def test_a_name_from_the_scenario_never_chooses_the_folder(
     app = SimtuiApp(str(scenario), time_scale=0.01)
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
-        await wait_until(pilot, lambda: player.live is None and player.trace.end is not None)
+        session = player.session
+        await wait_until(pilot, lambda: session.live is None and session.trace.end is not None)
         dialog = await _open_dialog(app, pilot)
         assert _typed(dialog).value == default
         await pilot.press("enter")

@@ -39,7 +39,8 @@ def test_threads_runnable_set(snap_compare) -> None:  # type: ignore[no-untyped-
 def test_blocking_the_event_loop(snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def to_block(pilot) -> None:  # type: ignore[no-untyped-def]
         player = pilot.app.player
-        first = next(i for i in range(len(player.trace)) if player.trace[i]["type"] == "block")
+        trace = player.session.trace
+        first = next(i for i in range(len(trace)) if trace[i]["type"] == "block")
         player.seek(first)
         await pilot.pause()
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from simtui.replay.model import Replay, Trace
+from simtui.tui.view import TimelineData
 from simtui.tui.widgets import timeline
 from simtui.tui.widgets.timeline import TimelinePane
 
@@ -16,23 +17,19 @@ TRACES = Path(__file__).parent / "traces"
 
 
 class _Pane(TimelinePane):
-    axis = "switch"  # a plain attribute: the row code runs without mounting the widget
+    axis = "switch"  # type: ignore[assignment]  # the row code runs without mounting the widget
 
 
-class _View:
-    """The fields of PlayerView that drawing a row reads."""
-
-    def __init__(self, trace: Trace) -> None:
-        self.replay = Replay(trace)
-        self.replay.sync()
-        self.length = len(self.replay)
-        self.total_switches = len(self.replay.switches)
-        self.start_t = float(trace[0]["t"])
-        self.end_t = float(trace[len(trace) - 1]["t"])
+def _data(trace: Trace) -> tuple[Replay, TimelineData]:
+    """The timeline's slice of a whole trace, as the session hands it down."""
+    replay = Replay(trace)
+    replay.sync()
+    n = len(replay)
+    return replay, TimelineData(replay, n, len(replay.switches), trace.t(0), trace.t(n - 1))
 
 
 def _pane(axis: str) -> _Pane:
-    _Pane.axis = axis
+    _Pane.axis = axis  # type: ignore[assignment]
     pane = _Pane.__new__(_Pane)
     pane._bars = {}
     return pane
@@ -41,11 +38,12 @@ def _pane(axis: str) -> _Pane:
 @pytest.mark.parametrize("axis", ["switch", "time"])
 @pytest.mark.parametrize("width", [40, 100])
 def test_sampled_rows_match_exact_rows_when_columns_hold_few_states(axis: str, width: int) -> None:
-    view = _View(Trace.load(TRACES / "threads_cpu-threads.jsonl"))
+    replay, data = _data(Trace.load(TRACES / "threads_cpu-threads.jsonl"))
     pane = _pane(axis)
-    for task in view.replay.tasks:
-        exact = pane._exact_bar(task, width, view)  # type: ignore[arg-type]
-        sampled = pane._sampled_bar(task, width, view)  # type: ignore[arg-type]
+    for task in replay.tasks:
+        seg = data.segments(task)
+        exact = pane._exact_bar(seg, width, data)
+        sampled = pane._sampled_bar(seg, width, data)
         assert sampled == exact, task
 
 
@@ -78,12 +76,12 @@ class _Counting(Sequence[str]):
 
 def _reads(axis: str, switches: int, width: int) -> tuple[int, tuple[str, ...]]:
     """How many of task a's states drawing its row reads, and the row."""
-    view = _View(_alternating(switches))
-    times, statuses = view.replay.segments("a")
+    replay, data = _data(_alternating(switches))
+    times, statuses = replay.segments("a")
     assert len(statuses) > timeline.EXACT_SEGMENTS * width  # so the sampled path is taken
     counting = _Counting(statuses)
-    view.replay.segments = lambda task: (times, counting)  # type: ignore[method-assign]
-    bar = _pane(axis)._bar("a", width, view)  # type: ignore[arg-type]
+    replay.segments = lambda task: (times, counting)  # type: ignore[method-assign]
+    bar = _pane(axis)._bar("a", width, data)
     return counting.reads, bar
 
 

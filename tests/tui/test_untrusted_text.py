@@ -44,7 +44,7 @@ SHOWN = [
 
 
 def _ended(app: SimtuiApp) -> bool:
-    return app.player.live is None and app.player.trace.end is not None
+    return app.player.session.live is None and app.player.session.trace.end is not None
 
 
 async def _walk_every_event(pilot, app: SimtuiApp) -> list[str]:  # type: ignore[no-untyped-def]
@@ -53,8 +53,8 @@ async def _walk_every_event(pilot, app: SimtuiApp) -> list[str]:  # type: ignore
     await pilot.press("home")
     while True:
         await pilot.pause()
-        seen += assert_no_raw_controls(app, f"at event {app.player.cursor}")
-        if app.player.cursor >= len(app.player.replay) - 1:
+        seen += assert_no_raw_controls(app, f"at event {app.player.session.cursor}")
+        if app.player.session.cursor >= len(app.player.session.replay) - 1:
             return seen
         await pilot.press("full_stop")
 
@@ -67,8 +67,9 @@ async def test_a_live_run_of_a_hostile_scenario_shows_every_escape_and_sends_non
     app = SimtuiApp(str(path), time_scale=0.05)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: _ended(app))
-        assert app.player.view is not None and app.player.view.state.status == "ok"
+        assert app.player.session.lifecycle == "ended"
         seen = "\n".join(await _walk_every_event(pilot, app))
+        assert app.player.view is not None and app.player.view.state.status == "ok"
         for shown in SHOWN:
             assert shown in seen, f"{shown!r} is not on screen"
         running = str(app.player.query_one("#running").render())
@@ -191,7 +192,7 @@ async def test_replay_of_a_crafted_trace_shows_every_string_escaped(
     monkeypatch.chdir(tmp_path)
     app = SimtuiApp(trace_path=str(_crafted_trace(tmp_path, runtime)))
     async with app.run_test(size=SIZE) as pilot:
-        assert len(app.player.replay) > 10
+        assert len(app.player.session.replay) > 10
         seen = "\n".join(await _walk_every_event(pilot, app))
         for shown in (r"S\x1b]0;SCN\x07 — T\x1b[2J\u009b2J", r"A\x1b]0;TASK\x07",
                       r"O\x1b]0;OUT\x07\nnext\tline", r"src\x1b]0;FILE\x07.yaml",
@@ -229,7 +230,7 @@ async def test_a_broken_hostile_file_in_the_banner_and_the_source_pane(
     path.write_text(text, encoding="utf-8")
     app = SimtuiApp(str(path))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: bool(app.player.error))
+        await wait_until(pilot, lambda: bool(app.player.session.error))
         await pilot.pause()
         lines = assert_no_raw_controls(app, "with a broken file")
         for part in shown:

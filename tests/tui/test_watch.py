@@ -11,6 +11,7 @@ import pytest
 
 from simtui.tui.app import SimtuiApp
 from simtui.tui.screens.player import PlayerScreen
+from simtui.tui.session import Session
 from tests.tui.conftest import SIZE, wait_until
 
 GOOD = "name: watched\ntasks:\n  main:\n    - print: first\n    - sleep: 1ms\n"
@@ -19,11 +20,11 @@ FIXED = GOOD.replace("first", "fixed")
 
 
 def _ended(player: PlayerScreen) -> bool:
-    return player.live is None and player.trace.end is not None
+    return player.session.live is None and player.session.trace.end is not None
 
 
 def _outputs(player: PlayerScreen) -> list[str]:
-    return [text for _, _, _, text in player.replay.outputs]
+    return [text for _, _, _, text in player.session.replay.outputs]
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -53,16 +54,16 @@ async def test_a_markup_laden_error_then_a_fix_reruns_the_fix(tmp_path: Path) ->
         player = app.player
         await wait_until(pilot, lambda: _ended(player) and _outputs(player) == ["first"])
         await pilot.pause(0.5)  # the watcher is up
-        reloads = player.last_reload
+        reloads = player.session.last_reload
         _write(path, MARKUP.encode())
-        await wait_until(pilot, lambda: player.last_reload > reloads)
-        assert "[/]" in player.error, "the broken edit is reported"
+        await wait_until(pilot, lambda: player.session.last_reload > reloads)
+        assert "[/]" in player.session.error, "the broken edit is reported"
         assert _outputs(player) == ["first"], "the last good run stays on screen"
-        first = player.run_id
+        first = player.session.run_id
         _write(path, FIXED.encode())
-        await wait_until(pilot, lambda: player.run_id > first and _ended(player))
+        await wait_until(pilot, lambda: player.session.run_id > first and _ended(player))
         assert _outputs(player) == ["fixed"]
-        assert player.error == ""
+        assert player.session.error == ""
 
 
 async def test_a_change_whose_handling_fails_is_reported_and_the_watch_goes_on(
@@ -76,22 +77,22 @@ async def test_a_change_whose_handling_fails_is_reported_and_the_watch_goes_on(
         notes = Notes(app)
         await wait_until(pilot, lambda: _ended(player))
         await pilot.pause(0.5)
-        real_reload = PlayerScreen.reload
+        real_reload = Session.reload
         failures = []
 
-        def reload_once_broken(self: PlayerScreen, *args: Any, **kwargs: Any) -> bool:
+        def reload_once_broken(self: Session, *args: Any, **kwargs: Any) -> bool:
             if not failures:
                 failures.append(1)
                 raise RuntimeError("a bug while handling the change")
             return real_reload(self, *args, **kwargs)
 
-        monkeypatch.setattr(PlayerScreen, "reload", reload_once_broken)
+        monkeypatch.setattr(Session, "reload", reload_once_broken)
         _write(path, GOOD.replace("first", "second").encode())
         await wait_until(pilot, lambda: any("a bug while handling" in m for m, _ in notes.seen))
         assert ("error" in {s for m, s in notes.seen if "a bug while handling" in m})
-        first = player.run_id
+        first = player.session.run_id
         _write(path, FIXED.encode())
-        await wait_until(pilot, lambda: player.run_id > first and _ended(player))
+        await wait_until(pilot, lambda: player.session.run_id > first and _ended(player))
         assert _outputs(player) == ["fixed"]
 
 
@@ -104,8 +105,8 @@ async def test_an_outside_edit_that_is_not_utf8_is_reported_not_ignored(tmp_path
         await wait_until(pilot, lambda: _ended(player))
         await pilot.pause(0.5)
         _write(path, GOOD.replace("first", "caf\xe9").encode("latin-1"))
-        await wait_until(pilot, lambda: "UTF-8" in player.error)
-        assert player.error.startswith("4:"), "located: the line of the bad byte"
+        await wait_until(pilot, lambda: "UTF-8" in player.session.error)
+        assert player.session.error.startswith("4:"), "located: the line of the bad byte"
         assert _outputs(player) == ["first"]
 
 
@@ -150,13 +151,13 @@ async def test_a_scenario_replaced_by_a_fifo_is_refused_without_blocking(tmp_pat
         path.unlink()
         os.mkfifo(path)
         with FifoGuard(path) as guard:
-            await wait_until(pilot, lambda: "not a regular file" in player.error or guard.unblocked,
-                             timeout=30)
+            await wait_until(pilot, lambda: "not a regular file" in player.session.error
+                             or guard.unblocked, timeout=30)
             await pilot.press("e")  # the editor does not open a FIFO either
             await pilot.pause()
             assert app.screen is player
         assert not guard.unblocked, "a reader blocked on the FIFO"
-        assert "not a regular file (a FIFO)" in player.error
+        assert "not a regular file (a FIFO)" in player.session.error
         path.unlink()
         path.write_text(FIXED, encoding="utf-8")
         await wait_until(pilot, lambda: _outputs(player) == ["fixed"] and _ended(player))

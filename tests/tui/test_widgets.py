@@ -8,10 +8,18 @@ from dataclasses import dataclass, field
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 
-from simtui.replay.model import Replay, Trace
 from simtui.replay.state import ReadyEntry, State, TaskView
+from simtui.runtimespec import SPECS
 from simtui.scenario.loader import load_scenario
-from simtui.tui.view import PlayerView, Source, step_table
+from simtui.tui.view import (
+    EventRows,
+    OutputLines,
+    PlayerView,
+    Source,
+    TimelineData,
+    running_lines,
+    step_table,
+)
 from simtui.tui.widgets.panes import OutputPane, ReadyQueuePane, RunningPane, WaitingPane
 from simtui.tui.widgets.rows import RowsView
 from simtui.tui.widgets.source import SourcePane
@@ -20,14 +28,18 @@ from simtui.tui.widgets.timeline import TimelinePane
 
 @dataclass
 class FakeReplay:
-    """Just what the panes read from a replay, for states built by hand."""
+    """Just what the panes' slices read from a replay, for states built by hand."""
 
     tasks: Sequence[str] = ()
     outputs: Sequence[tuple[int, float, str | None, str]] = ()
     segs: dict[str, tuple[list[float], list[str]]] = field(default_factory=dict)
+    switches: Sequence[int] = ()
 
     def segments(self, task: str) -> tuple[list[float], list[str]]:
         return self.segs.get(task, ([], []))
+
+    def segment_indices(self, task: str) -> list[int]:
+        return list(range(len(self.segments(task)[1])))
 
 
 class Host(App[None]):
@@ -47,12 +59,18 @@ def state(**kw) -> State:  # type: ignore[no-untyped-def]
     return State(**base)
 
 
-def view(st: State, runtime: str = "asyncio", replay=None, scenario=None,  # type: ignore[no-untyped-def]
-         source: Source | None = None) -> PlayerView:
+def view(st: State, runtime: str = "asyncio", replay: FakeReplay | None = None,
+         scenario=None, source: Source | None = None, axis: str = "switch") -> PlayerView:  # type: ignore[no-untyped-def]
+    spec = SPECS[runtime]
+    replay = replay or FakeReplay()
     return PlayerView(
-        trace=Trace(), replay=replay or Replay(Trace()), state=st, prev=None, runtime=runtime,
-        length=st.index + 1, total_switches=10, start_t=0.0, end_t=1.0, live=False,
-        scenario=scenario, source=source, run_id=1, steps=step_table(scenario),
+        run_id=1, state=st, runtime=runtime, spec=spec, queue=spec.queue, title="", path="",
+        choosable=False, mode="paused", speed=4.0, lifecycle="replay", progress="",
+        recorded=10, length=st.index + 1, time_scale=1.0,
+        running=running_lines(st, spec, spec.queue, scenario, step_table(scenario)),
+        explanation="", outputs=OutputLines(replay.outputs, st.output_count),
+        timeline=TimelineData(replay, st.index + 1, len(replay.switches), 0.0, 1.0),
+        events=EventRows([], 0), source=source, error="", axis=axis, scenario=scenario,
     )
 
 
@@ -76,7 +94,7 @@ async def test_ready_queue_marks_the_head_arrivals_callbacks_and_the_departed() 
         assert text[1].split() == ["1", "coco[1]", "←", "next"]
         assert text[2].split()[:2] == ["2", "gather"]
         assert text[3].split() == ["3", "coco[2]", "+", "new"]
-        assert pane.border_title == "Ready queue (FIFO) · 3"
+        assert str(pane.border_title) == "Ready queue (FIFO) · 3"
         callback_style = next(s.style for s in pane.render_line(2) if "gather" in s.text)
         assert callback_style.italic, "callbacks that are not tasks are drawn apart"
 
@@ -99,7 +117,7 @@ async def test_threads_show_a_runnable_set_not_a_fifo() -> None:
     async with Host(pane).run_test(size=(60, 6)) as pilot:
         pane.view = view(st, runtime="threads")
         await pilot.pause()
-        assert pane.border_title == "Runnable (the OS picks, not FIFO)"
+        assert str(pane.border_title) == "Runnable (the OS picks, not FIFO) · 2"
         assert all("next" not in line for line in rows(pane))
 
 
@@ -114,7 +132,7 @@ async def test_waiting_pane_says_what_each_task_waits_for() -> None:
         text = rows(pane)
         assert text[0].split() == ["main", "gather", "7", "left"]
         assert text[1].split() == ["coco[0]", "sleep", "3", "s", "wakes", "3.0004", "s"]
-        assert pane.border_title == "Waiting (2)"
+        assert str(pane.border_title) == "Waiting · 2"
 
 
 async def test_running_pane_shows_the_step_and_where_control_came_from() -> None:
@@ -172,9 +190,9 @@ async def test_timeline_draws_states_distinctly() -> None:
     replay = FakeReplay(tasks=["a"], segs={"a": ([0.0, 0.25, 0.5, 0.75],
                                                  ["running", "ready", "waiting", "blocking"])})
     pane = TimelinePane()
-    pane.axis = "time"  # the hand-built replay has segments by time only
     async with Host(pane).run_test(size=(15 + 40, 3)) as pilot:
-        pane.view = view(state(t=0.0), replay=replay)
+        # The hand-built replay has segments by time only.
+        pane.view = view(state(t=0.0), replay=replay, axis="time")
         await pilot.pause()
         bar = rows(pane)[0][15:]
         assert bar == "█" * 10 + "░" * 10 + "·" * 10 + "▓" * 10
@@ -184,7 +202,6 @@ async def test_timeline_renders_only_the_rows_on_screen_with_10000_tasks() -> No
     names = [f"t{k}" for k in range(10_000)]
     replay = FakeReplay(tasks=names, segs={n: ([0.0, 0.5], ["ready", "running"]) for n in names})
     pane = TimelinePane()
-    pane.axis = "time"  # the hand-built replay has segments by time only
     drawn: list[str] = []
     original = pane._bar
 
@@ -194,6 +211,32 @@ async def test_timeline_renders_only_the_rows_on_screen_with_10000_tasks() -> No
 
     pane._bar = counting_bar  # type: ignore[method-assign]
     async with Host(pane).run_test(size=(80, 12)) as pilot:
-        pane.view = view(state(), replay=replay)
+        pane.view = view(state(), replay=replay, axis="time")
         await pilot.pause()
         assert 0 < len(set(drawn)) <= 12
+
+
+async def test_source_pane_colours_yaml_as_the_parser_reads_it() -> None:
+    from simtui.tui import yaml_syntax
+
+    text = ('name: x\ndescription: |\n  They wake in order:\n  0 to 9.\n'
+            'tasks:\n  main:\n    - sleep: 3  # a comment\n')
+    pane = SourcePane()
+    async with Host(pane).run_test(size=(60, 10)) as pilot:
+        pane.view = view(state(), source=Source("x.yaml", text))
+        await pilot.pause()
+        colours = yaml_syntax.styles(pilot.app.get_css_variables())
+
+        def colour_of(row: int, word: str) -> object:
+            for seg in pane.render_line(row):
+                if word in seg.text:
+                    return seg.style.color if seg.style else None
+            raise AssertionError(word)
+
+        key, string = colours["property"].color, colours["string"].color
+        assert colour_of(1, "description") == key
+        # A block scalar's line that ends in `:` is text, not a key.
+        assert colour_of(2, "They wake in order") == string != key
+        assert colour_of(6, "sleep") == key
+        assert colour_of(6, "3") == colours["number"].color
+        assert colour_of(6, "a comment") == colours["comment"].color

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from rich.style import Style
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
@@ -15,19 +17,27 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import Footer, Static, TextArea
+from textual.widgets.text_area import TextAreaTheme
 
 from simtui.files import TextFormat, atomic_write, read_regular, reason
 from simtui.safe import in_place, printable
 from simtui.scenario.errors import Problem, ScenarioError
 from simtui.scenario.loader import BUNDLED_DIR, load_text
+from simtui.tui import yaml_syntax
 from simtui.tui.screens.confirm import ConfirmScreen
 
 VALIDATE_DELAY = 0.3
 """Seconds of quiet typing before the text is checked: checking every key would lag."""
 
-PROBLEM_LINE_STYLE = "underline on rgb(90,28,28)"
-"""How a line with a problem looks (the editor's monokai theme is always dark)."""
+THEME_NAME = "simtui"
+"""The editor's own theme: the app theme's colours, the source pane's YAML colours."""
+
+SCHEMA = BUNDLED_DIR / "scenario.schema.json"
+"""The JSON Schema the bundled scenarios' modelines point at."""
+
+_MODELINE = re.compile(r"^(\s*#\s*yaml-language-server:\s*\$schema=)(\S+)(.*)$", re.MULTILINE)
 
 BANNER_PROBLEMS = 3
 """How many problems the banner lists; the rest are counted."""
@@ -53,6 +63,36 @@ def copy_target(path: Path, data: bytes, directory: Path) -> Path:
             return candidate
     raise FileExistsError(errno.EEXIST, f"no free name for a copy of {path.name}",
                           str(directory))
+
+
+def relink_modeline(text: str, source: Path, target: Path) -> str:
+    """`text` (read from `source`) with its `yaml-language-server` modeline made to work
+    from `target`: a relative schema path that resolves beside the source but not beside
+    the target is rewritten relative to the target's folder (a bundled scenario's
+    `./scenario.schema.json` is not in the folder its copy goes to)."""
+
+    def fix(m: re.Match[str]) -> str:
+        ref = m.group(2)
+        if "://" in ref or os.path.isabs(ref):
+            return m.group(0)
+        found = (source.parent / ref).resolve()
+        if (target.parent / ref).exists() or not found.exists():
+            return m.group(0)
+        try:
+            new = os.path.relpath(found, target.parent.resolve())
+        except ValueError:  # another drive: only an absolute path reaches it
+            new = str(found)
+        return f"{m.group(1)}{Path(new).as_posix()}{m.group(3)}"
+
+    return _MODELINE.sub(fix, text, count=1)
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it reads unambiguously: `./name` inside the current directory."""
+    try:
+        return f"./{path.relative_to(Path.cwd()).as_posix()}"
+    except (ValueError, OSError):
+        return str(path)
 
 
 def _read(path: Path) -> bytes | None:
@@ -85,6 +125,18 @@ class ScenarioTextArea(TextArea):
 
     problem_lines: frozenset[int] = frozenset()
     """0-based lines to mark (replaced, never mutated, so the class default is safe)."""
+    problem_style: Style = Style(underline=True)
+    """How a marked line looks: set from the app theme (`follow_theme`)."""
+
+    def follow_theme(self) -> None:
+        """Take the app theme's colours: the text, and YAML as the source pane colours it."""
+        variables = self.app.get_css_variables()
+        self.register_theme(TextAreaTheme(name=THEME_NAME,
+                                          syntax_styles=yaml_syntax.styles(variables)))
+        self.problem_style = yaml_syntax.problem_style(variables)
+        self.theme = THEME_NAME  # always_update: applied again with the new colours
+        self.notify_style_update()
+        self.refresh()
 
     def mark_lines(self, lines: Iterable[int]) -> None:
         lines = frozenset(lines)
@@ -103,7 +155,7 @@ class ScenarioTextArea(TextArea):
         # need a scroll to be seen: seeing where the character is matters more.)
         line = Text(in_place(self.document.get_line(line_index)), end="", no_wrap=True)
         if line_index in self.problem_lines:
-            line.stylize(PROBLEM_LINE_STYLE)
+            line.stylize(self.problem_style)
         return line
 
 
@@ -143,7 +195,8 @@ class EditorScreen(Screen[Path | None]):
         display: block;
     }
     EditorScreen #editor-status {
-        height: 1;
+        height: auto;
+        max-height: 3;
         padding: 0 1;
         color: $text-muted;
     }
@@ -218,7 +271,9 @@ class EditorScreen(Screen[Path | None]):
         yield Static("", id="editor-title", markup=False)
         yield Static("", id="editor-problems", markup=False)
         editor = ScenarioTextArea.code_editor(self._initial_text, language="yaml",
-                                              id="editor-text")
+                                              theme="css", id="editor-text")
+        # The grammar's own query, as the source pane uses: both colour YAML the same way.
+        editor.update_highlight_query("yaml", yaml_syntax.HIGHLIGHT_QUERY)
         editor.indent_width = 2  # YAML's usual indent; a tab inserts spaces
         yield editor
         yield Static("", id="editor-status", markup=False)
@@ -234,15 +289,25 @@ class EditorScreen(Screen[Path | None]):
         return self.text_area.text
 
     def on_mount(self) -> None:
+        self.text_area.follow_theme()
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self._update_title()
         if self._unknown_disk:
             self._say(self._unknown_disk, error=True)
         elif is_bundled(self.path):
-            self._say("A bundled scenario: ctrl+s saves a copy in the current directory.")
+            target = self._copy_target()
+            where = str(target) if target is not None else "the current directory"
+            self._say(f"A bundled scenario is never changed: ctrl+s saves a copy as {where}.")
         else:
             self._say("ctrl+s saves and re-runs · esc leaves · f8 goes to the first problem")
         self.text_area.focus()
         self._validate()
+
+    def on_unmount(self) -> None:
+        self.app.theme_changed_signal.unsubscribe(self)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self.text_area.follow_theme()
 
     # -- dirty state and validation ------------------------------------------------------
 
@@ -312,14 +377,17 @@ class EditorScreen(Screen[Path | None]):
         text = self.text
         data = self.format.encode(text)
         if is_bundled(self.path):
-            directory = Path.cwd()
-            if is_bundled(directory / "x.yaml"):  # never write into the package
-                directory = Path.home()
+            directory = self._copy_dir()
+            # The copy's modeline must find the schema from where the copy goes.
+            relinked = relink_modeline(text, self.path, directory / self.path.name)
             try:
-                target = copy_target(self.path, data, directory)
+                target = copy_target(self.path, self.format.encode(relinked), directory)
             except OSError as e:
                 self._save_failed(e)
                 return False
+            if relinked != text:
+                self._set_text_keeping_cursor(relinked)
+                text = relinked
             return self._write(target, text,
                                f"Bundled scenarios are not changed: saved a copy as {target}; "
                                "ctrl+s now saves there.")
@@ -328,6 +396,30 @@ class EditorScreen(Screen[Path | None]):
             self._ask_about_conflict(conflict)
             return False
         return self._write(self.path, text)
+
+    def _copy_dir(self) -> Path:
+        """Where saving a bundled scenario writes its copy: the current directory, or the
+        home directory when that is inside simtui's package."""
+        directory = Path.cwd()
+        if is_bundled(directory / "x.yaml"):  # never write into the package
+            directory = Path.home()
+        return directory
+
+    def _copy_target(self) -> Path | None:
+        """The file the next save of a bundled scenario writes (None: no free name)."""
+        directory = self._copy_dir()
+        text = relink_modeline(self.text, self.path, directory / self.path.name)
+        try:
+            return copy_target(self.path, self.format.encode(text), directory)
+        except OSError:
+            return None
+
+    def _set_text_keeping_cursor(self, text: str) -> None:
+        area = self.text_area
+        cursor = area.cursor_location
+        area.text = text
+        row = min(cursor[0], max(area.document.line_count - 1, 0))
+        area.move_cursor((row, min(cursor[1], len(area.document.get_line(row)))))
 
     def _conflict(self, data: bytes) -> str:
         """Why writing `data` would overwrite something this editor did not load; "" if not."""
@@ -451,7 +543,11 @@ class EditorScreen(Screen[Path | None]):
 
     def _update_title(self) -> None:
         marker = "  ● modified" if self.dirty else ""
-        where = "bundled, saved as a copy" if is_bundled(self.path) else str(self.path)
+        if is_bundled(self.path):
+            target = self._copy_target()
+            where = f"bundled: ctrl+s saves a copy as {_shown(target) if target else 'a new file'}"
+        else:
+            where = str(self.path)
         self.query_one("#editor-title", Static).update(
             printable(f"Editing {self.path.name}{marker}    ({where})")
         )

@@ -12,15 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from simtui import runtimespec
 from simtui.safe import printable
-
-RUNTIME_SUMMARIES: dict[str, str] = {
-    "asyncio": "one event loop; tasks yield at await and wait in its FIFO ready deque",
-    "greenlet": "no scheduler at all: control goes exactly where switch() sends it",
-    "gevent": "greenlets run by a hub on libev; monkey patching makes blocking calls yield",
-    "threads": "real OS threads; only the one holding the GIL runs Python code",
-}
-"""One line per runtime: what decides who runs next."""
 
 
 class RuntimePickerScreen(ModalScreen[str | None]):
@@ -71,7 +64,8 @@ class RuntimePickerScreen(ModalScreen[str | None]):
         prompt.append(printable(runtime), style="bold")
         if current:
             prompt.append(" (current)", style="italic")
-        prompt.append(f"\n    {RUNTIME_SUMMARIES.get(runtime, '')}", style="dim")
+        spec = runtimespec.SPECS.get(runtime)
+        prompt.append(f"\n    {spec.summary if spec else ''}", style="dim")
         return Option(prompt, id=runtime)
 
     def on_mount(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
@@ -18,7 +20,7 @@ class RowsView(ScrollView, can_focus=False):
 
     Subclasses say how many rows there are and draw one row; the cost of a repaint is
     the height of the pane, never the length of the list (10,000 ready tasks cost what
-    10 do).
+    10 do). A new view that changes nothing this pane draws (`draw_key`) costs nothing.
     """
 
     DEFAULT_CSS = """
@@ -26,12 +28,15 @@ class RowsView(ScrollView, can_focus=False):
     """
 
     view: var[PlayerView | None] = var(None, always_update=True)
+    reserved_rows = 0
+    """Rows at the bottom of the pane that do not scroll (the timeline's axis)."""
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self._styles: dict[str, Style] = {}
         """Resolved styles by component name ("" is the widget's own): they change only
         with the CSS or theme, and resolving one walks the DOM."""
+        self._drawn: Hashable = None
 
     def notify_style_update(self) -> None:
         self._styles.clear()
@@ -47,7 +52,16 @@ class RowsView(ScrollView, can_focus=False):
         """A row to keep on screen after each update (None: leave the scroll alone)."""
         return None
 
+    def draw_key(self, view: PlayerView) -> Hashable:
+        """What of the view this pane draws: a view with the same key is not redrawn
+        (while a run records, the header changes on every tick, the panes do not)."""
+        return (view.run_id, view.state.index)
+
     def watch_view(self, view: PlayerView | None) -> None:
+        key = None if view is None else self.draw_key(view)
+        if key is not None and key == self._drawn:
+            return
+        self._drawn = key
         self.virtual_size = Size(self.scrollable_content_region.width, self.row_count())
         target = self.follow_row()
         if target is not None:
@@ -55,7 +69,7 @@ class RowsView(ScrollView, can_focus=False):
         self.refresh()
 
     def keep_visible(self, row: int) -> None:
-        height = self.scrollable_content_region.height
+        height = self.scrollable_content_region.height - self.reserved_rows
         top = round(self.scroll_y)
         if height <= 0:
             return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Hashable
 from itertools import islice
 
 from rich.style import Style
@@ -13,7 +13,9 @@ from simtui.safe import printable
 from simtui.tui.view import PlayerView
 from simtui.tui.widgets.rows import RowsView
 
-_LINE = re.compile(r"^(\s*)(-\s+)?([^\s#:'\"][^#:]*?:(?=\s|$))?(.*)$")
+Span = tuple[int, int, str]
+"""A highlighted run of one line (see `yaml_syntax.Span`)."""
+
 MARK_SCAN = 256
 """Ready and waiting tasks looked at for markers: enough for every step line in practice,
 and a step stays cheap with 10,000 tasks."""
@@ -23,20 +25,18 @@ cursor to its own next tab stop, out of the pane)."""
 
 
 class SourcePane(RowsView):
-    """The YAML text; `▶` the running task's step, `•` where other tasks are, `✗` an error."""
+    """The YAML text; `▶` the running task's step, `•` where other tasks are, `✗` an error.
+
+    Coloured by tree-sitter's YAML grammar in the theme's colours, as the editor is.
+    """
 
     COMPONENT_CLASSES = {
-        "source--key", "source--dash", "source--value", "source--comment", "source--lineno",
-        "source--current", "source--marked", "source--error",
+        "source--lineno", "source--current", "source--marked", "source--error",
     }
     DEFAULT_CSS = """
-    SourcePane > .source--key { color: $primary; text-style: bold; }
-    SourcePane > .source--dash { color: $text-muted; }
-    SourcePane > .source--value { color: $success; }
-    SourcePane > .source--comment { color: $text-muted; text-style: italic; }
     SourcePane > .source--lineno { color: $text-muted; }
     SourcePane > .source--current { background: $accent 40%; }
-    SourcePane > .source--marked { color: $warning; }
+    SourcePane > .source--marked { color: $text-warning; }
     SourcePane > .source--error { background: $error 40%; }
     """
 
@@ -44,19 +44,47 @@ class SourcePane(RowsView):
         super().__init__(*args, **kwargs)
         self._text = ""
         self._lines: list[str] = []
+        self._spans: list[list[Span]] = []
+        self._syntax: dict[str, Style] | None = None
         self._marks_key: tuple[object, ...] = ()
         self._marks: dict[int, str] = {}
+
+    def notify_style_update(self) -> None:
+        self._syntax = None  # the theme may have changed
+        super().notify_style_update()
 
     def _sync_text(self) -> None:
         view = self.view
         text = view.source.text if view is not None and view.source is not None else ""
         if text != self._text:
             self._text = text
-            self._lines = [line.expandtabs(TAB_SIZE) for line in text.splitlines()]
+            raw = text.splitlines()
+            self._lines = [line.expandtabs(TAB_SIZE) for line in raw]
+            try:
+                # Imported when there is a text to colour: tree-sitter is not needed for
+                # the first frame, which comes before the scenario has loaded.
+                from simtui.tui import yaml_syntax
+
+                spans = yaml_syntax.highlight(text) if text else []
+            except Exception:  # noqa: BLE001 - colours are a nicety; the text is what matters
+                spans = [[] for _ in raw]
+            # Columns of the text as written; a tab is drawn as TAB_SIZE columns or fewer.
+            self._spans = [_expanded(line, s) if "\t" in line else s
+                           for line, s in zip(raw, spans, strict=False)]
+
+    def _syntax_styles(self) -> dict[str, Style]:
+        if self._syntax is None:
+            from simtui.tui import yaml_syntax
+
+            self._syntax = yaml_syntax.styles(self.app.get_css_variables())
+        return self._syntax
 
     def row_count(self) -> int:
         self._sync_text()
         return len(self._lines)
+
+    def draw_key(self, view: PlayerView) -> Hashable:
+        return (view.run_id, view.state.index, view.source)
 
     def watch_view(self, view: PlayerView | None) -> None:
         if view is not None and view.source is not None:
@@ -120,22 +148,40 @@ class SourcePane(RowsView):
             (f"{mark} ", _plus(base, mark_style)),
             (f"{index + 1:>4}  ", _plus(base, self.style("source--lineno"))),
         ]
-        m = _LINE.match(line)
-        if m is None or line.lstrip().startswith("#"):
-            parts.append((line, _plus(base, self.style("source--comment"))))
-        else:
-            indent, dash, key, rest = m.groups()
-            parts.append((indent, base))
-            parts.append((dash or "", _plus(base, self.style("source--dash"))))
-            parts.append((key or "", _plus(base, self.style("source--key"))))
-            value, _, comment = rest.partition(" #")
-            parts.append((value, _plus(base, self.style("source--value"))))
-            if comment:
-                parts.append((" #" + comment, _plus(base, self.style("source--comment"))))
+        parts.extend(self._coloured(line, self._spans[index] if index < len(self._spans)
+                                    else [], base))
         strip = self.strip(*parts)
         if base is not None:  # the highlight spans the whole row, not just the text
             strip = strip.adjust_cell_length(width, self.base_style + base)
         return strip
+
+    def _coloured(self, line: str, spans: list[Span],
+                  base: Style | None) -> list[tuple[str, Style | None]]:
+        """The line cut into runs of one capture each (later spans win)."""
+        if not spans or not line:
+            return [(line, base)]
+        names: list[str | None] = [None] * len(line)
+        for start, end, name in spans:
+            for c in range(start, min(end, len(line))):
+                names[c] = name
+        syntax = self._syntax_styles()
+        parts: list[tuple[str, Style | None]] = []
+        run = 0
+        for c in range(1, len(line) + 1):
+            if c == len(line) or names[c] != names[run]:
+                name = names[run]
+                parts.append((line[run:c], _plus(base, syntax.get(name) if name else None)))
+                run = c
+        return parts
+
+
+def _expanded(line: str, spans: list[Span]) -> list[Span]:
+    """Spans of `line` moved to the columns it has once its tabs are expanded."""
+
+    def at(c: int) -> int:
+        return len(line[:c].expandtabs(TAB_SIZE))
+
+    return [(at(a), at(b), name) for a, b, name in spans]
 
 
 def _plus(a: Style | None, b: Style | None) -> Style | None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Hashable
 
 from rich.style import Style
-from textual.reactive import var
 from textual.strip import Strip
 
 from simtui.safe import printable
-from simtui.tui.view import PlayerView
+from simtui.tui.view import PlayerView, Segments, TimelineData
 from simtui.tui.widgets.rows import RowsView
 
 GLYPHS = {"running": "█", "blocking": "▓", "ready": "░", "waiting": "·", "error": "✗"}
@@ -22,6 +22,9 @@ EXACT_SEGMENTS = 8
 SAMPLES = 16
 """States looked at per column of a sampled row."""
 AXES = ("switch", "time")
+TICK_GAP = 10
+"""The fewest columns between two labels of the axis row."""
+_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
 
 
 class TimelinePane(RowsView):
@@ -29,34 +32,46 @@ class TimelinePane(RowsView):
 
     On the `switch` axis every context switch gets the same width, so stepping moves the
     cursor visibly even when the switches are microseconds apart; the `time` axis shows
-    how long each state really lasted (a 3 s sleep fills the row).
+    how long each state really lasted (a 3 s sleep fills the row). The last row is the
+    axis itself, with its labels (switch numbers, or times), and stays put while the task
+    rows scroll.
     """
 
     COMPONENT_CLASSES = {
         "timeline--running", "timeline--blocking", "timeline--ready", "timeline--waiting",
         "timeline--error", "timeline--current", "timeline--cursor", "timeline--future",
+        "timeline--axis",
     }
     DEFAULT_CSS = """
-    TimelinePane > .timeline--running { color: $success; }
-    TimelinePane > .timeline--blocking { color: $error; }
-    TimelinePane > .timeline--ready { color: $warning; }
+    TimelinePane > .timeline--running { color: $text-success; }
+    TimelinePane > .timeline--blocking { color: $text-error; }
+    TimelinePane > .timeline--ready { color: $text-warning; }
     TimelinePane > .timeline--waiting { color: $text-muted; }
-    TimelinePane > .timeline--error { color: $error; }
+    TimelinePane > .timeline--error { color: $text-error; }
     TimelinePane > .timeline--current { text-style: bold reverse; }
     TimelinePane > .timeline--cursor { background: $accent; }
     TimelinePane > .timeline--future { text-style: dim; }
+    TimelinePane > .timeline--axis { color: $text-muted; }
     """
 
-    axis: var[str] = var("switch")
+    reserved_rows = 1  # the axis
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self._bars: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._run_id = -1
         self._rows: dict[str, int] = {}
+        self._count = 0
+
+    @property
+    def axis(self) -> str:
+        return self.view.axis if self.view is not None else "switch"
 
     def row_count(self) -> int:
-        return 0 if self.view is None else len(self.view.replay.tasks)
+        return 0 if self.view is None else len(self.view.timeline.tasks) + self.reserved_rows
+
+    def draw_key(self, view: PlayerView) -> Hashable:
+        return (view.run_id, view.state.index, view.length, view.axis)
 
     def watch_view(self, view: PlayerView | None) -> None:
         if view is not None and view.run_id != self._run_id:
@@ -65,55 +80,57 @@ class TimelinePane(RowsView):
             self._rows.clear()
         if len(self._bars) > 4096:  # widths and lengths change while live: bound the cache
             self._bars.clear()
+        count = self.row_count()
+        if count != self._count:  # the pane's height follows the number of tasks
+            self._count = count
+            self.refresh(layout=True)
         super().watch_view(view)
 
-    def watch_axis(self) -> None:
-        self.refresh()
-
-    def _switch_axis(self, view: PlayerView) -> bool:
-        return self.axis == "switch" and view.total_switches > 0
+    def _switch_axis(self, data: TimelineData) -> bool:
+        return self.axis == "switch" and data.switch_count > 0
 
     def follow_row(self) -> int | None:
         view = self.view
         if view is None or view.state.running is None:
             return None
-        tasks = view.replay.tasks
+        tasks = view.timeline.tasks
         if len(self._rows) < len(tasks):
             for k in range(len(self._rows), len(tasks)):
                 self._rows[tasks[k]] = k
         return self._rows.get(view.state.running)
 
-    def _positions(self, task: str, view: PlayerView) -> tuple[list[float], float, float]:
-        """Where each of the task's states starts on the axis, and the axis' range."""
-        replay = view.replay
-        if self._switch_axis(view):
-            switches = replay.switches
-            starts = [float(bisect.bisect_right(switches, i))
-                      for i in replay.segment_indices(task)]
-            return starts, 0.0, float(view.total_switches) + 1.0
-        times, _ = replay.segments(task)
-        return list(times), view.start_t, view.end_t
+    def _range(self, data: TimelineData) -> tuple[float, float]:
+        if self._switch_axis(data):
+            return 0.0, float(data.switch_count) + 1.0
+        return data.start_t, data.end_t
 
-    def _bar(self, task: str, width: int, view: PlayerView) -> tuple[str, ...]:
-        _, statuses = view.replay.segments(task)
-        key = (task, width, view.length, self.axis, len(statuses))
+    def _positions(self, seg: Segments, data: TimelineData) -> list[float]:
+        """Where each of the task's states starts on the axis."""
+        if self._switch_axis(data):
+            return [float(data.switch_position(seg.indices[i])) for i in range(seg.n)]
+        return [seg.times[i] for i in range(seg.n)]
+
+    def _bar(self, task: str, width: int, data: TimelineData) -> tuple[str, ...]:
+        seg = data.segments(task)
+        key = (task, width, data.length, self.axis, seg.n)
         bar = self._bars.get(key)
         if bar is not None:
             return bar
-        if len(statuses) <= EXACT_SEGMENTS * width:
-            bar = self._exact_bar(task, width, view)
+        if seg.n <= EXACT_SEGMENTS * width:
+            bar = self._exact_bar(seg, width, data)
         else:
-            bar = self._sampled_bar(task, width, view)
+            bar = self._sampled_bar(seg, width, data)
         self._bars[key] = bar
         return bar
 
-    def _exact_bar(self, task: str, width: int, view: PlayerView) -> tuple[str, ...]:
+    def _exact_bar(self, seg: Segments, width: int, data: TimelineData) -> tuple[str, ...]:
         """Every state of the task placed in the columns it covers."""
-        _, statuses = view.replay.segments(task)
-        starts, lo, hi = self._positions(task, view)
+        statuses = seg.statuses
+        starts = self._positions(seg, data)
+        lo, hi = self._range(data)
         cells = ["new"] * width
         scale = width / (hi - lo) if hi > lo else 0.0
-        n = len(starts)
+        n = seg.n
         for i in range(n):
             status = statuses[i]
             rank = PRIORITY.get(status, 0)
@@ -127,30 +144,27 @@ class TimelinePane(RowsView):
                     cells[c] = status
         return tuple(cells)
 
-    def _sampled_bar(self, task: str, width: int, view: PlayerView) -> tuple[str, ...]:
+    def _sampled_bar(self, seg: Segments, width: int, data: TimelineData) -> tuple[str, ...]:
         """A task with far more states than columns (a long run): each column looks at a
         bounded sample of the states it covers, found by bisection, so drawing a row costs
         O(width), not O(states) — a live runaway run must not slow every frame down."""
-        replay = view.replay
-        times, statuses = replay.segments(task)
-        n = len(statuses)
-        if self._switch_axis(view):
-            switches, index = replay.switches, replay.segment_indices(task)
-            lo, hi = 0.0, float(view.total_switches) + 1.0
+        times, statuses, index, n = seg.times, seg.statuses, seg.indices, seg.n
+        lo, hi = self._range(data)
+        if self._switch_axis(data):
+            switches = data.switch_count
 
             def first_from(pos: float) -> int:
                 # Segment i starts at switch position bisect_right(switches, index[i]).
                 k = math.ceil(pos)
                 if k <= 0:
                     return 0
-                if k > len(switches):
+                if k > switches:
                     return n
-                return bisect.bisect_left(index, switches[k - 1])
+                return bisect.bisect_left(index, data.switch_event(k), 0, n)
         else:
-            lo, hi = view.start_t, view.end_t
 
             def first_from(pos: float) -> int:
-                return bisect.bisect_left(times, pos)
+                return bisect.bisect_left(times, pos, 0, n)
 
         step = (hi - lo) / width if hi > lo else 0.0
         cells = ["new"] * width
@@ -174,19 +188,68 @@ class TimelinePane(RowsView):
         view = self.view
         if view is None:
             return 0
-        if self._switch_axis(view):
-            lo, hi, at = 0.0, view.total_switches + 1.0, float(view.state.switch)
-        else:
-            lo, hi, at = view.start_t, view.end_t, view.state.t
+        data = view.timeline
+        lo, hi = self._range(data)
+        at = float(view.state.switch) if self._switch_axis(data) else view.state.t
         scale = width / (hi - lo) if hi > lo else 0.0
         return max(0, min(width - 1, int((at - lo) * scale)))
+
+    def render_line(self, y: int) -> Strip:
+        height = self.scrollable_content_region.height
+        if self.view is not None and y == height - 1:
+            width = self.scrollable_content_region.width
+            return self._axis_row(width).adjust_cell_length(width, self.base_style)
+        return super().render_line(y)
+
+    def _axis_row(self, width: int) -> Strip:
+        """The x axis' labels under the bars: switch numbers, or times in one unit."""
+        view = self.view
+        assert view is not None
+        data = view.timeline
+        bar_width = max(1, width - LABEL - 1)
+        lo, hi = self._range(data)
+        switch_axis = self._switch_axis(data)
+        if switch_axis:
+            unit, factor = "switch", 1.0
+        else:
+            step0 = _nice_step(hi - lo, bar_width)
+            factor, unit = next(((f, u) for f, u in _UNITS if step0 >= f), _UNITS[-1])
+        cells = [" "] * bar_width
+        if view.length == 0:  # nothing recorded yet: no axis to label
+            return self.strip((" " * width, None))
+        scale = bar_width / (hi - lo) if hi > lo else 0.0
+        step = _nice_step(hi - lo, bar_width)
+        if switch_axis:  # whole switches, the first one always labelled
+            step = max(1.0, round(step))
+            last = int(hi - 1)
+            if step <= 2:  # 1 3 5 7 …
+                values = [float(k) for k in range(1, last + 1, int(step))]
+            else:  # 1 10 20 30 …
+                values = [1.0] + [m * step for m in range(1, int(last // step) + 1)
+                                  if m * step - 1 >= step / 2]
+        elif step > 0:
+            values = [m * step for m in range(math.ceil(lo / step), math.floor(hi / step) + 1)]
+        else:
+            values = []
+        free = 0
+        for value in values if scale > 0 else ():
+            column = int((value - lo) * scale)
+            label = f"{value / factor:.10g}"
+            if column >= free and column + len(label) <= bar_width:
+                cells[column: column + len(label)] = label
+                free = column + len(label) + 2
+        style = self.style("timeline--axis")
+        return self.strip((f"{unit:<{LABEL}} ", style), ("".join(cells), style))
 
     def render_row(self, index: int, width: int) -> Strip:
         view = self.view
         assert view is not None
-        task = view.replay.tasks[index]
+        data = view.timeline
+        if index >= len(data.tasks):
+            return Strip.blank(width, self.base_style)
+        task = data.tasks[index]
         bar_width = max(1, width - LABEL - 1)
-        bar = self._bar(task, bar_width, view)
+        bar = self._bar(task, bar_width, data)
         cursor = self.cursor_column(bar_width)
         name_style = self.style("timeline--current") if task == view.state.running else None
         label = printable(task)[:LABEL]  # escaped before it is cut and padded
@@ -205,3 +268,15 @@ class TimelinePane(RowsView):
                 parts.append((GLYPHS.get(status, " ") * (c - start), style))
                 start = c
         return self.strip(*parts)
+
+
+def _nice_step(span: float, width: int) -> float:
+    """A round step (1, 2 or 5 times a power of ten) that puts labels TICK_GAP apart."""
+    if span <= 0 or width <= 0:
+        return 0.0
+    raw = span * TICK_GAP / width
+    power = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10):
+        if m * power >= raw:
+            return m * power
+    return 10 * power
