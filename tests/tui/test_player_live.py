@@ -61,10 +61,15 @@ def _views(player: PlayerScreen) -> list[PlayerView]:
     return seen
 
 
-async def _switches_shown(pilot, player: PlayerScreen, until: int) -> list[int]:  # type: ignore[no-untyped-def]
-    """The switch numbers the current run's views showed, in order, until switch `until`."""
+async def _switches_shown(  # type: ignore[no-untyped-def]
+    pilot, player: PlayerScreen, views: list[PlayerView], until: int,
+) -> list[int]:
+    """The switch numbers the current run's views showed, in order, until switch `until`.
+
+    `views` must be recording from before the run started (`_views`), or its first
+    frames could be published before anyone looks.
+    """
     run_id = player.session.run_id
-    views = _views(player)
 
     def shown() -> list[int]:
         out: list[int] = []
@@ -201,13 +206,14 @@ async def test_rerun_kills_the_old_worker_and_plays_from_the_first_switch(
         assert player.session.live is not None
         old = player.session.live.worker
         assert pid_alive(old.proc.pid), "the old run is still going"
+        views = _views(player)
         await pilot.press("R")
         assert player.session.run_id == first_run + 1
         pid = player.session.worker_pid
         assert pid is not None and pid != old.proc.pid
         # The new run starts over: its first frame is its first switch, and it plays on
         # (not back to where the old run was left).
-        switches = await _switches_shown(pilot, player, until=2)
+        switches = await _switches_shown(pilot, player, views, until=2)
         assert switches[0] == 1 and switches == sorted(switches)
         assert player.session.playing
         assert player.session.live is not None and player.session.worker_pid == pid
