@@ -71,7 +71,7 @@ class TimelinePane(RowsView):
         self.refresh()
 
     def _switch_axis(self, view: PlayerView) -> bool:
-        return self.axis == "switch" and view.total_switches > 0
+        return self.axis == "switch" and _stops(view) > 0
 
     def follow_row(self) -> int | None:
         view = self.view
@@ -87,10 +87,10 @@ class TimelinePane(RowsView):
         """Where each of the task's states starts on the axis, and the axis' range."""
         replay = view.replay
         if self._switch_axis(view):
-            switches = replay.switches
-            starts = [float(bisect.bisect_right(switches, i))
-                      for i in replay.segment_indices(task)]
-            return starts, 0.0, float(view.total_switches) + 1.0
+            # One column per stop (switches, idle and blocked moments, the end), each
+            # showing every task as it is at that stop.
+            starts = [float(p) for p in replay.segment_stops(task)]
+            return starts, 0.0, float(_stops(view)) + 1.0
         times, _ = replay.segments(task)
         return list(times), view.start_t, view.end_t
 
@@ -135,39 +135,65 @@ class TimelinePane(RowsView):
         times, statuses = replay.segments(task)
         n = len(statuses)
         if self._switch_axis(view):
-            switches, index = replay.switches, replay.segment_indices(task)
-            lo, hi = 0.0, float(view.total_switches) + 1.0
+            stops, index = replay.stops, replay.segment_indices(task)
+            total = _stops(view)
+            lo, hi = 0.0, float(total) + 1.0
+
+            def start(i: int) -> float:
+                return float(bisect.bisect_left(stops, index[i]) + 1)
 
             def first_from(pos: float) -> int:
-                # Segment i starts at switch position bisect_right(switches, index[i]).
+                # Segment i starts at stop position bisect_left(stops, index[i]) + 1.
                 k = math.ceil(pos)
-                if k <= 0:
+                if k <= 1:
                     return 0
-                if k > len(switches):
+                if k - 1 > total:
                     return n
-                return bisect.bisect_left(index, switches[k - 1])
+                return bisect.bisect_right(index, stops[k - 2])
         else:
             lo, hi = view.start_t, view.end_t
+
+            def start(i: int) -> float:
+                return times[i]
 
             def first_from(pos: float) -> int:
                 return bisect.bisect_left(times, pos)
 
+        scale = width / (hi - lo) if hi > lo else 0.0
+
+        def col_first(i: int) -> int:
+            return max(0, min(width - 1, int((start(i) - lo) * scale)))
+
+        def col_last(i: int) -> int:  # the columns a state covers, as _exact_bar has them
+            stop = (start(i + 1) if i + 1 < n else hi) - lo
+            last = max(0, min(width - 1, int(stop * scale)))
+            if i + 1 < n and last > col_first(i) and stop * scale == int(stop * scale):
+                last -= 1
+            return last
+
         step = (hi - lo) / width if hi > lo else 0.0
         cells = ["new"] * width
-        begin = first_from(lo) - 1  # the state in effect at the left edge; -1: not yet created
+        begin = 0
         for c in range(width):
             end = first_from(lo + (c + 1) * step) if c + 1 < width else n
-            if end <= 0:
+            # The bisection works in axis units, the exact row in columns: the states at
+            # the column's edges are settled as the exact row has them (a step or two).
+            while end < n and col_first(end) <= c:
+                end += 1
+            while end > begin and col_first(end - 1) > c:
+                end -= 1
+            while begin < end - 1 and col_last(begin) < c:
+                begin += 1
+            if end <= 0 or begin >= end:
                 continue  # the task does not exist yet
-            first = max(begin, 0)
-            stride = max(1, (end - first) // SAMPLES)
+            stride = max(1, (end - begin) // SAMPLES)
             best, rank = "new", -1
-            for i in range(first, end, stride):
+            for i in range(begin, end, stride):
                 r = PRIORITY.get(statuses[i], 0)
                 if r > rank:
                     best, rank = statuses[i], r
             cells[c] = best
-            begin = end - 1  # the last state of this column goes on into the next one
+            begin = end - 1  # the last state of this column may go on into the next one
         return tuple(cells)
 
     def cursor_column(self, width: int) -> int:
@@ -175,7 +201,8 @@ class TimelinePane(RowsView):
         if view is None:
             return 0
         if self._switch_axis(view):
-            lo, hi, at = 0.0, view.total_switches + 1.0, float(view.state.switch)
+            lo, hi = 0.0, _stops(view) + 1.0
+            at = float(view.replay.stop_count(view.state.index))
         else:
             lo, hi, at = view.start_t, view.end_t, view.state.t
         scale = width / (hi - lo) if hi > lo else 0.0
@@ -205,3 +232,8 @@ class TimelinePane(RowsView):
                 parts.append((GLYPHS.get(status, " ") * (c - start), style))
                 start = c
         return self.strip(*parts)
+
+
+def _stops(view: PlayerView) -> int:
+    """How many stops the run has so far (the switch axis' length)."""
+    return view.replay.stop_count(view.length - 1) if view.length else 0
