@@ -650,8 +650,6 @@ class Replay:
         """Event indices where stepping pauses (see `stops`), ascending."""
         self._stop_kind: dict[int, str] = {}
         """The stops that are not plain switches: index -> `idle`, `blocked` or `end`."""
-        self._held: dict[int, int] = {}
-        """The event after each `block` -> that `block` event's index."""
         self._queued_by_at = array("i")
         self._queued_by = array("i")
         """Callbacks queued while a task ran: the `ready` event's index, and that task."""
@@ -728,11 +726,9 @@ class Replay:
                 # The event before was an idle moment or the end of a blocking call: now
                 # that the next event is here, it is known which.
                 if block_at >= 0:
-                    self._held[i] = block_at
+                    # The blocking call is over: how long it held the scheduler is known.
                     tally.block(extras[xcol[block_at]][0], tcolumn[i] - tcolumn[block_at])
-                    if k != RUN and k != END:
-                        stops_append(i)
-                        self._stop_kind[i] = "blocked"
+                    self._recent.pop(block_at, None)
                     block_at = -1
                 if idle_at >= 0:
                     if self._idle_ends(idle_how, i):
@@ -907,6 +903,8 @@ class Replay:
                         ch_p(lastch[tid])
                         lastch[tid] = nch
                         nch += 1
+                    stops_append(i)
+                    self._stop_kind[i] = "blocked"
                     block_at, pending = i, True
             elif k in (DONE, ERROR):
                 if tid < 0:
@@ -1055,12 +1053,12 @@ class Replay:
         k = bisect.bisect_left(stops, index)
         if k < len(stops) and stops[k] == index:
             stop = self._stop_kind.get(index, "switch")
-        block = self._held.get(index)
-        if block is not None:
-            asked = tr._extras[tr._x[block]][1]
+        if stop == "blocked":
+            reason, asked = tr._extras[tr._x[index]]
+            after = index + 1 < self._head.pos
             held = Held(
-                task=names[tcol[block]], reason=tr._extras[tr._x[block]][0],
-                since=tr._t[block], seconds=tr._t[index] - tr._t[block],
+                task=names[tcol[index]], reason=reason, since=tr._t[index],
+                seconds=tr._t[index + 1] - tr._t[index] if after else None,
                 asked=float(asked) if isinstance(asked, int | float) else None,
             )
         return State(
@@ -1158,8 +1156,8 @@ class Replay:
         Every switch (`run`); the moments between switches where the story is: the
         scheduler idle, with nothing ready until a timer or I/O (the event after which
         that is so; a callback's run when the scheduler idles after it, which is known
-        only once the next event is in); the event that ends a blocking call, which held
-        the whole scheduler; and the `end`.
+        only once the next event is in); a blocking call that holds the whole scheduler
+        (its `block` event); and the `end`.
         """
         return self._stops
 

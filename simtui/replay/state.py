@@ -62,21 +62,23 @@ class ReadyEntry:
 
 STOP_KINDS = ("switch", "idle", "blocked", "end")
 """Where stepping pauses (`Replay.stops`): a context switch (`run`); the scheduler idle,
-with nothing ready until a timer or I/O (the event after which that is so); the end of a
-blocking call that held the whole scheduler (the first event after it); the run's end."""
+with nothing ready until a timer or I/O (the event after which that is so); a blocking
+call that holds the whole scheduler (its `block` event); the run's end."""
 
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """A blocking call that held the whole scheduler, seen at the event that follows it."""
+    """A blocking call that holds the whole scheduler (asyncio or gevent `cpu`, an unpatched
+    `block`, any blocking call on raw greenlet)."""
 
     task: str
     reason: str
     """The `block` event's reason: `cpu`, `block` (time.sleep), `sleep`, `io` (greenlet)."""
     since: float
     """Trace time of the `block` event."""
-    seconds: float
-    """How long nothing else ran: from the `block` event to the next event."""
+    seconds: float | None
+    """How long nothing else ran: from the `block` event to the next one (None while
+    that event has not come: the call is still running)."""
     asked: float | None = None
     """The duration the `block` event announced (at the run's time scale), if any."""
 
@@ -154,6 +156,6 @@ class State:
     stop: str | None = None
     """Which of STOP_KINDS this event is, or None when stepping does not pause here."""
     held: Held | None = None
-    """At the first event after a blocking call: that call (it held the scheduler)."""
+    """At a blocked stop (a `block` event): the call, and how long it held the scheduler."""
     summary: RunSummary | None = None
     """Once the `end` event is reached: what the run showed."""

@@ -58,10 +58,13 @@ def test_explain_says_why_at_every_switch_the_idle_loop_and_the_end() -> None:
 def test_explain_shows_the_blocked_loop_of_a_blocking_sleep() -> None:
     proc = simtui("run", "gather10_blocking", "--time-scale", "0.01", "--explain")
     assert proc.returncode == 0, proc.stderr
-    held = [why for _, why in _lines(proc.stdout) if why and "held the loop for" in why]
+    pairs = _lines(proc.stdout)
+    held = [(line, why) for line, why in pairs if why and "blocks the whole event loop" in why]
     assert len(held) == 10
-    assert all(re.match(r"coco\[\d\] held the loop for \S+ ms in time\.sleep: nothing else "
-                        r"could run", why) for why in held), held
+    for line, why in held:
+        assert _kind(line) == "block"
+        assert re.match(r"coco\[\d\] calls time\.sleep, which blocks the whole event loop "
+                        r"for \S+ ms: no other Task can run", why or ""), why
 
 
 def test_explain_goes_with_the_text_format_only() -> None:

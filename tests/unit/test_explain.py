@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from simtui.replay.explain import explain
-from simtui.replay.state import ReadyEntry, State, TaskView
+from simtui.replay.state import Held, ReadyEntry, State, TaskView
 from simtui.scenario.model import RUNTIMES
 
 
@@ -172,26 +173,27 @@ def test_gevent_switch_after_patched_sleep() -> None:
 def test_asyncio_time_sleep_blocks_the_whole_loop() -> None:
     state = st(ev("block", "coco[0]", reason="block", duration=0.5), tv("coco[0]", "blocking"))
     text = explain("asyncio", state)
-    assert "time.sleep blocks the whole event loop" in text
+    assert "calls time.sleep (500 ms), which blocks the whole event loop" in text
     assert "no other Task can run until it returns" in text
-    assert "500 ms" in text
+    measured = replace(state, held=Held("coco[0]", "block", 2.0, 0.503, 0.5))
+    assert "blocks the whole event loop for 503 ms" in explain("asyncio", measured)
 
 
 def test_asyncio_cpu_blocks_the_loop() -> None:
     text = explain("asyncio", st(ev("block", "w", reason="cpu", duration=2.0)))
-    assert "pure-Python work" in text and "event loop is blocked" in text and "2 s" in text
+    assert "pure-Python work" in text and "holds the event loop" in text and "2 s" in text
 
 
 def test_gevent_unpatched_time_sleep_blocks_the_hub() -> None:
     text = explain("gevent", st(ev("block", "w", reason="block", duration=1.0)))
-    assert "without monkey patching" in text
-    assert "blocks the hub" in text and "no greenlet can run" in text
+    assert "not monkey-patched" in text
+    assert "blocks the hub's only thread" in text and "no greenlet can run" in text
 
 
 def test_greenlet_blocking_call_has_nothing_else_to_run() -> None:
     text = explain("greenlet", st(ev("block", "task_g", reason="sleep", duration=1.0)))
     assert text.startswith("task_g calls time.sleep (1 s)")
-    assert "greenlet has no scheduler" in text and "control stays here" in text
+    assert "greenlet has no scheduler" in text and "nothing else runs" in text
 
 
 # -- asyncio specifics -----------------------------------------------------------------------

@@ -142,10 +142,14 @@ def test_no_idle_stop_where_something_is_still_to_run() -> None:
 
 
 @pytest.mark.parametrize(("name", "runtime", "words"), [
-    ("gather10_blocking", "asyncio", "held the loop for {d} in time.sleep: nothing else could run"),
-    ("gevent_unpatched", "gevent", "held the hub for {d} in the real time.sleep"),
-    ("threads_cpu", "asyncio", "held the loop for {d} of pure-Python work with no await"),
-    ("threads_cpu", "gevent", "held the hub for {d} of pure-Python work"),
+    ("gather10_blocking", "asyncio", "calls time.sleep, which blocks the whole event loop for "
+                                     "{d}: no other Task can run until it returns"),
+    ("gevent_unpatched", "gevent", "calls the real time.sleep, not monkey-patched in this run: "
+                                   "it blocks the hub's only thread for {d}"),
+    ("threads_cpu", "asyncio", "runs pure-Python work with no await: it holds the event loop "
+                               "for {d}"),
+    ("threads_cpu", "gevent", "runs pure-Python work that never switches to the hub: it holds "
+                              "the hub for {d}"),
 ])
 def test_a_blocked_stop_says_how_long_the_scheduler_was_held(
     name: str, runtime: str, words: str
@@ -156,9 +160,9 @@ def test_a_blocked_stop_says_how_long_the_scheduler_was_held(
     held = [(i, state, text) for i, state, text in stops(events) if state.stop == "blocked"]
     assert len(held) == len(blocks) >= 3
     for block, (i, state, text) in zip(blocks, held, strict=True):
-        after = events[i + 1]
-        assert events[i]["seq"] == block["seq"], "the stop is the event right after the block"
-        assert after["task"] == block["task"]
+        assert events[i + 1] is block, "the stop is the blocking call itself"
+        after = events[i + 2]
+        assert after["task"] == block["task"], "nothing else ran meanwhile"
         d = durations.format(after["t"] - block["t"], 3)
         assert text.startswith(f"{block['task']} " + words.format(d=d)), text
         assert state.held is not None and state.held.task == block["task"]
@@ -290,7 +294,7 @@ def test_the_end_of_overlapping_sleeps_says_they_overlapped(runtime: str) -> Non
 
 def test_the_end_of_blocking_sleeps_says_they_ran_one_after_another() -> None:
     events = _trace("gather10_blocking", "asyncio")
-    held = sum(state.held.seconds for _, state, _ in stops(events)
+    held = sum(state.held.seconds or 0.0 for _, state, _ in stops(events)
                if state.stop == "blocked" and state.held)
     text = _end("gather10_blocking", "asyncio")
     assert (f"{durations.format(held, 3)} of it in 10 calls of time.sleep, one after "
@@ -345,7 +349,7 @@ def test_pingpong_on_greenlet_explains_the_return_to_the_parent() -> None:
 
 def test_unpatched_gevent_explains_the_blocked_hub() -> None:
     _need("gevent_unpatched", "gevent")
-    assert _has("gevent_unpatched", "gevent", "without monkey patching", "blocks the hub")
+    assert _has("gevent_unpatched", "gevent", "not monkey-patched", "blocks the hub's only thread")
 
 
 def test_patched_gevent_explains_the_cooperative_sleep() -> None:

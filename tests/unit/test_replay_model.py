@@ -160,15 +160,13 @@ def test_stops_are_the_switches_the_idle_and_blocked_moments_and_the_end(events)
             assert state.stop == "end"
         elif ev["type"] == "run":
             assert state.stop in ("switch", "idle")
-        after_block = i > 0 and body[i - 1]["type"] == "block" and body[i - 1]["task"]
-        if after_block:
-            assert state.stop is not None and state.held is not None
-            assert state.held.task == body[i - 1]["task"]
-            assert state.held.seconds == ev["t"] - body[i - 1]["t"]
+        if ev["type"] == "block" and ev["task"]:
+            assert state.stop == "blocked" and state.held is not None
+            assert state.held.task == ev["task"] and state.held.reason == ev["reason"]
+            if i + 1 < len(body):  # how long it held the scheduler: until the next event
+                assert state.held.seconds == body[i + 1]["t"] - ev["t"]
         else:
-            assert state.held is None
-        if state.stop == "blocked":
-            assert after_block
+            assert state.stop != "blocked" and state.held is None
         if state.stop == "idle":
             # Nothing to run and someone to wake: the scheduler waits, and the run goes on.
             assert state.running is None and not state.ready and state.waiting, i

@@ -174,6 +174,15 @@ class Moment:
             return f"the switch interval ({seconds(self.interval)} in this run)"
         return f"the switch interval ({seconds(DEFAULT_SWITCH_INTERVAL)} by default)"
 
+    def blocking(self) -> tuple[str, str]:
+        """For a `block` event: its length as asked (`` (60 ms)``) while the next event has
+        not come, and then how long it really held the scheduler (`` for 60.1 ms``)."""
+        held = self.state.held
+        if held is not None and held.seconds is not None:
+            return "", f" for {seconds(held.seconds)}"
+        duration = self.event.get("duration")
+        return (paren(seconds(float(duration))) if isinstance(duration, int | float) else ""), ""
+
     def waiting(self) -> list[TaskView]:
         """The waiting tasks that nothing has woken yet, in the order they began to wait."""
         out = []

@@ -11,13 +11,12 @@ socket is ready.
 
 from __future__ import annotations
 
-from simtui.replay.state import Held, TaskView
+from simtui.replay.state import TaskView
 from simtui.replay.voices._words import (
     Moment,
     article,
     at,
     names,
-    paren,
     position,
     scaled,
     seconds,
@@ -258,7 +257,7 @@ class AsyncioVoice(Voice):
         cause = self.woken(wait_of(before), v.woken_by if v else None, task)
         return f"{m.sentence(cause)}: {task} can go on; its Task will be queued to resume."
 
-    # -- the loop held, the loop idle -------------------------------------------------------
+    # -- the loop blocked, the loop idle ----------------------------------------------------
 
     def idle(self, m: Moment) -> str:
         timer, io = m.next_timer(), m.io_waiters()
@@ -273,23 +272,13 @@ class AsyncioVoice(Voice):
             how = f"sleeps in select() {due}"
         return f"The loop has nothing ready: it {how}."
 
-    def held(self, m: Moment, held: Held) -> str:
-        if held.reason == "cpu":
-            return (f"{held.task} held the loop for {seconds(held.seconds)} of pure-Python "
-                    "work with no await: nothing else could run.")
-        return (f"{held.task} held the loop for {seconds(held.seconds)} in time.sleep: "
-                "nothing else could run (await asyncio.sleep would have let the others "
-                "run).")
-
     def block(self, m: Moment) -> str:
-        reason = str(m.event.get("reason") or "")
-        duration = m.event.get("duration")
-        length = seconds(float(duration)) if isinstance(duration, int | float) else ""
-        if reason == "cpu":
-            return (f"{m.task} runs {length} of pure-Python work with no await: the event "
-                    "loop is blocked, no other Task can run until it returns.")
-        return (f"{m.task} calls time.sleep{paren(length)}: time.sleep blocks the whole event "
-                "loop, no other Task can run until it returns (asyncio.sleep would not).")
+        asked, held = m.blocking()
+        if m.event.get("reason") == "cpu":
+            return (f"{m.task} runs pure-Python work with no await{asked}: it holds the event "
+                    f"loop{held}, and no other Task can run until it returns.")
+        return (f"{m.task} calls time.sleep{asked}, which blocks the whole event loop{held}: "
+                "no other Task can run until it returns (await asyncio.sleep would let them).")
 
     def blocking_call(self, reason: str) -> str:
         return "pure-Python work" if reason == "cpu" else "time.sleep"

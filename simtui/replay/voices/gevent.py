@@ -11,7 +11,7 @@ these cooperative waits; an unpatched blocking call holds the hub and everyone w
 
 from __future__ import annotations
 
-from simtui.replay.state import Held, TaskView
+from simtui.replay.state import TaskView
 from simtui.replay.voices._words import (
     Moment,
     at,
@@ -236,7 +236,7 @@ class GeventVoice(Voice):
         via = f" (woken by {by})" if by else ""
         return f"{m.sentence(cause)}{via}: the hub will switch back into {task}."
 
-    # -- the hub held, the hub idle ---------------------------------------------------------
+    # -- the hub blocked, the hub idle ------------------------------------------------------
 
     def idle(self, m: Moment) -> str:
         timer, io = m.next_timer(), m.io_waiters()
@@ -251,22 +251,13 @@ class GeventVoice(Voice):
             how = due
         return f"The hub has nothing ready: it waits in its libev loop {how}."
 
-    def held(self, m: Moment, held: Held) -> str:
-        if held.reason == "cpu":
-            return (f"{held.task} held the hub for {seconds(held.seconds)} of pure-Python "
-                    "work: it never switched to the hub, so no other greenlet could run.")
-        return (f"{held.task} held the hub for {seconds(held.seconds)} in the real time.sleep "
-                "(not monkey-patched in this run): no other greenlet could run.")
-
     def block(self, m: Moment) -> str:
-        reason = str(m.event.get("reason") or "")
-        duration = m.event.get("duration")
-        length = seconds(float(duration)) if isinstance(duration, int | float) else ""
-        if reason == "cpu":
-            return (f"{m.task} runs {length} of pure-Python work: it never switches to the "
-                    "hub, so no other greenlet can run until it ends.")
-        return (f"{m.task} calls time.sleep{paren(length)} without monkey patching: the real "
-                "time.sleep blocks the hub's only thread, so no greenlet can run until it "
+        asked, held = m.blocking()
+        if m.event.get("reason") == "cpu":
+            return (f"{m.task} runs pure-Python work{asked} that never switches to the hub: it "
+                    f"holds the hub{held}, and no other greenlet can run until it ends.")
+        return (f"{m.task} calls the real time.sleep{asked}, not monkey-patched in this run: "
+                f"it blocks the hub's only thread{held}, and no greenlet can run until it "
                 "returns.")
 
     def blocking_call(self, reason: str) -> str:

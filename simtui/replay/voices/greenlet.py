@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from simtui.replay.state import Held, TaskView
-from simtui.replay.voices._words import Moment, names, paren, seconds, wait_of
+from simtui.replay.state import TaskView
+from simtui.replay.voices._words import Moment, names, wait_of
 from simtui.replay.voices.neutral import Voice
 from simtui.runtimespec import RuntimeSpec
 from simtui.trace import labels
@@ -79,20 +79,12 @@ class GreenletVoice(Voice):
         return super().suspend(m)
 
     def block(self, m: Moment) -> str:
-        reason = str(m.event.get("reason") or "")
-        duration = m.event.get("duration")
-        length = seconds(float(duration)) if isinstance(duration, int | float) else ""
-        what = {"cpu": f"runs {length} of pure-Python work",
-                "io": f"makes a {length} blocking request",
-                "sleep": f"calls time.sleep{paren(length)}",
-                "block": f"calls time.sleep{paren(length)}"}.get(reason, f"blocks ({reason})")
-        return (f"{m.task} {what}: greenlet has no scheduler, so control stays here until it "
-                "returns.")
-
-    def held(self, m: Moment, held: Held) -> str:
-        return (f"{held.task} kept control for {seconds(held.seconds)} in "
-                f"{self.blocking_call(held.reason)}: with no scheduler, no other greenlet "
-                "could run until it returned.")
+        asked, held = m.blocking()
+        what = {"cpu": "runs pure-Python work", "io": "makes a blocking request",
+                "sleep": "calls time.sleep", "block": "calls time.sleep"}.get(
+                    str(m.event.get("reason") or ""), "makes a blocking call")
+        return (f"{m.task} {what}{asked} and keeps control{held}: greenlet has no scheduler, "
+                "so nothing else runs until it returns.")
 
     def done(self, m: Moment) -> str:
         task = m.task

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from simtui.replay.state import Held, RunSummary, TaskView
+from simtui.replay.state import RunSummary, TaskView
 from simtui.replay.voices._words import (
     TIMED,
     Moment,
@@ -64,11 +64,6 @@ class Voice:
             return self.start(m)
         handler = self.handlers.get(m.kind)
         text = handler(m) if handler is not None else ""
-        held = m.state.held
-        if held is not None and m.kind not in ("end",):
-            # The first event after a blocking call: what the jump in t was.
-            shown = self.held(m, held)
-            text = f"{shown} {text}" if m.kind in ("run", "done", "error", "suspend") else shown
         if m.state.stop == "idle":
             text = f"{text} {self.idle(m)}" if text else self.idle(m)
         return text or f"{m.event.get('task') or cap(self.scheduler)}: a `{m.kind}` event."
@@ -96,11 +91,6 @@ class Voice:
             return f"it waits {when}"
         sockets = f"I/O on {sockets_of(io)}"
         return f"it waits for {sockets}" + (f", or at most {when}" if when else "")
-
-    def held(self, m: Moment, held: Held) -> str:
-        """The first event after a blocking call: it held the scheduler (a sentence)."""
-        return (f"{held.task} held {self.scheduler} for {seconds(held.seconds)} in "
-                f"{self.blocking_call(held.reason)}: nothing else could run.")
 
     def blocking_call(self, reason: str) -> str:
         return {"cpu": "pure-Python work", "block": "time.sleep", "sleep": "time.sleep",
@@ -333,11 +323,11 @@ class Voice:
         return f"{m.task} prints \u201c{text}\u201d."
 
     def block(self, m: Moment) -> str:
+        """A blocking call holds the scheduler: a stop, which says how long once known."""
         reason = str(m.event.get("reason") or "")
-        duration = m.event.get("duration")
-        length = seconds(float(duration)) if isinstance(duration, int | float) else ""
-        return (f"{m.task} makes a blocking call ({self.blocking_call(reason)}"
-                f"{', ' + length if length else ''}): nothing else runs until it returns.")
+        asked, held = m.blocking()
+        return (f"{m.task} makes a blocking call ({self.blocking_call(reason)}){asked} and "
+                f"holds {self.scheduler}{held}: nothing else can run until it returns.")
 
     def done(self, m: Moment) -> str:
         return f"{m.task} finished."
