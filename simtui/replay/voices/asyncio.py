@@ -16,6 +16,7 @@ from simtui.replay.voices._words import (
     Moment,
     article,
     at,
+    joined,
     names,
     position,
     scaled,
@@ -196,7 +197,7 @@ class AsyncioVoice(Voice):
             held = f", held by {wait.holder}" if wait.holder else ", which another Task holds"
             return f"{who} awaits lock {wait.subject}{held}: its Task suspends until it is free"
         if reason == "gather":
-            return (f"{who} awaits gather ({wait.subject}): its Task suspends until they are "
+            return (f"{who} awaits gather ({joined(wait)}): its Task suspends until they are "
                     "all done")
         if reason == "join":
             return f"{who} awaits {wait.subject}'s Task: it suspends until {wait.subject} finishes"

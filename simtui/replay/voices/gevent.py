@@ -16,6 +16,7 @@ from simtui.replay.voices._words import (
     Moment,
     at,
     cap,
+    joined,
     names,
     paren,
     position,
@@ -187,9 +188,9 @@ class GeventVoice(Voice):
             return (f"{who} called gevent.sleep{paren(sleep_length(v))}: it armed a libev "
                     "timer and switched to the hub")
         if reason == "gather":
-            return f"{who} waits in joinall for {wait.subject}: it switched to the hub"
+            return f"{who} waits in joinall for {joined(wait)}: it switched to the hub"
         if reason == "join":
-            return f"{who} waits in join for {wait.subject}: it switched to the hub"
+            return f"{who} waits in join for {joined(wait)}: it switched to the hub"
         if reason == "io":
             if wait.phase == labels.CONNECT:
                 return f"{who} waits while it connects to the delay server: it switched to the hub"

@@ -14,6 +14,7 @@ from simtui.replay.state import TaskView
 from simtui.replay.voices._words import (
     Moment,
     at,
+    joined,
     names,
     paren,
     sleep_length,
@@ -143,7 +144,7 @@ class ThreadsVoice(Voice):
         if reason == "sleep":
             return f"{who} called time.sleep{paren(sleep_length(v))}, which releases the GIL"
         if reason in ("gather", "join"):
-            return (f"{who} waits in Thread.join for {wait.subject or 'its threads'}, which "
+            return (f"{who} waits in Thread.join for {joined(wait)}, which "
                     "releases the GIL")
         if reason == "event" and wait.started_thread is not None:
             return (f"{who} waits in Thread.start until {wait.started_thread} signals that it "
