@@ -340,8 +340,8 @@ class _Machine:
     """Mutable state after the first `pos` events; keyframes are frozen copies of it."""
 
     __slots__ = (
-        "pos", "status", "sidx", "stepi", "waiti", "wokeby", "queue", "qkeys", "qhead", "inq",
-        "waiting", "running", "running_item", "came_from", "departed", "last_run",
+        "pos", "status", "sidx", "stepi", "queue", "qkeys", "qhead", "inq", "waiting",
+        "running", "running_item", "came_from", "departed", "last_run",
     )
 
     def __init__(self) -> None:
@@ -353,11 +353,6 @@ class _Machine:
         """Per name id: the event that set the status (-1 before any)."""
         self.stepi = array("i")
         """Per name id: the task's last `step` event (-1 before any)."""
-        self.waiti = array("i")
-        """Per name id: the task's last `suspend` event (-1 before any)."""
-        self.wokeby = array("i")
-        """Per name id: who ended the task's last wait, as a task column value (-1: the
-        scheduler itself: a timer, I/O)."""
         self.queue = array("i")
         """The ready queue: indices of the `ready` events of its entries, head first."""
         self.qkeys = array("i")
@@ -380,14 +375,12 @@ class _Machine:
             self.status.extend(bytes([NEW]) * short)
             self.sidx.extend(array("i", [-1]) * short)
             self.stepi.extend(array("i", [-1]) * short)
-            self.waiti.extend(array("i", [-1]) * short)
-            self.wokeby.extend(array("i", [-1]) * short)
 
 
 class _Keyframe:
     __slots__ = (
-        "pos", "status", "sidx", "stepi", "waiti", "wokeby", "queue", "qkeys", "waiting",
-        "running", "running_item", "came_from", "departed", "last_run",
+        "pos", "status", "sidx", "stepi", "queue", "qkeys", "waiting", "running",
+        "running_item", "came_from", "departed", "last_run",
     )
 
     def __init__(self, m: _Machine) -> None:
@@ -395,8 +388,6 @@ class _Keyframe:
         self.status = bytes(m.status)
         self.sidx = m.sidx[:]
         self.stepi = m.stepi[:]
-        self.waiti = m.waiti[:]
-        self.wokeby = m.wokeby[:]
         self.queue = m.queue[m.qhead :]
         self.qkeys = m.qkeys[m.qhead :]
         self.waiting = array("i", m.waiting)
@@ -408,8 +399,7 @@ class _Keyframe:
 
     def nbytes(self) -> int:
         return 200 + len(self.status) + 4 * (
-            len(self.sidx) + len(self.stepi) + len(self.waiti) + len(self.wokeby)
-            + 2 * len(self.queue) + len(self.waiting)
+            len(self.sidx) + len(self.stepi) + 2 * len(self.queue) + len(self.waiting)
         )
 
     def restore(self, m: _Machine) -> None:
@@ -417,8 +407,6 @@ class _Keyframe:
         m.status = bytearray(self.status)
         m.sidx = self.sidx[:]
         m.stepi = self.stepi[:]
-        m.waiti = self.waiti[:]
-        m.wokeby = self.wokeby[:]
         m.queue = self.queue[:]
         m.qkeys = self.qkeys[:]
         m.qhead = 0
@@ -433,23 +421,13 @@ class _Keyframe:
         m.last_run = self.last_run
 
 
-class _Tally:
-    """What the head pass counts for the end-of-run summary (a few adds per wait)."""
+class _Blocks:
+    """The blocking calls the head pass has seen end: per reason, how many and how long."""
 
-    __slots__ = ("waits", "blocks", "preempts", "locks")
+    __slots__ = ("blocks",)
 
     def __init__(self) -> None:
-        self.waits: dict[str, list[float]] = {}
         self.blocks: dict[str, list[float]] = {}
-        self.preempts = 0
-        self.locks: dict[str, None] = {}
-
-    def wait(self, reason: str, seconds: float) -> None:
-        t = self.waits.get(reason)
-        if t is None:
-            t = self.waits[reason] = [0, 0.0]
-        t[0] += 1
-        t[1] += seconds
 
     def block(self, reason: str, seconds: float) -> None:
         t = self.blocks.get(reason)
@@ -457,32 +435,6 @@ class _Tally:
             t = self.blocks[reason] = [0, 0.0]
         t[0] += 1
         t[1] += seconds
-
-    def suspend(self, reason: str, detail: str | None) -> None:
-        if reason == "preempt":
-            self.preempts += 1
-        else:
-            subject = labels.read_wait(reason, detail).subject
-            if subject:
-                self.locks[subject] = None
-
-    def summary(self, trace: Trace, tasks: int, switches: int) -> RunSummary:
-        end = trace.end or {}
-        elapsed = end.get("elapsed")
-        scale = trace.header.get("time_scale")
-        options = trace.header.get("options")
-        interval = options.get("switch_interval") if isinstance(options, dict) else None
-        return RunSummary(
-            elapsed=float(elapsed) if isinstance(elapsed, int | float) else 0.0,
-            time_scale=float(scale) if isinstance(scale, int | float) else 1.0,
-            tasks=tasks,
-            switches=switches,
-            waits={r: Total(int(c), s) for r, (c, s) in self.waits.items()},
-            blocks={r: Total(int(c), s) for r, (c, s) in self.blocks.items()},
-            preempts=self.preempts,
-            locks=tuple(self.locks),
-            switch_interval=float(interval) if isinstance(interval, int | float) else None,
-        )
 
 
 class _Segments:
@@ -553,17 +505,16 @@ class _Outputs(Sequence[tuple[int, float, "str | None", str]]):
 class _TaskViews(Mapping[str, TaskView]):
     """Every created task's TaskView at one state, built on access and shared between states."""
 
-    __slots__ = ("_replay", "_n", "_status", "_sidx", "_stepi", "_waiti", "_wokeby")
+    __slots__ = ("_replay", "_n", "_index", "_status", "_sidx", "_stepi")
 
-    def __init__(self, replay: Replay, n: int, m: _Machine) -> None:
+    def __init__(self, replay: Replay, n: int, m: _Machine, index: int) -> None:
         self._replay = replay
         self._n = n
+        self._index = index
         # Copies: the machine moves on, this state must not.
         self._status = bytes(m.status)
         self._sidx = m.sidx[:]
         self._stepi = m.stepi[:]
-        self._waiti = m.waiti[:]
-        self._wokeby = m.wokeby[:]
 
     def __len__(self) -> int:
         return self._n
@@ -582,8 +533,7 @@ class _TaskViews(Mapping[str, TaskView]):
         tid = rp.trace.names.get(name)
         if tid is None or rp._created_rank.get(tid, self._n) >= self._n:
             raise KeyError(name)
-        return rp._view(tid, self._status[tid], self._sidx[tid], self._stepi[tid],
-                        self._waiti[tid], self._wokeby[tid])
+        return rp._view(tid, self._status[tid], self._sidx[tid], self._stepi[tid], self._index)
 
 
 class _Entries(dict[int, ReadyEntry]):
@@ -650,11 +600,16 @@ class Replay:
         """Event indices where stepping pauses (see `stops`), ascending."""
         self._stop_kind: dict[int, str] = {}
         """The stops that are not plain switches: index -> `idle`, `blocked` or `end`."""
+        self._suspends: list[array[int]] = []
+        self._wakes: list[array[int]] = []
+        self._wakers: list[array[int]] = []
+        """Per name id: its `suspend` events, its `wake` events that ended a wait, and who
+        ended each (a task column value; -1: the scheduler, a timer or I/O)."""
         self._queued_by_at = array("i")
         self._queued_by = array("i")
         """Callbacks queued while a task ran: the `ready` event's index, and that task."""
         self._item_kinds: dict[int, str] = {}
-        self._tally = _Tally()
+        self._tally = _Blocks()
         self._summary: RunSummary | None = None
         # Decided at the event after: an idle candidate (its index and what it followed)
         # and the last `block` event.
@@ -687,7 +642,7 @@ class Replay:
         m.grow(len(tr.names.list))
         names = tr.names.list
         kinds, tcol, xcol, extras, tcolumn = tr._kind, tr._task, tr._x, tr._extras, tr._t
-        status, sidx, stepi, waiti, wokeby = m.status, m.sidx, m.stepi, m.waiti, m.wokeby
+        status, sidx, stepi = m.status, m.sidx, m.stepi
         queue, qkeys, qhead, inq, waiting = m.queue, m.qkeys, m.qhead, m.inq, m.waiting
         running, running_item, came_from = m.running, m.running_item, m.came_from
         departed, last_run = m.departed, m.last_run
@@ -716,6 +671,11 @@ class Replay:
             switches_append = self.switches.append
             stops_append = self._stops.append
             tally = self._tally
+            suspends, wakes, wakers = self._suspends, self._wakes, self._wakers
+            while len(suspends) < len(status):
+                suspends.append(array("i"))
+                wakes.append(array("i"))
+                wakers.append(array("i"))
             idle_at, idle_how, block_at = self._idle_at, self._idle_how, self._block_at
             pending = idle_at >= 0 or block_at >= 0
 
@@ -837,9 +797,7 @@ class Replay:
                     running = -1
                     came_from = names[tid]
                 waiting.pop(tid, None)
-                waiti[tid] = i
-                reason = extras[xcol[i]][0]
-                if tid in inq or reason == "preempt":
+                if tid in inq or extras[xcol[i]][0] == "preempt":
                     code = S_READY
                 else:
                     code = WAITING
@@ -847,6 +805,7 @@ class Replay:
                 status[tid] = code
                 sidx[tid] = i
                 if head:
+                    suspends[tid].append(i)
                     if lastc[tid] != code:
                         lastc[tid] = code
                         ch_i(i)
@@ -854,28 +813,30 @@ class Replay:
                         ch_p(lastch[tid])
                         lastch[tid] = nch
                         nch += 1
-                    if reason == "preempt" or reason == "lock":
-                        tally.suspend(reason, extras[xcol[i]][1])
                     if code == WAITING and was_running and can_idle and qhead == len(queue):
                         idle_at, idle_how, pending = i, IDLE_AFTER_SUSPEND, True
             elif k == WAKE:
                 if tid >= 0 and status[tid] == WAITING:
                     status[tid] = WOKEN
-                    si = sidx[tid]
-                    reason = extras[xcol[i]][0]
-                    # Who ended the wait: a timer or I/O is the scheduler's doing; for the
-                    # rest, the task running now, or the one that queued the callback
-                    # running now (gevent's lock and link notifications).
-                    if reason == "sleep" or reason == "io":
-                        wokeby[tid] = -1
-                    elif running >= 0:
-                        wokeby[tid] = running
-                    elif running_item != -1 and departed >= 0:
-                        wokeby[tid] = self._queued_by_at_event(departed)
-                    else:
-                        wokeby[tid] = -1
-                    if head and si >= 0 and kinds[si] == SUSPEND:
-                        tally.wait(extras[xcol[si]][0], tcolumn[i] - tcolumn[si])
+                    if head:
+                        reason = extras[xcol[i]][0]
+                        # Who ended the wait: a timer or I/O is the scheduler's doing; for
+                        # the rest, the task running now, or the one that queued the
+                        # callback running now (gevent's lock and link notifications).
+                        if reason == "sleep" or reason == "io":
+                            by = -1
+                        elif running >= 0:
+                            by = running
+                        elif running_item != -1 and departed >= 0:
+                            by = self._queued_by_at_event(departed)
+                        else:
+                            by = -1
+                        # Kept only when it changes who ended the last wait: a run of
+                        # timed waits costs nothing here.
+                        mine = wakers[tid]
+                        if by >= 0 or (mine and mine[-1] >= 0):
+                            wakes[tid].append(i)
+                            mine.append(by)
             elif k == OUTPUT:
                 if head:
                     self._outputs.append(i)
@@ -949,7 +910,7 @@ class Replay:
                 self._end_idx = i
                 stops_append(i)
                 self._stop_kind[i] = "end"
-                self._summary = tally.summary(tr, len(self._created), len(self.switches))
+                self._summary = None  # measured when first asked for (`_summary_of`)
         m.pos = stop
         m.running, m.running_item, m.came_from = running, running_item, came_from
         m.departed, m.last_run, m.qhead = departed, last_run, qhead
@@ -994,6 +955,65 @@ class Replay:
             stops.append(index)
             self._stop_kind[index] = "idle"
         self._recent.pop(index, None)  # a state made before the next event came is stale
+
+    def _summary_of(self) -> RunSummary:
+        """What the finished run showed, measured from its events once, when first asked.
+
+        Every wait a wake ended is its task's last `suspend` before that wake: their
+        lengths, per reason, are read from the trace's columns here rather than summed
+        in the pass that takes every event in.
+        """
+        if self._summary is not None:
+            return self._summary
+        tr = self.trace
+        kinds, tcol, xcol, extras, ts = tr._kind, tr._task, tr._x, tr._extras, tr._t
+        waits: dict[str, list[float]] = {}
+        waiting_since: dict[int, int] = {}
+        preempts = 0
+        locks: dict[str, None] = {}
+        end = self._end_idx if self._end_idx is not None else len(tr)
+        for i in range(end):
+            k = kinds[i]
+            if k == SUSPEND:
+                tid = tcol[i]
+                waiting_since[tid] = i
+                reason, detail, _ = extras[xcol[i]]
+                if reason == "preempt":
+                    preempts += 1
+                elif reason == "lock":
+                    subject = labels.read_wait(reason, detail).subject
+                    if subject:
+                        locks[subject] = None
+            elif k == WAKE:
+                si = waiting_since.pop(tcol[i], -1)
+                if si >= 0:
+                    reason = extras[xcol[si]][0]
+                    w = waits.get(reason)
+                    if w is None:
+                        w = waits[reason] = [0, 0.0]
+                    w[0] += 1
+                    w[1] += ts[i] - ts[si]
+            elif k in (RUN, READY, DONE, ERROR, BLOCK) and tcol[i] in waiting_since:
+                # The task left its wait without a wake: a yield's re-queueing, a switch.
+                del waiting_since[tcol[i]]
+        end_event = tr.end or {}
+        elapsed = end_event.get("elapsed")
+        header = tr.header
+        scale = header.get("time_scale")
+        options = header.get("options")
+        interval = options.get("switch_interval") if isinstance(options, dict) else None
+        self._summary = RunSummary(
+            elapsed=float(elapsed) if isinstance(elapsed, int | float) else 0.0,
+            time_scale=float(scale) if isinstance(scale, int | float) else 1.0,
+            tasks=len(self._created),
+            switches=len(self.switches),
+            waits={r: Total(int(c), t) for r, (c, t) in waits.items()},
+            blocks={r: Total(int(c), t) for r, (c, t) in self._tally.blocks.items()},
+            preempts=preempts,
+            locks=tuple(locks),
+            switch_interval=float(interval) if isinstance(interval, int | float) else None,
+        )
+        return self._summary
 
     def _queued_by_at_event(self, ready: int) -> int:
         """The task that was running when the callback of `ready` event was queued, or -1."""
@@ -1070,7 +1090,7 @@ class Replay:
             came_from=m.came_from,
             ready=ready,
             departed=self._key_name(tcol[m.departed]) if m.departed >= 0 else None,
-            tasks=_TaskViews(self, bisect.bisect_right(self._created_idx, index), m),
+            tasks=_TaskViews(self, bisect.bisect_right(self._created_idx, index), m, index),
             waiting=tuple(map(names.__getitem__, m.waiting)),
             done=tuple(map(names.__getitem__, self._done[:n_done])),
             output_count=bisect.bisect_right(self._outputs, index),
@@ -1079,14 +1099,25 @@ class Replay:
             stuck=stuck or (),
             stop=stop,
             held=held,
-            summary=self._summary if status is not None else None,
+            summary=self._summary_of() if status is not None else None,
         )
 
     def _key_name(self, key: int) -> str:
         names = self.trace.names.list
         return names[key] if key >= 0 else names[-2 - key]
 
-    def _view(self, tid: int, code: int, si: int, sj: int, sw: int, by: int) -> TaskView:
+    def _view(self, tid: int, code: int, si: int, sj: int, index: int) -> TaskView:
+        # What the task last waited on and who ended that wait are kept per task, in
+        # the order they happened (the head pass appends them): a state finds its own
+        # by bisection, and no keyframe or state copies them.
+        sw = by = -1
+        if tid < len(self._suspends):
+            seen = self._suspends[tid]
+            k = bisect.bisect_right(seen, index)
+            sw = seen[k - 1] if k else -1
+            woke = self._wakes[tid]
+            k = bisect.bisect_right(woke, index)
+            by = self._wakers[tid][k - 1] if k else -1
         key = (code, si, sj, sw, by)
         cached = self._views.get(tid)
         if cached is not None and cached[0] == key:
