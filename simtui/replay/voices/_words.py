@@ -163,10 +163,8 @@ class Moment:
     def sentence(self, text: str) -> str:
         """`text` with a capital first letter, unless it starts with a task's name (names
         are data: `worker[0]` is never `Worker[0]`)."""
-        first = text.split(" ", 1)[0].rstrip(",:;'s")
-        if first in self.state.tasks or text.split(" ", 1)[0].split("'")[0] in self.state.tasks:
-            return text
-        return cap(text)
+        first = text.split(" ", 1)[0].split("'")[0].rstrip(",:;")
+        return text if first in self.state.tasks else cap(text)
 
     def switch_interval(self) -> str:
         """The interpreter's switch interval, as this run had it."""
