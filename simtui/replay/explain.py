@@ -16,11 +16,11 @@ from typing import Any, cast
 
 from simtui import runtimespec
 from simtui.replay.model import Replay, Trace
-from simtui.replay.state import State
-from simtui.replay.voices._words import Moment
+from simtui.replay.state import State, TaskView
+from simtui.replay.voices._words import Moment, wait_of, waits_for
 from simtui.replay.voices.neutral import Voice
 
-__all__ = ["Narrator", "explain", "voice_for"]
+__all__ = ["Narrator", "explain", "voice_for", "waits"]
 
 
 @functools.cache
@@ -45,6 +45,12 @@ def explain(
     """
     voice = voice_for(runtime)
     return voice.explain(Moment(voice.spec, state, prev, switch_interval))
+
+
+def waits(view: TaskView) -> str:
+    """What a waiting task waits for, as the Waiting pane and a deadlock's list can say it
+    beside its name: `waits for lock y, held by b`, `waits for a and b to finish`."""
+    return waits_for(wait_of(view))
 
 
 def switch_interval(header: Mapping[str, Any]) -> float | None:

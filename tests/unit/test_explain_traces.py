@@ -9,7 +9,7 @@ from functools import cache
 import pytest
 
 from simtui import durations
-from simtui.replay.explain import Narrator, explain, switch_interval
+from simtui.replay.explain import Narrator, explain, switch_interval, waits
 from simtui.replay.model import Replay, Trace
 from simtui.replay.state import State
 from simtui.scenario.loader import bundled_scenarios, load_scenario
@@ -262,6 +262,19 @@ def test_a_deadlock_names_its_cycle(runtime: str) -> None:
               "b waits for lock x held by a, which waits for lock y held by b")
     assert any(c in text for c in cycles), text
     assert "main waits for a and b to finish" in text
+
+
+@pytest.mark.parametrize("runtime", ["asyncio", "gevent", "threads"])
+def test_the_waiting_list_says_who_holds_the_lock_a_task_waits_for(runtime: str) -> None:
+    events = run_trace(ABBA, runtime)
+    replay = replay_of(events)
+    state = replay.state(len(replay) - 2)  # the last moment before the deadlock is found
+    said = {name: waits(state.tasks[name]) for name in state.waiting}
+    holders = {e["task"]: labels.read_wait("lock", e["detail"]).holder
+               for e in events[1:] if e["type"] == "suspend" and e["reason"] == "lock"}
+    assert holders == {"a": "b", "b": "a"}
+    assert said["a"] == "waits for lock y, held by b" and said["b"] == "waits for lock x, held by a"
+    assert said["main"] == "waits for a and b to finish"
 
 
 def _end(name: str, runtime: str) -> str:
