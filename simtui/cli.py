@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, TextIO
+from collections.abc import Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from simtui import __version__
 from simtui.runtimespec import NAMES, SPECS
@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # argparse is imported only when a command needs it: `--versi
     import argparse
 
     from simtui.scenario.errors import ScenarioError
+    from simtui.trace.export import Writer
     from simtui.trace.stream import WorkerProcess
 
 COMMANDS = ("run", "check", "replay", "list", "schema", "bench")
@@ -24,7 +25,7 @@ FORMATS = ("text", "jsonl", "chrome")
 USAGE = """\
 usage: simtui [SCENARIO] [-r RUNTIME] [--time-scale F] [--speed N]
        simtui run SCENARIO [-r RUNTIME] [--format text|jsonl|chrome] [-o FILE]
-                           [--time-scale F] [--snapshots]
+                           [--time-scale F] [--snapshots] [--explain]
        simtui check SCENARIO...
        simtui replay TRACE [--speed N]
        simtui list | schema | bench | --version | --help
@@ -171,7 +172,12 @@ def _run(argv: list[str]) -> int:
     p.add_argument("-o", "--output", metavar="FILE")
     p.add_argument("--snapshots", action="store_true",
                    help="add `queue` events read from the runtime's own ready queue")
+    p.add_argument("--explain", action="store_true",
+                   help="with --format text: after each stop (switch, idle or blocked "
+                        "scheduler, end), the sentence the TUI's Why pane shows")
     a = p.parse_args(argv)
+    if a.explain and a.format != "text":
+        return _fail(f"simtui run: --explain goes with --format text, not {a.format}")
 
     from simtui.scenario.errors import ScenarioError
     from simtui.scenario.loader import load_scenario
@@ -204,6 +210,8 @@ def _run(argv: list[str]) -> int:
             worker.kill(_signal_reason(caught[0]))
         last = None
         writer = open_writer(a.format, out)
+        if a.explain:
+            writer = _Explained(writer, out)
         try:
             for event in worker.events():
                 writer.write(event)
@@ -236,6 +244,30 @@ def _run(argv: list[str]) -> int:
         _say(f"simtui: internal error in the worker:\n{worker.error_text}", sys.stderr,
              lines=True)
     return 0 if status == "ok" else 1
+
+
+class _Explained:
+    """A text writer that adds, after each stop's line, the Why sentence at that stop."""
+
+    def __init__(self, writer: Writer, out: IO[str]) -> None:
+        from simtui.replay.explain import Narrator
+
+        self.writer = writer
+        self.out = out
+        self.narrator = Narrator()
+
+    def write(self, event: dict[str, Any]) -> None:
+        self._put(self.narrator.feed(event))
+
+    def close(self) -> None:
+        self._put(self.narrator.close())
+        self.writer.close()
+
+    def _put(self, done: list[tuple[Mapping[str, Any], str | None]]) -> None:
+        for event, why in done:
+            self.writer.write(dict(event))
+            if why is not None:  # sentences name tasks and quote outputs: escaped
+                self.out.write(printable(f"{'':12}why: {why}") + "\n")
 
 
 _SIGNAL_REASONS = {"SIGINT": "interrupted (Ctrl-C)", "SIGTERM": "terminated (SIGTERM)",

@@ -22,7 +22,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
 
-from simtui.replay.state import TASK_STATUSES, ReadyEntry, State, TaskView
+from simtui.replay.state import (
+    TASK_STATUSES,
+    Held,
+    ReadyEntry,
+    RunSummary,
+    State,
+    TaskView,
+    Total,
+)
+from simtui.trace import labels
 from simtui.trace.events import ALWAYS, FIELDS, TYPES, queue_discipline
 from simtui.trace.reader import TraceError, check_header, read_trace
 
@@ -49,6 +58,9 @@ _FIELD_NAMES = [FIELDS[name] for name in TYPES]
 NEW, S_READY, RUNNING, WAITING, BLOCKING, S_DONE, S_ERROR, WOKEN = range(8)
 _STATUS_NAME = [*TASK_STATUSES, "waiting"]
 assert TASK_STATUSES[WAITING] == "waiting" and TASK_STATUSES[BLOCKING] == "blocking"
+
+IDLE_AFTER_SUSPEND, IDLE_AFTER_DONE, IDLE_AFTER_CALLBACK = range(3)
+"""What left the scheduler with nothing to run: a task's suspend, its end, a callback."""
 
 QUEUE_COMPACT = 1024
 """Taken entries at the front of the queue arrays that trigger cutting them off."""
@@ -329,8 +341,7 @@ class _Machine:
 
     __slots__ = (
         "pos", "status", "sidx", "stepi", "queue", "qkeys", "qhead", "inq", "waiting",
-        "running",
-        "running_item", "came_from", "departed", "last_run",
+        "running", "running_item", "came_from", "departed", "last_run",
     )
 
     def __init__(self) -> None:
@@ -369,8 +380,7 @@ class _Machine:
 class _Keyframe:
     __slots__ = (
         "pos", "status", "sidx", "stepi", "queue", "qkeys", "waiting", "running",
-        "running_item",
-        "came_from", "departed", "last_run",
+        "running_item", "came_from", "departed", "last_run",
     )
 
     def __init__(self, m: _Machine) -> None:
@@ -411,6 +421,22 @@ class _Keyframe:
         m.last_run = self.last_run
 
 
+class _Blocks:
+    """The blocking calls the head pass has seen end: per reason, how many and how long."""
+
+    __slots__ = ("blocks",)
+
+    def __init__(self) -> None:
+        self.blocks: dict[str, list[float]] = {}
+
+    def block(self, reason: str, seconds: float) -> None:
+        t = self.blocks.get(reason)
+        if t is None:
+            t = self.blocks[reason] = [0, 0.0]
+        t[0] += 1
+        t[1] += seconds
+
+
 class _Segments:
     """One task's status over time: start times, start event indices and status codes."""
 
@@ -429,13 +455,17 @@ class _StatusNames(Sequence[str]):
 
     __slots__ = ("_codes",)
 
-    def __init__(self, codes: array) -> None:
+    def __init__(self, codes: array[int]) -> None:
         self._codes = codes
 
     def __len__(self) -> int:
         return len(self._codes)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
         if isinstance(i, slice):
             return [TASK_STATUSES[c] for c in self._codes[i]]
         return TASK_STATUSES[self._codes[i]]
@@ -446,7 +476,7 @@ class _Outputs(Sequence[tuple[int, float, "str | None", str]]):
 
     __slots__ = ("_trace", "_index")
 
-    def __init__(self, trace: Trace, index: array) -> None:
+    def __init__(self, trace: Trace, index: array[int]) -> None:
         self._trace = trace
         self._index = index
 
@@ -458,7 +488,13 @@ class _Outputs(Sequence[tuple[int, float, "str | None", str]]):
         j = self._index[i]
         return (j, tr._t[j], tr.task(j), tr.field(j, "text"))
 
-    def __getitem__(self, i):  # type: ignore[override]
+    @overload
+    def __getitem__(self, i: int) -> tuple[int, float, str | None, str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[int, float, str | None, str]]: ...
+    def __getitem__(
+        self, i: int | slice
+    ) -> tuple[int, float, str | None, str] | list[tuple[int, float, str | None, str]]:
         if isinstance(i, slice):
             return [self._at(j) for j in range(*i.indices(len(self._index)))]
         if i < 0:
@@ -469,11 +505,12 @@ class _Outputs(Sequence[tuple[int, float, "str | None", str]]):
 class _TaskViews(Mapping[str, TaskView]):
     """Every created task's TaskView at one state, built on access and shared between states."""
 
-    __slots__ = ("_replay", "_n", "_status", "_sidx", "_stepi")
+    __slots__ = ("_replay", "_n", "_index", "_status", "_sidx", "_stepi")
 
-    def __init__(self, replay: Replay, n: int, m: _Machine) -> None:
+    def __init__(self, replay: Replay, n: int, m: _Machine, index: int) -> None:
         self._replay = replay
         self._n = n
+        self._index = index
         # Copies: the machine moves on, this state must not.
         self._status = bytes(m.status)
         self._sidx = m.sidx[:]
@@ -496,7 +533,7 @@ class _TaskViews(Mapping[str, TaskView]):
         tid = rp.trace.names.get(name)
         if tid is None or rp._created_rank.get(tid, self._n) >= self._n:
             raise KeyError(name)
-        return rp._view(tid, self._status[tid], self._sidx[tid], self._stepi[tid])
+        return rp._view(tid, self._status[tid], self._sidx[tid], self._stepi[tid], self._index)
 
 
 class _Entries(dict[int, ReadyEntry]):
@@ -554,11 +591,31 @@ class Replay:
         self._lastch: list[int] = []
         self._seg_cache: dict[int, _Segments] = {}
         self._end_idx: int | None = None
-        self._views: dict[int, tuple[tuple[int, int, int], TaskView]] = {}
+        self._views: dict[int, tuple[tuple[int, int, int, int, int], TaskView]] = {}
         self._entries_old = _Entries(self, False)
         self._entries_new = _Entries(self, True)
         self._tasks_cache: tuple[int, int, list[str]] | None = None
         self._recent: OrderedDict[int, State] = OrderedDict()
+        self._stops = array("i")
+        """Event indices where stepping pauses (see `stops`), ascending."""
+        self._stop_kind: dict[int, str] = {}
+        """The stops that are not plain switches: index -> `idle`, `blocked` or `end`."""
+        self._suspends: list[array[int]] = []
+        self._wakes: list[array[int]] = []
+        self._wakers: list[array[int]] = []
+        """Per name id: its `suspend` events, its `wake` events that ended a wait, and who
+        ended each (a task column value; -1: the scheduler, a timer or I/O)."""
+        self._queued_by_at = array("i")
+        self._queued_by = array("i")
+        """Callbacks queued while a task ran: the `ready` event's index, and that task."""
+        self._item_kinds: dict[int, str] = {}
+        self._tally = _Blocks()
+        self._summary: RunSummary | None = None
+        # Decided at the event after: an idle candidate (its index and what it followed)
+        # and the last `block` event.
+        self._idle_at = -1
+        self._idle_how = IDLE_AFTER_SUSPEND
+        self._block_at = -1
         self.sync()
 
     def __len__(self) -> int:
@@ -583,7 +640,8 @@ class Replay:
         """Apply events m.pos .. stop-1 to `m`; the head machine also records the indexes."""
         tr = self.trace
         m.grow(len(tr.names.list))
-        kinds, tcol, xcol, extras = tr._kind, tr._task, tr._x, tr._extras
+        names = tr.names.list
+        kinds, tcol, xcol, extras, tcolumn = tr._kind, tr._task, tr._x, tr._extras, tr._t
         status, sidx, stepi = m.status, m.sidx, m.stepi
         queue, qkeys, qhead, inq, waiting = m.queue, m.qkeys, m.qhead, m.inq, m.waiting
         running, running_item, came_from = m.running, m.running_item, m.came_from
@@ -591,7 +649,13 @@ class Replay:
         # A task that loses control without saying so (a `run` of another task while it
         # still runs): where the runnable tasks are a set the OS picks from (threads under
         # the GIL) it is runnable; elsewhere it waits to be switched back.
-        implicit = S_READY if queue_discipline(tr.header) == "set" else WAITING
+        discipline = queue_discipline(tr.header)
+        implicit = S_READY if discipline == "set" else WAITING
+        # With no scheduler (raw greenlet) control is always somewhere: never idle.
+        can_idle = discipline != "none"
+        # Only the head machine finds the stops; `pending` says one is to be decided at
+        # the next event (an idle moment, the end of a blocking call).
+        pending = False
         if head:
             # Status changes go to one log (event, status, the task's previous change):
             # cheap appends here; `segments()` follows a task's chain when asked. The few
@@ -605,13 +669,36 @@ class Replay:
             ch_i, ch_c, ch_p = self._ch_i.append, self._ch_c.append, self._ch_p.append
             nch = len(self._ch_i)
             switches_append = self.switches.append
+            stops_append = self._stops.append
+            tally = self._tally
+            suspends, wakes, wakers = self._suspends, self._wakes, self._wakers
+            while len(suspends) < len(status):
+                suspends.append(array("i"))
+                wakes.append(array("i"))
+                wakers.append(array("i"))
+            idle_at, idle_how, block_at = self._idle_at, self._idle_how, self._block_at
+            pending = idle_at >= 0 or block_at >= 0
 
         for i in range(m.pos, stop):
             k = kinds[i]
             tid = tcol[i]
+            if pending:
+                # The event before was an idle moment or the end of a blocking call: now
+                # that the next event is here, it is known which.
+                if block_at >= 0:
+                    # The blocking call is over: how long it held the scheduler is known.
+                    tally.block(extras[xcol[block_at]][0], tcolumn[i] - tcolumn[block_at])
+                    self._recent.pop(block_at, None)
+                    block_at = -1
+                if idle_at >= 0:
+                    if self._idle_ends(idle_how, i):
+                        self._mark_idle(idle_at)
+                    idle_at = -1
+                pending = False
             if k == RUN:
                 if head:
                     switches_append(i)
+                    stops_append(i)
                 prev = running
                 if prev >= 0 and prev != tid:
                     c = status[prev]
@@ -661,6 +748,10 @@ class Replay:
                 else:
                     running = -1
                     running_item = tid
+                    if head and can_idle and qhead == len(queue) and waiting:
+                        # A callback ran with nothing queued behind it: the scheduler is
+                        # idle after it, unless what follows is the callback's own work.
+                        idle_at, idle_how, pending = i, IDLE_AFTER_CALLBACK, True
             elif k == READY:
                 if qhead > QUEUE_COMPACT and qhead * 2 > len(queue):
                     del queue[:qhead], qkeys[:qhead]
@@ -669,8 +760,9 @@ class Replay:
                 qkeys.append(tid)
                 inq[tid] = inq.get(tid, 0) + 1
                 if tid >= 0:
-                    if running == tid:
+                    if running == tid:  # a yield: the task queues itself and stops
                         running = -1
+                        came_from = names[tid]
                     status[tid] = S_READY
                     sidx[tid] = i
                     waiting.pop(tid, None)
@@ -681,6 +773,9 @@ class Replay:
                         ch_p(lastch[tid])
                         lastch[tid] = nch
                         nch += 1
+                elif head and running >= 0:
+                    self._queued_by_at.append(i)
+                    self._queued_by.append(running)
             elif k == STEP:
                 if tid >= 0:
                     stepi[tid] = i
@@ -697,8 +792,10 @@ class Replay:
             elif k == SUSPEND:
                 if tid < 0:
                     continue
-                if running == tid:
+                was_running = running == tid
+                if was_running:
                     running = -1
+                    came_from = names[tid]
                 waiting.pop(tid, None)
                 if tid in inq or extras[xcol[i]][0] == "preempt":
                     code = S_READY
@@ -707,16 +804,39 @@ class Replay:
                     waiting[tid] = None
                 status[tid] = code
                 sidx[tid] = i
-                if head and lastc[tid] != code:
-                    lastc[tid] = code
-                    ch_i(i)
-                    ch_c(code)
-                    ch_p(lastch[tid])
-                    lastch[tid] = nch
-                    nch += 1
+                if head:
+                    suspends[tid].append(i)
+                    if lastc[tid] != code:
+                        lastc[tid] = code
+                        ch_i(i)
+                        ch_c(code)
+                        ch_p(lastch[tid])
+                        lastch[tid] = nch
+                        nch += 1
+                    if code == WAITING and was_running and can_idle and qhead == len(queue):
+                        idle_at, idle_how, pending = i, IDLE_AFTER_SUSPEND, True
             elif k == WAKE:
                 if tid >= 0 and status[tid] == WAITING:
                     status[tid] = WOKEN
+                    if head:
+                        reason = extras[xcol[i]][0]
+                        # Who ended the wait: a timer or I/O is the scheduler's doing; for
+                        # the rest, the task running now, or the one that queued the
+                        # callback running now (gevent's lock and link notifications).
+                        if reason == "sleep" or reason == "io":
+                            by = -1
+                        elif running >= 0:
+                            by = running
+                        elif running_item != -1 and departed >= 0:
+                            by = self._queued_by_at_event(departed)
+                        else:
+                            by = -1
+                        # Kept only when it changes who ended the last wait: a run of
+                        # timed waits costs nothing here.
+                        mine = wakers[tid]
+                        if by >= 0 or (mine and mine[-1] >= 0):
+                            wakes[tid].append(i)
+                            mine.append(by)
             elif k == OUTPUT:
                 if head:
                     self._outputs.append(i)
@@ -736,32 +856,40 @@ class Replay:
                 waiting.pop(tid, None)
                 status[tid] = BLOCKING
                 sidx[tid] = i
-                if head and lastc[tid] != BLOCKING:
-                    lastc[tid] = BLOCKING
-                    ch_i(i)
-                    ch_c(BLOCKING)
-                    ch_p(lastch[tid])
-                    lastch[tid] = nch
-                    nch += 1
+                if head:
+                    if lastc[tid] != BLOCKING:
+                        lastc[tid] = BLOCKING
+                        ch_i(i)
+                        ch_c(BLOCKING)
+                        ch_p(lastch[tid])
+                        lastch[tid] = nch
+                        nch += 1
+                    stops_append(i)
+                    self._stop_kind[i] = "blocked"
+                    block_at, pending = i, True
             elif k in (DONE, ERROR):
                 if tid < 0:
                     continue
-                if running == tid:
+                was_running = running == tid
+                if was_running:
                     running = -1
+                    came_from = names[tid]
                 waiting.pop(tid, None)
                 code = S_DONE if k == DONE else S_ERROR
                 status[tid] = code
                 sidx[tid] = i
-                if head and lastc[tid] != code:
-                    lastc[tid] = code
-                    ch_i(i)
-                    ch_c(code)
-                    ch_p(lastch[tid])
-                    lastch[tid] = nch
-                    nch += 1
                 if head:
+                    if lastc[tid] != code:
+                        lastc[tid] = code
+                        ch_i(i)
+                        ch_c(code)
+                        ch_p(lastch[tid])
+                        lastch[tid] = nch
+                        nch += 1
                     self._done.append(tid)
                     self._done_idx.append(i)
+                    if was_running and can_idle and qhead == len(queue) and waiting:
+                        idle_at, idle_how, pending = i, IDLE_AFTER_DONE, True
             elif k == CREATE:
                 if tid < 0:
                     continue
@@ -780,9 +908,118 @@ class Replay:
                         self._created_idx.append(i)
             elif k == END and head:
                 self._end_idx = i
+                stops_append(i)
+                self._stop_kind[i] = "end"
+                self._summary = None  # measured when first asked for (`_summary_of`)
         m.pos = stop
         m.running, m.running_item, m.came_from = running, running_item, came_from
         m.departed, m.last_run, m.qhead = departed, last_run, qhead
+        if head:
+            self._idle_at, self._idle_how, self._block_at = idle_at, idle_how, block_at
+
+    def _idle_ends(self, how: int, i: int) -> bool:
+        """Whether event `i`, the one after an idle candidate, shows that the scheduler
+        really had nothing to run in between.
+
+        The end of the run is not an idle moment. After a task suspends, whatever comes
+        next came from outside (a timer, I/O, another thread). A task's end and a
+        callback are often followed by their own work instead (asyncio queues gather's
+        done-callback just after a Task's end, a joining thread wakes, a timer callback
+        wakes its task): then only what the scheduler's own wait ends with shows that it
+        was idle: a due timer queued (asyncio; after a Task's end an I/O callback too), or
+        a task's timer or I/O wake after a task's end.
+        """
+        tr = self.trace
+        kind = tr._kind[i]
+        if kind == END:
+            return False
+        if how == IDLE_AFTER_SUSPEND:
+            return True
+        key = tr._task[i]
+        if kind == READY and key <= -2:
+            kind_of = self._item_kinds.get(key)
+            if kind_of is None:
+                kind_of = self._item_kinds[key] = labels.read_item(tr.names.list[-2 - key]).kind
+            # A due timer is queued only once the loop's wait is over; an I/O callback
+            # may also be queued by the callback that just ran (a transport's setup).
+            return kind_of == "timer" or (kind_of == "io" and how == IDLE_AFTER_DONE)
+        if kind == WAKE and how == IDLE_AFTER_DONE:
+            return tr._extras[tr._x[i]][0] in ("sleep", "io")
+        return False
+
+    def _mark_idle(self, index: int) -> None:
+        stops = self._stops
+        if stops and stops[-1] == index:  # a callback's run: the switch is an idle stop too
+            self._stop_kind.setdefault(index, "idle")
+        else:
+            stops.append(index)
+            self._stop_kind[index] = "idle"
+        self._recent.pop(index, None)  # a state made before the next event came is stale
+
+    def _summary_of(self) -> RunSummary:
+        """What the finished run showed, measured from its events once, when first asked.
+
+        Every wait a wake ended is its task's last `suspend` before that wake: their
+        lengths, per reason, are read from the trace's columns here rather than summed
+        in the pass that takes every event in.
+        """
+        if self._summary is not None:
+            return self._summary
+        tr = self.trace
+        kinds, tcol, xcol, extras, ts = tr._kind, tr._task, tr._x, tr._extras, tr._t
+        waits: dict[str, list[float]] = {}
+        waiting_since: dict[int, int] = {}
+        preempts = 0
+        locks: dict[str, None] = {}
+        end = self._end_idx if self._end_idx is not None else len(tr)
+        for i in range(end):
+            k = kinds[i]
+            if k == SUSPEND:
+                tid = tcol[i]
+                waiting_since[tid] = i
+                reason, detail, _ = extras[xcol[i]]
+                if reason == "preempt":
+                    preempts += 1
+                elif reason == "lock":
+                    subject = labels.read_wait(reason, detail).subject
+                    if subject:
+                        locks[subject] = None
+            elif k == WAKE:
+                si = waiting_since.pop(tcol[i], -1)
+                if si >= 0:
+                    reason = extras[xcol[si]][0]
+                    w = waits.get(reason)
+                    if w is None:
+                        w = waits[reason] = [0, 0.0]
+                    w[0] += 1
+                    w[1] += ts[i] - ts[si]
+            elif k in (RUN, READY, DONE, ERROR, BLOCK) and tcol[i] in waiting_since:
+                # The task left its wait without a wake: a yield's re-queueing, a switch.
+                del waiting_since[tcol[i]]
+        end_event = tr.end or {}
+        elapsed = end_event.get("elapsed")
+        header = tr.header
+        scale = header.get("time_scale")
+        options = header.get("options")
+        interval = options.get("switch_interval") if isinstance(options, dict) else None
+        self._summary = RunSummary(
+            elapsed=float(elapsed) if isinstance(elapsed, int | float) else 0.0,
+            time_scale=float(scale) if isinstance(scale, int | float) else 1.0,
+            tasks=len(self._created),
+            switches=len(self.switches),
+            waits={r: Total(int(c), t) for r, (c, t) in waits.items()},
+            blocks={r: Total(int(c), t) for r, (c, t) in self._tally.blocks.items()},
+            preempts=preempts,
+            locks=tuple(locks),
+            switch_interval=float(interval) if isinstance(interval, int | float) else None,
+        )
+        return self._summary
+
+    def _queued_by_at_event(self, ready: int) -> int:
+        """The task that was running when the callback of `ready` event was queued, or -1."""
+        at = self._queued_by_at
+        k = bisect.bisect_left(at, ready)
+        return self._queued_by[k] if k < len(at) and at[k] == ready else -1
 
     # -- state at an event ---------------------------------------------------------------------
 
@@ -831,6 +1068,19 @@ class Replay:
             status = end.get("status")
             stuck = tuple(end.get("stuck") or ())
         n_done = bisect.bisect_right(self._done_idx, index)
+        stop = held = None
+        stops = self._stops
+        k = bisect.bisect_left(stops, index)
+        if k < len(stops) and stops[k] == index:
+            stop = self._stop_kind.get(index, "switch")
+        if stop == "blocked":
+            reason, asked = tr._extras[tr._x[index]]
+            after = index + 1 < self._head.pos
+            held = Held(
+                task=names[tcol[index]], reason=reason, since=tr._t[index],
+                seconds=tr._t[index + 1] - tr._t[index] if after else None,
+                asked=float(asked) if isinstance(asked, int | float) else None,
+            )
         return State(
             index=index,
             t=tr._t[index] if index >= 0 else 0.0,
@@ -840,21 +1090,35 @@ class Replay:
             came_from=m.came_from,
             ready=ready,
             departed=self._key_name(tcol[m.departed]) if m.departed >= 0 else None,
-            tasks=_TaskViews(self, bisect.bisect_right(self._created_idx, index), m),
+            tasks=_TaskViews(self, bisect.bisect_right(self._created_idx, index), m, index),
             waiting=tuple(map(names.__getitem__, m.waiting)),
             done=tuple(map(names.__getitem__, self._done[:n_done])),
             output_count=bisect.bisect_right(self._outputs, index),
             event=tr[index] if index >= 0 else None,
             status=status,
             stuck=stuck or (),
+            stop=stop,
+            held=held,
+            summary=self._summary_of() if status is not None else None,
         )
 
     def _key_name(self, key: int) -> str:
         names = self.trace.names.list
         return names[key] if key >= 0 else names[-2 - key]
 
-    def _view(self, tid: int, code: int, si: int, sj: int) -> TaskView:
-        key = (code, si, sj)
+    def _view(self, tid: int, code: int, si: int, sj: int, index: int) -> TaskView:
+        # What the task last waited on and who ended that wait are kept per task, in
+        # the order they happened (the head pass appends them): a state finds its own
+        # by bisection, and no keyframe or state copies them.
+        sw = by = -1
+        if tid < len(self._suspends):
+            seen = self._suspends[tid]
+            k = bisect.bisect_right(seen, index)
+            sw = seen[k - 1] if k else -1
+            woke = self._wakes[tid]
+            k = bisect.bisect_right(woke, index)
+            by = self._wakers[tid][k - 1] if k else -1
+        key = (code, si, sj, sw, by)
         cached = self._views.get(tid)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -873,6 +1137,10 @@ class Replay:
             step, op, line, col = tr._extras[tr._x[sj]]
         rank = self._created_rank.get(tid)
         parent = tr.field(self._created_idx[rank], "parent") if rank is not None else None
+        waited = waited_detail = waited_since = None
+        if sw >= 0:
+            waited, waited_detail, _ = tr._extras[tr._x[sw]]
+            waited_since = tr._t[sw]
         view = TaskView(
             name=tr.names.list[tid],
             status=_STATUS_NAME[code],
@@ -886,6 +1154,10 @@ class Replay:
             col=col,
             parent=parent,
             woken=code == WOKEN,
+            waited=waited,
+            waited_detail=waited_detail,
+            waited_since=waited_since,
+            woken_by=tr.names.list[by] if by >= 0 else None,
         )
         self._views[tid] = (key, view)
         return view
@@ -910,12 +1182,15 @@ class Replay:
 
     @property
     def stops(self) -> Sequence[int]:
-        """Event indices where stepping by switch stops, ascending: every switch (`run`).
+        """Event indices where stepping pauses, ascending (`State.stop` says which kind).
 
-        The player steps through these; moments that matter between switches (the
-        scheduler idle, or blocked by a task) become stops of their own here.
+        Every switch (`run`); the moments between switches where the story is: the
+        scheduler idle, with nothing ready until a timer or I/O (the event after which
+        that is so; a callback's run when the scheduler idles after it, which is known
+        only once the next event is in); a blocking call that holds the whole scheduler
+        (its `block` event); and the `end`.
         """
-        return self.switches
+        return self._stops
 
     def next_stop(self, index: int) -> int | None:
         """The smallest stop > index."""
@@ -958,6 +1233,17 @@ class Replay:
         """The event index at which each of `segments(task)` starts (for a switch axis)."""
         s = self._segs_of(task)
         return s.index if s is not None else array("i")
+
+    def segment_stops(self, task: str) -> Sequence[int]:
+        """For each of `segments(task)`, the first stop at which it is in effect, counted
+        from 1 (an axis of stops: the column of stop p shows each task as it is at stop p).
+
+        A state that begins and ends between two stops (a thread's instant in the ready
+        set between its wake and its run) shows at none; one that spans a stop (a sleep,
+        which an idle stop marks) shows from that stop on.
+        """
+        stops = self._stops
+        return [bisect.bisect_left(stops, i) + 1 for i in self.segment_indices(task)]
 
     def status_at(self, task: str, t: float) -> str:
         """The task's status at trace time t (after every event at t); `new` before it exists."""

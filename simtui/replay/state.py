@@ -24,7 +24,8 @@ class TaskView:
     """While waiting: the suspend reason (sleep, join, gather, lock, event, queue, io,
     switch, preempt); while blocking: the block reason."""
     detail: str | None = None
-    """While waiting: what on, as the runtime said (`coco[3]`, `lock db`, `3 left`)."""
+    """While waiting: what on, in the trace's words (`labels.read_wait` reads it:
+    `coco[3]`, `db, held by worker[0]`, `1 s, reply`)."""
     until: float | None = None
     """While waiting on a timer: the trace time it fires."""
     step: int | None = None
@@ -35,6 +36,17 @@ class TaskView:
     parent: str | None = None
     woken: bool = False
     """While waiting: what it waited for happened, and it is not in the ready queue yet."""
+    waited: str | None = None
+    """The reason of the task's last `suspend`, kept after it left that wait: what a task
+    that is ready or running again was waiting for (`lock`, `sleep`, `preempt` …)."""
+    waited_detail: str | None = None
+    """The detail of that last `suspend` (`db, held by worker[0]`)."""
+    waited_since: float | None = None
+    """Trace time of that last `suspend`."""
+    woken_by: str | None = None
+    """The task whose action ended the task's last wait: the one running when the wake
+    happened (releasing a lock, setting an event, finishing), or the one that queued the
+    callback that woke it. None when the scheduler did (a timer, I/O, a preemption)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +58,67 @@ class ReadyEntry:
     callback: bool
     arrived: bool
     """True when the entry joined the queue since the previous switch."""
+
+
+STOP_KINDS = ("switch", "idle", "blocked", "end")
+"""Where stepping pauses (`Replay.stops`): a context switch (`run`); the scheduler idle,
+with nothing ready until a timer or I/O (the event after which that is so); a blocking
+call that holds the whole scheduler (its `block` event); the run's end."""
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A blocking call that holds the whole scheduler (asyncio or gevent `cpu`, an unpatched
+    `block`, any blocking call on raw greenlet)."""
+
+    task: str
+    reason: str
+    """The `block` event's reason: `cpu`, `block` (time.sleep), `sleep`, `io` (greenlet)."""
+    since: float
+    """Trace time of the `block` event."""
+    seconds: float | None
+    """How long nothing else ran: from the `block` event to the next one (None while
+    that event has not come: the call is still running)."""
+    asked: float | None = None
+    """The duration the `block` event announced (at the run's time scale), if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    """How many times something happened in a run, and how long it took in all."""
+
+    count: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a finished run showed, measured from its trace (for the end-of-run sentence)."""
+
+    elapsed: float
+    time_scale: float
+    tasks: int
+    switches: int
+    waits: Mapping[str, Total]
+    """Per suspend reason: the waits a wake ended, and their summed length (suspend to
+    wake). They may overlap: ten 3 s sleeps at once sum to 30 s."""
+    blocks: Mapping[str, Total]
+    """Per block reason: the blocking calls, and how long each held the scheduler."""
+    preempts: int
+    """Threads: how many times the interpreter took the GIL from a running thread."""
+    locks: tuple[str, ...] = ()
+    """The locks tasks waited for, in the order first waited for."""
+    switch_interval: float | None = None
+    """Threads: the run's switch interval, when the trace header gives it."""
+
+    def waited(self, *reasons: str) -> Total:
+        """The waits of these reasons together."""
+        picked = [self.waits[r] for r in reasons if r in self.waits]
+        return Total(sum(t.count for t in picked), sum(t.seconds for t in picked))
+
+    def blocked(self) -> Total:
+        return Total(sum(t.count for t in self.blocks.values()),
+                     sum(t.seconds for t in self.blocks.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +135,8 @@ class State:
     running_item: str | None
     """A callback the scheduler is running (a `run` with task null), if any."""
     came_from: str | None
-    """The `from` of the last `run`."""
+    """The task that ran last before the one running now: the `from` of the last `run`,
+    or, once the running task has suspended, yielded or finished, that task itself."""
     ready: tuple[ReadyEntry, ...]
     """The ready queue in order, head first (for threads: the runnable set, unordered)."""
     departed: str | None
@@ -79,3 +153,9 @@ class State:
     status: str | None = None
     """The run's end status once the `end` event is reached."""
     stuck: tuple[Mapping[str, Any], ...] = ()
+    stop: str | None = None
+    """Which of STOP_KINDS this event is, or None when stepping does not pause here."""
+    held: Held | None = None
+    """At a blocked stop (a `block` event): the call, and how long it held the scheduler."""
+    summary: RunSummary | None = None
+    """Once the `end` event is reached: what the run showed."""

@@ -354,7 +354,7 @@ class GeventRun:
             lock = self.locks.get(step.name)
             if lock is None:
                 lock = self.locks[step.name] = gevent.lock.BoundedSemaphore(1)
-                self.labels[id(lock)] = f"lock {step.name}"
+                self.labels[id(lock)] = labels.owner("lock", step.name)
             if op == "acquire":
                 waiting[name] = ("lock", labels.lock(step.name, self.holders.get(step.name)))
                 lock.acquire()
@@ -367,7 +367,7 @@ class GeventRun:
             event = self.events.get(step.name)
             if event is None:
                 event = self.events[step.name] = gevent.event.Event()
-                self.labels[id(event)] = f"event {step.name}"
+                self.labels[id(event)] = labels.owner("event", step.name)
             if op == "wait":
                 waiting[name] = ("event", labels.event(step.name))
                 event.wait()
@@ -380,7 +380,7 @@ class GeventRun:
                 queue = self.queues[step.name] = gevent.queue.Queue(
                     self.scenario.queues.get(step.name)
                 )
-                self.labels[id(queue)] = f"queue {step.name}"
+                self.labels[id(queue)] = labels.owner("queue", step.name)
             if op == "put":
                 waiting[name] = ("queue", labels.queue(step.name, full=True))
                 queue.put(render_text(step.text, index, inst, self.items.get(name, "")))

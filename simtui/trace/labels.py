@@ -32,6 +32,7 @@ PATCHED = "time.sleep patched to gevent.sleep"
 THREAD_START = "Thread.start of "
 """Threads: `Thread.start()` waits on an internal event until the new thread runs."""
 _SEP = ", "
+_ELLIPSIS = "…"
 
 
 def sleep(written: float, patched: bool = False) -> str:
@@ -48,7 +49,7 @@ def gather(tasks: tuple[str, ...] | list[str]) -> str:
     """The gathered tasks, shortened when there are many: `a b c`, `w[0] … w[9], 10 tasks`."""
     if len(tasks) <= 3:
         return " ".join(tasks)
-    return f"{tasks[0]} … {tasks[-1]}{_SEP}{len(tasks)} tasks"
+    return f"{tasks[0]} {_ELLIPSIS} {tasks[-1]}{_SEP}{len(tasks)} tasks"
 
 
 def lock(name: str, holder: str | None = None) -> str:
@@ -112,6 +113,15 @@ class Wait:
             return self.subject[len(THREAD_START):]
         return None
 
+    @property
+    def joined(self) -> tuple[str, ...] | None:
+        """The tasks a `join` or `gather` wait names; None when `gather` shortened the
+        list (`w[0] … w[9], 10 tasks`)."""
+        if self.reason not in ("join", "gather") or not self.subject:
+            return ()
+        names = self.subject.split(" ")
+        return None if _ELLIPSIS in names else tuple(names)
+
     def has(self, note: str) -> bool:
         return note in self.notes
 
@@ -132,6 +142,13 @@ def read_wait(reason: str | None, detail: str | None) -> Wait:
 def waiting_on(reason: str, detail: str | None = None) -> str:
     """The `waiting_on` of an `end.stuck` entry for a task suspended with reason and detail."""
     return read_wait(reason, detail).text()
+
+
+def read_waiting_on(text: str) -> Wait:
+    """An `end.stuck` entry's `waiting_on` (`lock db, held by w[0]`), read back: the
+    inverse of `waiting_on`."""
+    reason, _, detail = text.partition(" ")
+    return read_wait(reason, detail or None)
 
 
 NEVER_STARTED = "never started"
@@ -163,6 +180,14 @@ def io_callback(name: str) -> str:
     return f"{IO}{name}"
 
 
+OWNER_KINDS = ("lock", "event", "queue")
+
+
+def owner(kind: str, name: str) -> str:
+    """gevent: how a scenario's lock, event or queue is named in its hub callbacks: `lock db`."""
+    return f"{kind} {name}"
+
+
 def notifier(owner: str, method: str) -> str:
     """gevent: a hub callback of an object (a greenlet, a lock, a queue): `w[0].notify_links`."""
     return f"{owner}.{method.lstrip('_')}"
@@ -180,6 +205,14 @@ class Item:
     method: str = ""
     """For `notify`: the method the hub calls (`notify_links`, `unlock`)."""
     raw: str = ""
+
+    @property
+    def owner(self) -> tuple[str, str] | None:
+        """For `notify` of a scenario's lock, event or queue: (`lock`, `db`)."""
+        kind, _, name = self.subject.partition(" ")
+        if self.kind == "notify" and kind in OWNER_KINDS and name:
+            return kind, name
+        return None
 
 
 def read_item(item: str | None) -> Item:
@@ -219,7 +252,7 @@ def gloss(item: str | None) -> str:
     if it.kind == "cancelled":
         return "cancelled after it was queued: the loop skips it"
     if it.kind == "io":
-        return "asyncio's socket machinery: a connection or a read is ready"
+        return "asyncio's socket and stream machinery: connecting, reading, writing"
     if it.kind == "notify":
         template = _GLOSSES.get(it.method)
         if it.subject == "AsyncResult":

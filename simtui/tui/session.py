@@ -128,7 +128,7 @@ class Session:
         self.axis = "switch"
         self._budget = 0.0
         self._steps: dict[tuple[str, int], Step] = {}
-        self._explained: tuple[int, int, str] = (-1, -2, "")
+        self._explained: tuple[int, int, str | None, str] = (-1, -2, None, "")
         if trace_path is not None:
             self.open_trace(trace_path)
 
@@ -574,7 +574,8 @@ class Session:
             running=running_lines(state, spec, queue, self.scenario, self._steps),
             explanation=self._explanation(state),
             outputs=OutputLines(replay.outputs, state.output_count),
-            timeline=TimelineData(replay, n, len(replay.switches), start_t, end_t),
+            timeline=TimelineData(replay, n, replay.stop_count(n - 1) if n else 0,
+                                  start_t, end_t),
             events=EventRows(self.trace, n),
             source=self.source,
             error=self.error,
@@ -610,8 +611,10 @@ class Session:
 
     def _explanation(self, state: State) -> str:
         """The teaching voice's sentence for this state (once per cursor position)."""
-        run_id, index, text = self._explained
-        if run_id == self.run_id and index == state.index:
+        # Keyed on the stop too: in a live run an event becomes an idle stop only once the
+        # next event shows nothing ran after it, and the sentence changes then.
+        run_id, index, stop, text = self._explained
+        if run_id == self.run_id and index == state.index and stop == state.stop:
             return text
         prev = self.replay.state(state.index - 1) if state.index >= 0 else None
         if self.runtime is None:
@@ -623,5 +626,5 @@ class Session:
             except Exception as e:  # noqa: BLE001 - a sentence must never take the screen down
                 event = dict(state.event or {})
                 text = f"{event.get('task') or 'scheduler'}: {describe(event)} ({e})"
-        self._explained = (self.run_id, state.index, text)
+        self._explained = (self.run_id, state.index, state.stop, text)
         return text

@@ -105,7 +105,7 @@ class _Segmented(Protocol):
     @property
     def tasks(self) -> Sequence[str]: ...
     @property
-    def switches(self) -> Sequence[int]: ...
+    def stops(self) -> Sequence[int]: ...
     def segments(self, task: str) -> tuple[Sequence[float], Sequence[str]]: ...
     def segment_indices(self, task: str) -> Sequence[int]: ...
 
@@ -123,21 +123,21 @@ class Segments:
 
 
 class TimelineData:
-    """The timeline's slice of the run: tasks, their states and the switch index, bounded
-    to the events known when the view was made.
+    """The timeline's slice of the run: tasks, their states and the stop index (switches,
+    idle and blocked moments, the end), bounded to the events known when the view was made.
 
     The sequences are the run's own (never copied: a task may have 200,000 states); every
     read is bounded by `n`, found by bisection, so a row costs what it draws.
     """
 
-    __slots__ = ("_n_switches", "_source", "end_t", "length", "start_t", "tasks")
+    __slots__ = ("_n_stops", "_source", "end_t", "length", "start_t", "tasks")
 
-    def __init__(self, source: _Segmented, length: int, n_switches: int,
+    def __init__(self, source: _Segmented, length: int, n_stops: int,
                  start_t: float, end_t: float) -> None:
         self._source = source
         self.length = length
         """Events known to the view."""
-        self._n_switches = n_switches
+        self._n_stops = n_stops
         self.tasks: Sequence[str] = tuple(source.tasks)
         self.start_t = start_t
         """The trace time of the first event: the time axis' left edge."""
@@ -145,8 +145,9 @@ class TimelineData:
         """The trace time of the last known event: the time axis' right edge."""
 
     @property
-    def switch_count(self) -> int:
-        return self._n_switches
+    def stop_count(self) -> int:
+        """How many stops the view knows: the switch axis' length."""
+        return self._n_stops
 
     def segments(self, task: str) -> Segments:
         times, statuses = self._source.segments(task)
@@ -156,13 +157,19 @@ class TimelineData:
             n = bisect.bisect_left(indices, self.length, 0, n)
         return Segments(times, statuses, indices, n)
 
-    def switch_position(self, event_index: int) -> int:
-        """How many switches are at or before `event_index`."""
-        return bisect.bisect_right(self._source.switches, event_index, 0, self._n_switches)
+    def stop_position(self, event_index: int) -> int:
+        """The first stop (counted from 1) at which a state that begins at `event_index` is
+        in effect: the column of stop p shows each task as it is at stop p. A state that
+        begins and ends between two stops shows at none."""
+        return bisect.bisect_left(self._source.stops, event_index, 0, self._n_stops) + 1
 
-    def switch_event(self, k: int) -> int:
-        """The event index of switch `k` (1-based)."""
-        return self._source.switches[k - 1]
+    def stop_position_at(self, event_index: int) -> int:
+        """The stop the cursor at `event_index` is at or just past (counted from 1)."""
+        return bisect.bisect_right(self._source.stops, event_index, 0, self._n_stops)
+
+    def stop_event(self, k: int) -> int:
+        """The event index of stop `k` (1-based)."""
+        return self._source.stops[k - 1]
 
 
 # -- the view ----------------------------------------------------------------------------

@@ -205,13 +205,13 @@ def test_the_playhead_waits_at_the_newest_switch_of_a_live_run(
     try:
         wires.run_until(s, lambda: len(s.replay.switches) >= 3)
         s.tick(0.25)
-        assert s.cursor == s.replay.switches[-1] and s.playing, "caught up, still playing"
-        newest = len(s.replay.switches)
-        wires.run_until(s, lambda: len(s.replay.switches) > newest + 2)
-        s.tick(0.001)  # one switch's worth of time: one switch on, however many are new
-        assert s.view().state.switch == newest + 1
+        assert s.cursor == s.replay.stops[-1] and s.playing, "caught up, still playing"
+        seen = s.replay.stop_count(s.cursor)
+        wires.run_until(s, lambda: len(s.replay.stops) > seen + 2)
+        s.tick(0.001)  # one stop's worth of time: one stop on, however many are new
+        assert s.cursor == s.replay.stops[seen]
         s.tick(0.25)
-        assert s.cursor == s.replay.switches[-1]
+        assert s.cursor == s.replay.stops[-1]
     finally:
         s.stop()
 

@@ -25,7 +25,7 @@ def _data(trace: Trace) -> tuple[Replay, TimelineData]:
     replay = Replay(trace)
     replay.sync()
     n = len(replay)
-    return replay, TimelineData(replay, n, len(replay.switches), trace.t(0), trace.t(n - 1))
+    return replay, TimelineData(replay, n, replay.stop_count(n - 1), trace.t(0), trace.t(n - 1))
 
 
 def _pane(axis: str) -> _Pane:
@@ -95,3 +95,21 @@ def test_a_row_with_many_states_reads_a_bounded_sample(axis: str) -> None:
     assert long_reads <= width * 2 * timeline.SAMPLES
     # a alternates between running and ready all along: every column shows it running.
     assert set(bar) == {"running"}
+
+
+def test_a_sleeping_thread_is_drawn_waiting_on_the_switch_axis() -> None:
+    """coroutine_basics on threads: main's one sleep lies between two switches. The
+    scheduler's idle moment is a stop of its own, and its column shows main waiting."""
+    from tests.tracehelp import run_trace
+
+    trace = Trace.from_events(run_trace("coroutine_basics", "threads", time_scale=0.02))
+    replay, data = _data(trace)
+    sleep = next(i for i in range(len(trace)) if trace.kind(i) == "suspend")
+    assert replay.state(sleep).stop == "idle"
+    pane = _pane("switch")
+    width = 2 * (len(replay.stops) + 1)  # two columns per stop
+    seg = data.segments("main")
+    bar = pane._exact_bar(seg, width, data)
+    column = 2 * replay.stop_count(sleep)
+    assert bar[column] == "waiting", bar
+    assert "waiting" in pane._sampled_bar(seg, width, data)

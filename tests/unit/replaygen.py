@@ -231,6 +231,8 @@ class Reference:
         self.running_item: str | None = None
         self.came_from: str | None = None
         self.queue: list[tuple[tuple[str, str], int]] = []  # (key, arrival index)
+        self.queued_by: dict[int, str | None] = {}  # arrival index -> task running then
+        self.departed_at: int | None = None
         self.departed: str | None = None
         self.last_run = -1
         self.tasks: dict[str, dict[str, Any]] = {}
@@ -242,7 +244,9 @@ class Reference:
 
     def _set(self, name: str, status: str, i: int, **fields: Any) -> None:
         task = self.tasks.setdefault(name, {"step": None, "op": None, "line": None,
-                                            "col": None, "parent": None})
+                                            "col": None, "parent": None, "waited": None,
+                                            "waited_detail": None, "waited_since": None,
+                                            "woken_by": None})
         now = {"reason": None, "detail": None, "until": None, "woken": False}
         now.update(fields)
         task.update(status=status, since=self.events[i]["t"], **now)
@@ -263,9 +267,11 @@ class Reference:
         elif kind == "ready":
             key = ("task", task) if task is not None else ("cb", ev.get("item"))
             self.queue.append((key, i))
+            self.queued_by[i] = self.running
             if task is not None:
                 if self.running == task:
                     self.running = None
+                    self.came_from = task
                 self._set(task, "ready", i)
                 self._unwait(task)
         elif kind == "run":
@@ -280,11 +286,11 @@ class Reference:
                     self._unwait(prev)
                     self.waiting.append(prev)
             key = ("task", task) if task is not None else ("cb", ev.get("item"))
-            self.departed = None
-            for pos, (k, _) in enumerate(self.queue):
+            self.departed = self.departed_at = None
+            for pos, (k, arrived) in enumerate(self.queue):
                 if k == key:
                     del self.queue[pos]
-                    self.departed = key[1]
+                    self.departed, self.departed_at = key[1], arrived
                     break
             self.came_from = ev["from"]
             self.last_run = i
@@ -298,6 +304,10 @@ class Reference:
         elif kind == "suspend":
             if self.running == task:
                 self.running = None
+                self.came_from = task
+            info = self.tasks[task]
+            info["waited"], info["waited_detail"] = ev["reason"], ev.get("detail")
+            info["waited_since"] = ev["t"]
             self._unwait(task)
             in_queue = any(k == ("task", task) for k, _ in self.queue)
             fields = {"reason": ev["reason"], "detail": ev.get("detail"), "until": ev.get("until")}
@@ -309,6 +319,14 @@ class Reference:
         elif kind == "wake":
             if info["status"] == "waiting":
                 info["woken"] = True
+                if ev["reason"] in ("sleep", "io"):
+                    info["woken_by"] = None
+                elif self.running is not None:
+                    info["woken_by"] = self.running
+                elif self.running_item is not None and self.departed_at is not None:
+                    info["woken_by"] = self.queued_by.get(self.departed_at)
+                else:
+                    info["woken_by"] = None
         elif kind == "step":
             info.update(step=ev["index"], op=ev["op"], line=ev["line"], col=ev.get("col"))
             if info["status"] == "blocking":
@@ -324,6 +342,7 @@ class Reference:
         elif kind in ("done", "error"):
             if self.running == task:
                 self.running = None
+                self.came_from = task
             self._unwait(task)
             self._set(task, "done" if kind == "done" else "error", i)
             self.done.append(task)
@@ -345,5 +364,8 @@ class Reference:
                     name=name, status=d["status"], since=d["since"], reason=d["reason"],
                     detail=d["detail"], until=d["until"], step=d["step"], op=d["op"],
                     line=d["line"], col=d["col"], parent=d["parent"], woken=d["woken"],
+                    waited=d["waited"], waited_detail=d["waited_detail"],
+                    waited_since=d["waited_since"],
+                    woken_by=d["woken_by"],
                 )
         return out

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from simtui.replay.explain import explain
-from simtui.replay.state import ReadyEntry, State, TaskView
+from simtui.replay.state import Held, ReadyEntry, State, TaskView
 from simtui.scenario.model import RUNTIMES
 
 
@@ -75,7 +76,7 @@ def test_asyncio_resume_when_the_previous_task_stopped_long_before() -> None:
               tv("worker[0]", "ready", step=2, since=1.9))
     text = explain("asyncio", state, prev)
     assert text.startswith("worker[0] resumes after its `sleep` (line 24)")
-    assert "no task ran since worker[3] began to wait" in text
+    assert "no Task ran since worker[3] began to wait" in text
 
 
 def test_threads_preemption_names_the_switch_interval_and_the_os() -> None:
@@ -85,7 +86,7 @@ def test_threads_preemption_names_the_switch_interval_and_the_os() -> None:
     text = explain("threads", state)
     assert "worker[0] lost the GIL" in text
     assert "switch interval (5 ms by default)" in text
-    assert "up to the OS" in text and "worker[1]" in text
+    assert "the OS gave it to worker[1]" in text
 
 
 def test_threads_preemption_quotes_the_runs_own_switch_interval() -> None:
@@ -141,8 +142,8 @@ def test_gevent_timer_switches_straight_into_the_greenlet() -> None:
     state = st(ev("run", "w0", **{"from": "w2"}), tv("w0", "running"),
                tv("w2", reason="sleep"))
     text = explain("gevent", state, prev)
-    assert "w0 can go on (its sleep is over)" in text
-    assert "straight into it" in text
+    assert "w0's sleep is over" in text
+    assert "straight into w0" in text
     assert "w2" in text
 
 
@@ -172,26 +173,27 @@ def test_gevent_switch_after_patched_sleep() -> None:
 def test_asyncio_time_sleep_blocks_the_whole_loop() -> None:
     state = st(ev("block", "coco[0]", reason="block", duration=0.5), tv("coco[0]", "blocking"))
     text = explain("asyncio", state)
-    assert "time.sleep blocks the whole event loop" in text
-    assert "no other task can run until it returns" in text
-    assert "500 ms" in text
+    assert "calls time.sleep (500 ms), which blocks the whole event loop" in text
+    assert "no other Task can run until it returns" in text
+    measured = replace(state, held=Held("coco[0]", "block", 2.0, 0.503, 0.5))
+    assert "blocks the whole event loop for 503 ms" in explain("asyncio", measured)
 
 
 def test_asyncio_cpu_blocks_the_loop() -> None:
     text = explain("asyncio", st(ev("block", "w", reason="cpu", duration=2.0)))
-    assert "pure-Python work" in text and "event loop is blocked" in text and "2 s" in text
+    assert "pure-Python work" in text and "holds the event loop" in text and "2 s" in text
 
 
 def test_gevent_unpatched_time_sleep_blocks_the_hub() -> None:
     text = explain("gevent", st(ev("block", "w", reason="block", duration=1.0)))
-    assert "without monkey patching" in text
-    assert "blocks the hub" in text and "no greenlet can run" in text
+    assert "not monkey-patched" in text
+    assert "blocks the hub's only thread" in text and "no greenlet can run" in text
 
 
 def test_greenlet_blocking_call_has_nothing_else_to_run() -> None:
     text = explain("greenlet", st(ev("block", "task_g", reason="sleep", duration=1.0)))
     assert text.startswith("task_g calls time.sleep (1 s)")
-    assert "greenlet has no scheduler" in text and "control stays here" in text
+    assert "greenlet has no scheduler" in text and "nothing else runs" in text
 
 
 # -- asyncio specifics -----------------------------------------------------------------------
@@ -216,7 +218,7 @@ def test_gather_done_callback_names_child_and_gatherer() -> None:
 def test_gather_done_callback_queued() -> None:
     state = st(ev("ready", None, item="gather: coco[0] done"), callbacks=("gather: coco[0] done",))
     text = explain("asyncio", state)
-    assert "coco[0] finished" in text and "done-callback" in text and "not a task" in text
+    assert "coco[0] finished" in text and "done-callback" in text and "not a Task" in text
     assert "position 1 of 1" in text
 
 
@@ -255,14 +257,14 @@ def test_deadlock_lists_who_waits_on_what() -> None:
                          {"task": "b", "waiting_on": "event go"}]), status="deadlock")
     text = explain("threads", state)
     assert text.startswith("Deadlock")
-    assert "a waiting on lock x" in text and "b waiting on event go" in text
+    assert "a waits for lock x" in text and "b waits for event go to be set" in text
 
 
 def test_timeout_end() -> None:
     state = st(ev("end", None, status="timeout", elapsed=60.0,
                   stuck=[{"task": "a", "waiting_on": "sleep"}]))
     text = explain("asyncio", state)
-    assert "timeout" in text and "60 s" in text and "a waiting on sleep" in text
+    assert "timeout" in text and "60 s" in text and "a is asleep" in text
 
 
 def test_timeout_end_with_tasks_still_busy_says_what_they_were_doing() -> None:
@@ -270,8 +272,8 @@ def test_timeout_end_with_tasks_still_busy_says_what_they_were_doing() -> None:
                   stuck=[{"task": "main", "waiting_on": "running"},
                          {"task": "b", "waiting_on": "ready"}]))
     text = explain("asyncio", state)
-    assert "main running" in text and "b ready" in text
-    assert "waiting on running" not in text
+    assert "main is still running" in text and "b is still ready" in text
+    assert "waits on running" not in text
 
 
 def test_greenlet_end_with_an_abandoned_greenlet() -> None:
@@ -363,10 +365,10 @@ def test_gevent_notification_of_a_non_greenlet_is_not_called_a_finished_task() -
     assert "finished" not in queued and "lock db" in queued
     ran = explain("gevent", st(ev("run", None, item="Semaphore.notify_links", **{"from": "w"}),
                                tv("main", reason="gather")))
-    assert "waiting on Semaphore" in ran and "main" not in ran
+    assert "gevent's own objects" in ran and "main" not in ran
     link = explain("gevent", st(ev("run", None, item="w.notify_links", **{"from": "w"}),
                                 tv("w", "done"), tv("main", reason="gather")))
-    assert "join w (main)" in link
+    assert "it wakes main, which joins w" in link
 
 
 def test_join_waits_for_one_task_and_gather_for_all() -> None:

@@ -67,3 +67,27 @@ def test_items_read_back_to_their_kind(item: str, kind: str, subject: str) -> No
 def test_gloss_says_what_a_notifier_does() -> None:
     assert "worker[0]" in labels.gloss("worker[0].notify_links")
     assert "result" in labels.gloss("AsyncResult.notify_links")
+
+
+def test_a_stuck_entry_reads_back_to_the_wait_it_was_written_from() -> None:
+    for reason, detail in [("lock", labels.lock("db", "a")), ("join", labels.join("b")),
+                           ("queue", labels.queue("jobs", full=True)), ("switch", None),
+                           ("gather", labels.gather(["a", "b", "c"]))]:
+        assert labels.read_waiting_on(labels.waiting_on(reason, detail)) == labels.read_wait(
+            reason, detail)
+    assert labels.read_waiting_on("lock y, held by b").holder == "b"
+
+
+def test_the_tasks_a_join_or_gather_names() -> None:
+    assert labels.read_wait("gather", labels.gather(["a", "b"])).joined == ("a", "b")
+    assert labels.read_wait("join", labels.join("b", started=False)).joined == ("b",)
+    many = labels.gather([f"w[{k}]" for k in range(10)])
+    assert labels.read_wait("gather", many).joined is None, "shortened: not all are named"
+    assert labels.read_wait("lock", "db").joined == ()
+
+
+def test_a_scenario_object_in_a_hub_callback_reads_back_as_its_kind_and_name() -> None:
+    item = labels.read_item(labels.notifier(labels.owner("lock", "db"), "_notify_links"))
+    assert (item.kind, item.method, item.owner) == ("notify", "notify_links", ("lock", "db"))
+    assert labels.read_item(labels.notifier("w[0]", "_notify_links")).owner is None
+    assert labels.read_item(labels.notifier("AsyncResult", "_notify_links")).owner is None

@@ -114,6 +114,13 @@ def test_sync_after_incremental_extend_equals_the_whole_trace(events, cuts, ever
     for i in range(len(whole)):
         assert observed(live.state(i)) == observed(whole.state(i))
     assert list(live.switches) == list(whole.switches)
+    # Stops decided one event late (an idle moment) are the same in both, and no state
+    # made before that event came is left stale.
+    assert list(live.stops) == list(whole.stops)
+    for i in range(len(whole)):
+        assert (live.state(i).stop, live.state(i).held) == (whole.state(i).stop,
+                                                             whole.state(i).held)
+    assert live.state(len(whole) - 1).summary == whole.state(len(whole) - 1).summary
     assert list(live.outputs) == list(whole.outputs)
     assert list(live.tasks) == list(whole.tasks)
     for task in whole.tasks:
@@ -135,6 +142,42 @@ def test_switch_index_and_its_neighbours(events):
         assert replay.switch_count(i) == len([r for r in runs if r <= i])
         if 0 <= i < len(replay):
             assert replay.state(i).switch == replay.switch_count(i)
+
+
+@SETTINGS
+@given(traces)
+def test_stops_are_the_switches_the_idle_and_blocked_moments_and_the_end(events):
+    replay = Replay(Trace.from_events(events))
+    stops = list(replay.stops)
+    assert stops == sorted(set(stops))
+    assert set(replay.switches) <= set(stops)
+    body = events[1:]
+    for i, ev in enumerate(body):
+        state = replay.state(i)
+        assert (state.stop is not None) == (i in stops), i
+        assert replay.next_stop(i - 1) == min((s for s in stops if s >= i), default=None)
+        if ev["type"] == "end":
+            assert state.stop == "end"
+        elif ev["type"] == "run":
+            assert state.stop in ("switch", "idle")
+        if ev["type"] == "block" and ev["task"]:
+            assert state.stop == "blocked" and state.held is not None
+            assert state.held.task == ev["task"] and state.held.reason == ev["reason"]
+            if i + 1 < len(body):  # how long it held the scheduler: until the next event
+                assert state.held.seconds == body[i + 1]["t"] - ev["t"]
+        else:
+            assert state.stop != "blocked" and state.held is None
+        if state.stop == "idle":
+            # Nothing to run and someone to wake: the scheduler waits, and the run goes on.
+            assert state.running is None and not state.ready and state.waiting, i
+            assert i + 1 < len(body) and body[i + 1]["type"] != "end"
+            assert ev["type"] in ("suspend", "done", "error", "run"), ev
+        if state.stop is None and ev["type"] == "suspend" and replay.state(i).running is None \
+                and not state.ready and state.waiting and i + 1 < len(body) \
+                and body[i + 1]["type"] != "end" and state.tasks[ev["task"]].status == "waiting" \
+                and replay.state(i - 1).running == ev["task"] \
+                and events[0].get("runtime") != "greenlet":
+            raise AssertionError(f"event {i}: a task's suspend left nothing to run: idle")
 
 
 @SETTINGS

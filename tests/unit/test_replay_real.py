@@ -88,3 +88,19 @@ def test_greenlet_leaves_task_b_suspended():
     assert "task_b" in last.waiting and "task_b" not in last.done
     assert [s["task"] for s in last.stuck] == ["task_b"]
     assert replay.status_at("task_b", last.t) == "waiting"
+
+
+def test_came_from_is_the_task_that_ran_last():
+    """Once a task suspends or finishes, "from" is that task, not the one that ran before it
+    (gather10: after coco[9] suspends, not coco[8])."""
+    events = record("gather10", "asyncio", False)
+    replay = Replay(Trace.from_events(events))
+    checked = 0
+    for i, e in enumerate(events[1:]):
+        state = replay.state(i)
+        if e["type"] in ("suspend", "done") and state.running is None:
+            assert state.came_from == e["task"], (i, e)
+            checked += 1
+        if e["type"] == "run":
+            assert state.came_from == e["from"]
+    assert checked >= 11, "ten coroutines go to sleep, then each finishes"

@@ -87,7 +87,7 @@ class TimelinePane(RowsView):
         super().watch_view(view)
 
     def _switch_axis(self, data: TimelineData) -> bool:
-        return self.axis == "switch" and data.switch_count > 0
+        return self.axis == "switch" and data.stop_count > 0
 
     def follow_row(self) -> int | None:
         view = self.view
@@ -101,13 +101,15 @@ class TimelinePane(RowsView):
 
     def _range(self, data: TimelineData) -> tuple[float, float]:
         if self._switch_axis(data):
-            return 0.0, float(data.switch_count) + 1.0
+            return 0.0, float(data.stop_count) + 1.0
         return data.start_t, data.end_t
 
     def _positions(self, seg: Segments, data: TimelineData) -> list[float]:
         """Where each of the task's states starts on the axis."""
         if self._switch_axis(data):
-            return [float(data.switch_position(seg.indices[i])) for i in range(seg.n)]
+            # One column per stop (switches, idle and blocked moments, the end), each
+            # showing every task as it is at that stop.
+            return [float(data.stop_position(seg.indices[i])) for i in range(seg.n)]
         return [seg.times[i] for i in range(seg.n)]
 
     def _bar(self, task: str, width: int, data: TimelineData) -> tuple[str, ...]:
@@ -151,37 +153,62 @@ class TimelinePane(RowsView):
         times, statuses, index, n = seg.times, seg.statuses, seg.indices, seg.n
         lo, hi = self._range(data)
         if self._switch_axis(data):
-            switches = data.switch_count
+            total = data.stop_count
+
+            def start(i: int) -> float:
+                return float(data.stop_position(index[i]))
 
             def first_from(pos: float) -> int:
-                # Segment i starts at switch position bisect_right(switches, index[i]).
+                # Segment i starts at stop position stop_position(index[i]).
                 k = math.ceil(pos)
-                if k <= 0:
+                if k <= 1:
                     return 0
-                if k > switches:
+                if k - 1 > total:
                     return n
-                return bisect.bisect_left(index, data.switch_event(k), 0, n)
+                return bisect.bisect_right(index, data.stop_event(k - 1), 0, n)
         else:
+
+            def start(i: int) -> float:
+                return times[i]
 
             def first_from(pos: float) -> int:
                 return bisect.bisect_left(times, pos, 0, n)
 
+        scale = width / (hi - lo) if hi > lo else 0.0
+
+        def col_first(i: int) -> int:
+            return max(0, min(width - 1, int((start(i) - lo) * scale)))
+
+        def col_last(i: int) -> int:  # the columns a state covers, as _exact_bar has them
+            stop = (start(i + 1) if i + 1 < n else hi) - lo
+            last = max(0, min(width - 1, int(stop * scale)))
+            if i + 1 < n and last > col_first(i) and stop * scale == int(stop * scale):
+                last -= 1
+            return last
+
         step = (hi - lo) / width if hi > lo else 0.0
         cells = ["new"] * width
-        begin = first_from(lo) - 1  # the state in effect at the left edge; -1: not yet created
+        begin = 0
         for c in range(width):
             end = first_from(lo + (c + 1) * step) if c + 1 < width else n
-            if end <= 0:
+            # The bisection works in axis units, the exact row in columns: the states at
+            # the column's edges are settled as the exact row has them (a step or two).
+            while end < n and col_first(end) <= c:
+                end += 1
+            while end > begin and col_first(end - 1) > c:
+                end -= 1
+            while begin < end - 1 and col_last(begin) < c:
+                begin += 1
+            if end <= 0 or begin >= end:
                 continue  # the task does not exist yet
-            first = max(begin, 0)
-            stride = max(1, (end - first) // SAMPLES)
+            stride = max(1, (end - begin) // SAMPLES)
             best, rank = "new", -1
-            for i in range(first, end, stride):
+            for i in range(begin, end, stride):
                 r = PRIORITY.get(statuses[i], 0)
                 if r > rank:
                     best, rank = statuses[i], r
             cells[c] = best
-            begin = end - 1  # the last state of this column goes on into the next one
+            begin = end - 1  # the last state of this column may go on into the next one
         return tuple(cells)
 
     def cursor_column(self, width: int) -> int:
@@ -190,7 +217,8 @@ class TimelinePane(RowsView):
             return 0
         data = view.timeline
         lo, hi = self._range(data)
-        at = float(view.state.switch) if self._switch_axis(data) else view.state.t
+        at = (float(data.stop_position_at(view.state.index)) if self._switch_axis(data)
+              else view.state.t)
         scale = width / (hi - lo) if hi > lo else 0.0
         return max(0, min(width - 1, int((at - lo) * scale)))
 
@@ -210,7 +238,7 @@ class TimelinePane(RowsView):
         lo, hi = self._range(data)
         switch_axis = self._switch_axis(data)
         if switch_axis:
-            unit, factor = "switch", 1.0
+            unit, factor = "stop", 1.0
         else:
             step0 = _nice_step(hi - lo, bar_width)
             factor, unit = next(((f, u) for f, u in _UNITS if step0 >= f), _UNITS[-1])

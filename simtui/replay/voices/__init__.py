@@ -1,0 +1,1 @@
+"""The teaching voice, one module per runtime (`runtimespec.RuntimeSpec.voice` names it)."""
