@@ -233,6 +233,10 @@ def check(comparison: Comparison) -> None:
     """CompareError unless every runtime and variant fits the comparison's scenarios."""
     if not comparison.scenarios:
         raise CompareError("nothing to compare: name a scenario")
+    sources = [s.source for s in comparison.scenarios]
+    for source in sources:
+        if sources.count(source) > 1:
+            raise CompareError(f"{source}: given twice; name each scenario once")
     for s in comparison.scenarios:
         for rt in comparison.runtimes:
             if rt not in s.runtimes:

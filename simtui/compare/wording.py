@@ -73,7 +73,8 @@ def sentences(runs: Sequence[Run]) -> list[str]:
         out += _elapsed(usable, who)
     out += _switches(usable, who)
     out += _queues(usable, who)
-    out += _orders(runs[0], usable, who)
+    if runs[0] in usable:  # the orders of a run cut short say nothing
+        out += _orders(runs[0], usable, who)
     return [s[:1].upper() + s[1:] for s in out]
 
 
@@ -85,7 +86,10 @@ class _Who:
 
     def __init__(self, runs: Sequence[Run]) -> None:
         lanes = [r.lane for r in runs]
-        self.by_scenario = len({la.scenario_name for la in lanes}) > 1
+        sources = {la.scenario.source for la in lanes}
+        self.by_scenario = len(sources) > 1
+        # Two files may share a scenario name: their paths tell them apart then.
+        self.by_path = len({la.scenario_name for la in lanes}) < len(sources)
         self.by_runtime = len({la.runtime for la in lanes}) > 1
         keys = {k for la in lanes for k in la.settings}
         self.keys = [k for k in keys if len({la.settings.get(k) for la in lanes}) > 1]
@@ -93,7 +97,7 @@ class _Who:
     def parts(self, lane: Lane) -> list[tuple[str, str]]:
         out = []
         if self.by_scenario:
-            out.append(("in", lane.scenario_name))
+            out.append(("in", lane.scenario.source if self.by_path else lane.scenario_name))
         if self.by_runtime:
             out.append(("on", lane.runtime))
         for key in self.keys:

@@ -149,6 +149,15 @@ def test_compare_escapes_hostile_names_and_printed_text(tmp_path: Path) -> None:
     assert (r"The output differs from line 1 on: `Q\x1b]0;X\x07 \u009b2J \u202eabc` in b.yaml, "
             r"`P\x1b]0;X\x07 \u009b2J \u202eabc` in a.yaml") in out
     assert r"a.yaml asyncio" in out  # two files, one scenario name: their paths tell them apart
+    as_json = subprocess.run([sys.executable, "-m", "simtui", "compare", "a.yaml", "b.yaml",
+                              "-r", "asyncio", "--time-scale", "0.1", "--format", "json"],
+                             cwd=tmp_path, timeout=120, capture_output=True,
+                             stdin=subprocess.DEVNULL)
+    assert as_json.returncode == 0, as_json.stderr
+    assert_clean(as_json)  # the characters a terminal acts on are JSON escapes
+    doc = json.loads(as_json.stdout)
+    assert doc["runs"][1]["scenario"] == "n\x1b]0;NAME\x07", "JSON carries the exact text"
+    assert any("`Q\x1b]0;X\x07 \x9b2J \u202eabc`" in s for s in doc["sentences"])
 
 
 SLEEPER = "timeout: 60\nruntimes: [asyncio, threads]\ntasks:\n  main: [{sleep: 60}]\n"

@@ -139,10 +139,12 @@ def test_a_variant_of_a_runtime_not_compared_says_how_to_add_it() -> None:
         lanes(alone)
 
 
-def test_the_same_key_twice_is_refused() -> None:
+def test_the_same_key_or_scenario_twice_is_refused() -> None:
     v = parse_vary("time_scale=1,2")
     with pytest.raises(CompareError, match="given twice"):
         lanes(Comparison((load_scenario("gather10"),), variants=(v, v)))
+    with pytest.raises(CompareError, match="gather10: given twice; name each scenario once"):
+        lanes(Comparison((load_scenario("gather10"), load_scenario("gather10"))))
 
 
 def _step_places(text: str) -> list[tuple[str, int, int]]:

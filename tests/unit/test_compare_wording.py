@@ -187,3 +187,11 @@ def test_printed_text_is_quoted_as_data_cut_to_a_readable_length() -> None:
     (text,) = sentences(runs)
     # The sentence keeps the text as it is (the printer escapes it), cut short.
     assert "\x1b]0;X\x07" in text and "x" * 40 not in text and "…" in text
+
+
+def test_a_first_run_cut_short_is_not_the_measure_of_the_others_orders() -> None:
+    runs = [Run(lane("asyncio"), metrics(status="killed", message="interrupted (Ctrl-C)",
+                                         finish_order=(), outputs=())),
+            Run(lane("gevent", 1), metrics())]
+    assert sentences(runs) == [
+        "On asyncio the run was killed (interrupted (Ctrl-C)); on gevent the run ended ok"]
