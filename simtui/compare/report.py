@@ -61,11 +61,12 @@ def compact_order(tasks: Sequence[str]) -> str:
 _UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"))
 
 
-def seconds_column(values: Sequence[float]) -> list[str]:
-    """Durations in one unit, chosen by the largest, with the same decimals: a column of
-    `3.01 s`, `1.00 s`, `0.00 s` reads down, where `3.01 s`, `1 s`, `0 s` would not."""
-    top = max(values, default=0.0)
-    scale, unit = next(((f, u) for f, u in _UNITS if top >= f), _UNITS[-1])
+def seconds_column(values: Sequence[float], top: float | None = None) -> list[str]:
+    """Durations in one unit, chosen by the largest (or `top`), with the same decimals: a
+    column of `3.01 s`, `1.00 s`, `0.00 s` reads down, where `3.01 s`, `1 s`, `0 s` would
+    not."""
+    top = max(values, default=0.0) if top is None else top
+    scale, unit = next(((f, u) for f, u in _UNITS if top >= f), _UNITS[-1] if top else _UNITS[0])
     digits = len(str(int(top / scale))) if top else 1
     decimals = max(0, 3 - digits)
     return [f"{v / scale:,.{decimals}f} {unit}" for v in values]
@@ -138,8 +139,10 @@ def table(comparison: Comparison, results: Sequence[RunResult]) -> list[str]:
             "finish order", "output"]
     body = []
     table_rows = rows(results)
-    elapsed = seconds_column([r["elapsed"] for r in table_rows])
-    blocked = seconds_column([r["blocked"] for r in table_rows])
+    # Elapsed and blocked in one unit: a blocked time is a part of an elapsed one.
+    top = max((r[k] for r in table_rows for k in ("elapsed", "blocked")), default=0.0)
+    elapsed = seconds_column([r["elapsed"] for r in table_rows], top)
+    blocked = seconds_column([r["blocked"] for r in table_rows], top)
     for k, row in enumerate(table_rows):
         differs = row["output_differs_at"]
         order = compact_order(row["finish_order"]) or "-"
