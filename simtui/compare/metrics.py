@@ -272,3 +272,10 @@ def output_difference(first: tuple[str, ...], other: tuple[str, ...]) -> int | N
     if len(first) != len(other):
         return min(len(first), len(other)) + 1
     return None
+
+
+def outputs_comparable(first: Metrics, other: Metrics, same_scenario: bool) -> bool:
+    """Whether two runs' outputs can be compared line by line: runs of one scenario can;
+    runs of two scenarios only when they print the same lines (gather10 and
+    gather10_blocking), in whatever order."""
+    return same_scenario or sorted(first.outputs) == sorted(other.outputs)

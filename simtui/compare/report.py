@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from simtui.compare.comparison import Comparison
-from simtui.compare.metrics import output_difference
+from simtui.compare.metrics import output_difference, outputs_comparable
 from simtui.compare.runner import RunResult
 from simtui.compare.wording import Run, sentences
 from simtui.safe import printable
@@ -79,10 +79,12 @@ def _t(seconds: float) -> float:
 
 def rows(results: Sequence[RunResult]) -> list[dict[str, Any]]:
     """One dict per run: the JSON's `runs`, and what the table shows."""
-    first = results[0].metrics.outputs if results else ()
     out = []
     for k, r in enumerate(results):
         m, lane = r.metrics, r.lane
+        first = results[0]
+        compared = k > 0 and outputs_comparable(
+            first.metrics, m, first.lane.scenario.source == lane.scenario.source)
         out.append({
             "run": lane.label,
             "scenario": lane.scenario.name,
@@ -101,7 +103,9 @@ def rows(results: Sequence[RunResult]) -> list[dict[str, Any]]:
             "waiting": _t(m.waiting),
             "overlap": round(m.overlap, 4),
             "finish_order": list(m.finish_order),
-            "output_differs_at": None if k == 0 else output_difference(first, m.outputs),
+            "output_compared": compared,
+            "output_differs_at": (output_difference(first.metrics.outputs, m.outputs)
+                                  if compared else None),
             "stuck": [{"task": t, "waiting_on": w} for t, w in m.stuck],
             "message": m.message or r.problem,
             "steps": [{
@@ -157,7 +161,8 @@ def table(comparison: Comparison, results: Sequence[RunResult]) -> list[str]:
             blocked[k],
             f"{row['overlap']:.1f}×",
             order,
-            "(first)" if k == 0 else "same" if differs is None else f"from line {differs}",
+            "(first)" if k == 0 else "other lines" if not row["output_compared"]
+            else "same" if differs is None else f"from line {differs}",
         ])
     cells = [[printable(c) for c in line] for line in (head, *body)]
     lines = [printable(title(comparison, results)), ""]

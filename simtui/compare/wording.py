@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from simtui import durations, runtimespec
 from simtui.compare.comparison import Lane, setting_label
-from simtui.compare.metrics import Metrics, StepGroup
+from simtui.compare.metrics import Metrics, StepGroup, outputs_comparable
 from simtui.scenario.model import Scenario, Step, flat
 
 NOTABLE_RATIO = 1.5
@@ -236,8 +236,10 @@ def _subject(run: Run, group: StepGroup, explain: bool) -> str:
     return f"the {_count(n)} {text} steps{meaning}"
 
 
-def _clause(lane: Lane, group: StepGroup, how: str, subject: str, span: str) -> str:
-    """What `subject` (the steps) did, `span` saying how long they took in all."""
+def _clause(lanes: Sequence[Lane], group: StepGroup, how: str, subject: str,
+            span: str) -> str:
+    """What `subject` (the steps) did in `lanes`, `span` saying how long they took in all."""
+    lane = lanes[0]
     if how == "blocked":
         if group.count == 1:
             return f"{subject} blocked {_holder(lane)} ({span})"
@@ -249,7 +251,9 @@ def _clause(lane: Lane, group: StepGroup, how: str, subject: str, span: str) -> 
         return f"{subject} overlapped ({span}, {_d(group.total)} one after another)"
     if how == "sequential":
         return f"{subject} ran one after another ({span})"
-    return f"{subject} did not hold up the other {_spec(lane).task_noun}s ({span})"
+    nouns = {_spec(la).task_noun for la in lanes}
+    others = f"{nouns.pop()}s" if len(nouns) == 1 else "tasks"
+    return f"{subject} did not hold up the other {others} ({span})"
 
 
 def _steps(runs: Sequence[Run], who: _Who) -> list[str]:
@@ -289,7 +293,7 @@ def _step_sentence(pairs: list[tuple[Run, StepGroup]], hows: list[str], who: _Wh
             subject = _subject(r, g, explain=not explained)
             explained = explained or g.op in _MEANING
         said = text
-        clause = _clause(r.lane, g, how, subject, _in_all(members, who))
+        clause = _clause([m.lane for m, _ in members], g, how, subject, _in_all(members, who))
         parts.append(f"{who(*(m.lane for m, _ in members))}, {clause}")
     return "; ".join(parts)
 
@@ -374,7 +378,9 @@ def _orders(first: Run, runs: Sequence[Run], who: _Who) -> list[str]:
         if r is first:
             continue
         m = r.metrics
-        diff = _first_difference(base.finish_order, m.finish_order)
+        same = r.lane.scenario.source == first.lane.scenario.source
+        diff = (_first_difference(base.finish_order, m.finish_order)
+                if same or set(base.finish_order) == set(m.finish_order) else None)
         if diff is not None:
             ahead, behind = diff
             if behind is not None and behind not in m.finish_order:
@@ -385,7 +391,8 @@ def _orders(first: Run, runs: Sequence[Run], who: _Who) -> list[str]:
                 what = f"{ahead} finished, which it did not {who(first.lane)}"
             out.append(f"the tasks finished in another order {who(r.lane)} than "
                        f"{who(first.lane)}: {what}{_chosen_by_the_os(r, first)}")
-        line = _output_difference(base.outputs, m.outputs)
+        line = (_output_difference(base.outputs, m.outputs)
+                if outputs_comparable(base, m, same) else None)
         if line is not None:
             n, mine, theirs = line
             shown = [f"`{_clip(text)}` {who(run.lane)}" if text is not None

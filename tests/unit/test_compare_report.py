@@ -74,3 +74,17 @@ def test_the_json_has_every_run_and_whether_each_ended_as_expected() -> None:
     assert doc["runs"][1]["output_differs_at"] == 1 and doc["runs"][0]["output_differs_at"] is None
     assert doc["runs"][0]["time_scale"] == 0.5 and doc["as_expected"] is False
     assert doc["comparison"]["expect"] == ["ok"]
+
+
+def test_the_output_of_another_scenario_is_compared_only_when_it_prints_the_same_lines() -> None:
+    other = load_text("name: other\ntasks:\n  main: [{print: x}]\n", "other.yaml")
+    first = result("asyncio", 0, outputs=("a", "b"))
+    different = replace(result("asyncio", 1, outputs=("x",)),
+                        lane=replace(first.lane, index=1, scenario=other))
+    same_lines = replace(different, metrics=replace(different.metrics, outputs=("b", "a")))
+    comparison = Comparison((SCENARIO, other), runtimes=("asyncio",))
+    assert table(comparison, [first, different])[4].endswith("other lines")
+    assert table(comparison, [first, same_lines])[4].endswith("from line 1")
+    doc = document(comparison, [first, different])
+    assert doc["runs"][1]["output_compared"] is False
+    assert doc["runs"][1]["output_differs_at"] is None

@@ -101,6 +101,9 @@ def test_a_single_step_that_did_not_block() -> None:
             Run(lane("threads", 1), metrics(groups=(steps(count=1, total=1.5, union=1.5),)))]
     (text,) = sentences(runs)
     assert text.endswith("on threads, it did not hold up the other threads (1.5 s)")
+    runs.append(Run(lane("gevent", 2), runs[1].metrics))
+    (text,) = sentences(runs)
+    assert text.endswith("on threads and gevent, it did not hold up the other tasks (1.5 s)")
     assert text.startswith("On asyncio, the `block: \"1.5 s\"` step (`time.sleep`) blocked "
                            "the event loop (1.5 s)")
 
@@ -195,3 +198,19 @@ def test_a_first_run_cut_short_is_not_the_measure_of_the_others_orders() -> None
             Run(lane("gevent", 1), metrics())]
     assert sentences(runs) == [
         "On asyncio the run was killed (interrupted (Ctrl-C)); on gevent the run ended ok"]
+
+
+OTHER = load_text("name: other\ntasks:\n  main: [{print: x}]\n", "other.yaml")
+
+
+def test_orders_of_two_scenarios_are_compared_only_when_they_print_the_same_lines() -> None:
+    mine = Run(lane("asyncio"), metrics(outputs=("a", "b"), finish_order=("w[0]", "main")))
+    other = Run(lane("asyncio", 1, scenario=OTHER),
+                metrics(outputs=("x",), finish_order=("main",)))
+    assert sentences([mine, other]) == []
+    same_lines = Run(lane("asyncio", 1, scenario=OTHER),
+                     metrics(outputs=("b", "a"), finish_order=("main", "w[0]")))
+    name = SCENARIO.name
+    assert sentences([mine, same_lines]) == [
+        f"The tasks finished in another order in other than in {name}: main before w[0]",
+        f"The output differs from line 1 on: `b` in other, `a` in {name}"]
