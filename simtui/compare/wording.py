@@ -40,6 +40,8 @@ OVERLAP = 1.5
 """A step's executions overlapped when, on average, this many ran at once (`concurrency`)."""
 BLOCKED_SHARE = 0.5
 """A step blocked the scheduler when `block` events cover this share of its time."""
+ELAPSED_FLOOR = 0.01
+"""Runs whose times differ by less than this (seconds) took the same time: start-up noise."""
 TEXT_CLIP = 40
 """Printed lines quoted in a sentence are cut to this many characters."""
 
@@ -317,7 +319,8 @@ def _notable(values: Sequence[float]) -> bool:
 
 
 def _elapsed(runs: Sequence[Run], who: _Who) -> list[str]:
-    if len(runs) < 2 or not _notable([r.metrics.elapsed for r in runs]):
+    times = [r.metrics.elapsed for r in runs]
+    if len(runs) < 2 or not _notable(times) or max(times) - min(times) < ELAPSED_FLOOR:
         return []
     ordered = sorted(runs, key=lambda r: r.metrics.elapsed)
     return ["the run took " + ", ".join(f"{_d(r.metrics.elapsed)} {who(r.lane)}"

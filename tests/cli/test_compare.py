@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_untrusted_output import HOSTILE, assert_clean
+from tests.cli.test_untrusted_output import assert_clean
 from tests.tracehelp import ROOT
 
 
@@ -137,27 +137,33 @@ def test_compare_to_chrome_is_one_file_with_a_process_per_run(tmp_path: Path) ->
     assert [r["status"] for r in doc["otherData"]["runs"]] == ["ok"] * 6
 
 
+TWO_LINES = r"""name: "n\e]0;NAME\a"
+tasks:
+  main:
+    - print: "{first}"
+    - print: "{second}"
+"""
+P, Q = r"P\e]0;X\a \x9b2J \u202eabc", r"Q\e]52;c;aGk=\a"
+
+
 def test_compare_escapes_hostile_names_and_printed_text(tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_text(HOSTILE, encoding="utf-8")
-    (tmp_path / "b.yaml").write_text(HOSTILE.replace('- print: "P', '- print: "Q'),
-                                     encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "simtui", "compare", "a.yaml", "b.yaml", "-r",
-                           "asyncio", "--time-scale", "0.1"], cwd=tmp_path, timeout=120,
-                          capture_output=True, stdin=subprocess.DEVNULL)
+    (tmp_path / "a.yaml").write_text(TWO_LINES.format(first=P, second=Q), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(TWO_LINES.format(first=Q, second=P), encoding="utf-8")
+    args = [sys.executable, "-m", "simtui", "compare", "a.yaml", "b.yaml", "-r", "asyncio"]
+    proc = subprocess.run(args, cwd=tmp_path, timeout=120, capture_output=True,
+                          stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     out, _ = assert_clean(proc)
-    assert (r"The output differs from line 1 on: `Q\x1b]0;X\x07 \u009b2J \u202eabc` in b.yaml, "
+    assert out.startswith(r"a.yaml and b.yaml: 2 runs")  # one name: the paths tell them apart
+    assert (r"The output differs from line 1 on: `Q\x1b]52;c;aGk=\x07` in b.yaml, "
             r"`P\x1b]0;X\x07 \u009b2J \u202eabc` in a.yaml") in out
-    assert r"a.yaml asyncio" in out  # two files, one scenario name: their paths tell them apart
-    as_json = subprocess.run([sys.executable, "-m", "simtui", "compare", "a.yaml", "b.yaml",
-                              "-r", "asyncio", "--time-scale", "0.1", "--format", "json"],
-                             cwd=tmp_path, timeout=120, capture_output=True,
-                             stdin=subprocess.DEVNULL)
+    as_json = subprocess.run([*args, "--format", "json"], cwd=tmp_path, timeout=120,
+                             capture_output=True, stdin=subprocess.DEVNULL)
     assert as_json.returncode == 0, as_json.stderr
     assert_clean(as_json)  # the characters a terminal acts on are JSON escapes
     doc = json.loads(as_json.stdout)
     assert doc["runs"][1]["scenario"] == "n\x1b]0;NAME\x07", "JSON carries the exact text"
-    assert any("`Q\x1b]0;X\x07 \x9b2J \u202eabc`" in s for s in doc["sentences"])
+    assert any("`Q\x1b]52;c;aGk=\x07`" in s for s in doc["sentences"])
 
 
 SLEEPER = "timeout: 60\nruntimes: [asyncio, threads]\ntasks:\n  main: [{sleep: 60}]\n"

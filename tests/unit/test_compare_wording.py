@@ -140,6 +140,9 @@ def test_elapsed_is_told_when_no_step_explains_it() -> None:
     runs = [Run(lane("asyncio"), metrics(elapsed=1.0)),
             Run(lane("gevent", 1), metrics(elapsed=2.0))]
     assert sentences(runs) == ["The run took 1 s on asyncio, 2 s on gevent"]
+    noise = [Run(lane("asyncio"), metrics(elapsed=0.0015)),
+             Run(lane("gevent", 1), metrics(elapsed=0.0031))]
+    assert sentences(noise) == []  # twice as long, but by less than start-up noise
 
 
 def test_switches_say_how_many_were_callbacks_and_preemptions() -> None:
