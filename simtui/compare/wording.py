@@ -375,8 +375,11 @@ def _clip(text: str) -> str:
 
 
 def _orders(first: Run, runs: Sequence[Run], who: _Who) -> list[str]:
-    out = []
+    """Where the finish order and the output leave the first run's; runs that leave it in
+    the same way share a sentence."""
     base = first.metrics
+    finished: dict[str, list[Run]] = {}
+    printed: dict[tuple[int, str | None], list[Run]] = {}
     for r in runs:
         if r is first:
             continue
@@ -392,15 +395,20 @@ def _orders(first: Run, runs: Sequence[Run], who: _Who) -> list[str]:
                 what = f"{ahead} before {behind}"
             else:
                 what = f"{ahead} finished, which it did not {who(first.lane)}"
-            out.append(f"the tasks finished in another order {who(r.lane)} than "
-                       f"{who(first.lane)}: {what}{_chosen_by_the_os(r, first)}")
+            finished.setdefault(what, []).append(r)
         line = (_output_difference(base.outputs, m.outputs)
                 if outputs_comparable(base, m, same) else None)
         if line is not None:
-            n, mine, theirs = line
-            shown = [f"`{_clip(text)}` {who(run.lane)}" if text is not None
-                     else f"nothing {who(run.lane)}" for text, run in ((mine, r), (theirs, first))]
-            out.append(f"the output differs from line {n} on: {shown[0]}, {shown[1]}")
+            printed.setdefault((line[0], line[1]), []).append(r)
+    out = []
+    for what, rs in finished.items():
+        out.append(f"the tasks finished in another order {who(*(r.lane for r in rs))} than "
+                   f"{who(first.lane)}: {what}{_chosen_by_the_os(*rs, first)}")
+    for (n, mine), rs in printed.items():
+        theirs = base.outputs[n - 1] if n <= len(base.outputs) else None
+        shown = [f"`{_clip(text)}` {who(*lanes)}" if text is not None else f"nothing {who(*lanes)}"
+                 for text, lanes in ((mine, [r.lane for r in rs]), (theirs, [first.lane]))]
+        out.append(f"the output differs from line {n} on: {shown[0]}, {shown[1]}")
     return out
 
 

@@ -217,3 +217,13 @@ def test_orders_of_two_scenarios_are_compared_only_when_they_print_the_same_line
     assert sentences([mine, same_lines]) == [
         f"The tasks finished in another order in other than in {name}: main before w[0]",
         f"The output differs from line 1 on: `b` in other, `a` in {name}"]
+
+
+def test_runs_that_leave_the_first_runs_order_alike_share_a_sentence() -> None:
+    first = Run(lane("threads"), metrics(finish_order=("w[1]", "w[0]"), outputs=("b", "a")))
+    others = [Run(lane(rt, k), metrics(finish_order=("w[0]", "w[1]"), outputs=("a", "b")))
+              for k, rt in enumerate(("asyncio", "gevent"), 1)]
+    assert sentences([first, *others]) == [
+        "The tasks finished in another order on asyncio and gevent than on threads: w[0] "
+        "before w[1] (on threads, which thread runs next is the OS's choice)",
+        "The output differs from line 1 on: `a` on asyncio and gevent, `b` on threads"]
