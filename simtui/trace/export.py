@@ -254,6 +254,8 @@ class ChromeRun:
         self.last: tuple[int, float] | None = None
         """The track and start of the last slice closed: where the next flow starts."""
         self.info: dict[str, Any] = {}
+        self.t = 0.0
+        """The `t` of the last event: where a trace cut short ends."""
         doc.runs.append(self.info)
 
     def _meta(self, name: str, args: dict[str, Any], tid: int | None = None) -> None:
@@ -281,7 +283,7 @@ class ChromeRun:
             self._meta("process_name", {"name": name})
             self._meta("process_sort_index", {"sort_index": self.pid})
             return
-        t = float(event["t"])
+        t = self.t = float(event["t"])
         task = event.get("task")
         if kind == "run":
             self._switch(t, task, event.get("item"), event.get("from"))
@@ -375,7 +377,7 @@ class ChromeRun:
     def close(self) -> None:
         """The run is over (a trace cut short ends its last slice at its last event)."""
         if self.open is not None:
-            self._close(self.open.start, "the trace ends")
+            self._close(self.t, "the trace ends")
 
 
 def json_text(obj: object, indent: bool = False) -> str:

@@ -139,3 +139,13 @@ def test_a_comparison_is_one_file_with_a_process_per_run() -> None:
     assert max(ids.values()) == 1, "flow ids are unique across the runs"
     assert [r["runtime"] for r in data["otherData"]["runs"]] == ["asyncio", "gevent"]
     assert [r["status"] for r in data["otherData"]["runs"]] == ["ok", "ok"]
+
+
+def test_a_trace_cut_short_ends_its_last_slice_at_its_last_event() -> None:
+    events = [HEADER,
+              {"seq": 0, "t": 0.0, "type": "create", "task": "main", "parent": None},
+              {"seq": 1, "t": 0.001, "type": "run", "task": "main", "from": None},
+              {"seq": 2, "t": 0.002, "type": "step", "task": "main", "index": 0, "op": "cpu",
+               "line": 3, "col": 5}]
+    (run,) = _slices(_export(events), "run")
+    assert (run["ts"], run["dur"], run["args"]["ended"]) == (1000.0, 1000.0, "the trace ends")
