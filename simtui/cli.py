@@ -522,15 +522,18 @@ def _compare(argv: list[str]) -> int:
 
     def done(result: RunResult, k: int, n: int) -> None:
         if progress:
+            from simtui.durations import format as seconds
+
             m = result.metrics
             _say(f"[{k}/{n}] {result.lane.label}: {m.status or 'no outcome'} "
-                 f"in {m.elapsed:.3g} s", sys.stderr)
+                 f"in {seconds(float(f'{m.elapsed:.3g}'))}", sys.stderr)
 
     runner = Runner(runs, jobs=a.jobs, on_done=done)
     if progress:
-        limit = f"at most {a.jobs}" if a.jobs else f"{cores()} cores"
-        _say(f"simtui compare: {len(runs)} run{'s' if len(runs) != 1 else ''} "
-             f"({limit})", sys.stderr)
+        limit = (f"at most {a.jobs} at once" if a.jobs else
+                 f"in parallel, one per core for those that compute ({cores()} cores)")
+        _say(f"simtui compare: {len(runs)} run{'s' if len(runs) != 1 else ''}, {limit}",
+             sys.stderr)
     with _signals_kill(runner) as caught:
         results = runner.run()
     if caught:
