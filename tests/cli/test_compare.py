@@ -203,3 +203,33 @@ def test_ctrl_c_kills_every_run_and_exits_130(tmp_path: Path) -> None:
             time.sleep(0.05)
         else:
             raise AssertionError(f"worker {pid} outlived the comparison")
+
+
+def test_progress_goes_to_stderr_only_when_it_is_a_terminal() -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "simtui", "compare", "gather10",
+                             "--time-scale", "0.02"], cwd=ROOT, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=120)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal's other end is closed: everything was read
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.returncode == 0
+    lines = seen.decode().splitlines()
+    assert lines[0].startswith("simtui compare: 3 runs, in parallel, one per core for those "
+                               "that compute")
+    steps = [line.split(":")[0].split(" ", 1) for line in lines[1:]]
+    assert [k for k, _ in steps] == ["[1/3]", "[2/3]", "[3/3]"]  # as each run ends
+    assert {label for _, label in steps} == {"asyncio", "gevent", "threads"}
+    assert all(" ok in " in line for line in lines[1:])
+    assert out.decode().startswith("gather10: 3 runs")  # the table is on stdout, as always
