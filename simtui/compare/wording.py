@@ -93,7 +93,7 @@ class _Who:
         # Two files may share a scenario name: their paths tell them apart then.
         self.by_path = len({la.scenario_name for la in lanes}) < len(sources)
         self.by_runtime = len({la.runtime for la in lanes}) > 1
-        keys = {k for la in lanes for k in la.settings}
+        keys = dict.fromkeys(k for la in lanes for k in la.settings)  # in the variants' order
         self.keys = [k for k in keys if len({la.settings.get(k) for la in lanes}) > 1]
 
     def parts(self, lane: Lane) -> list[tuple[str, str]]:
@@ -115,8 +115,18 @@ class _Who:
         if all(len(p) == 1 for p in named) and len({p[0][0] for p in named}) == 1:
             word = named[0][0][0]
             return f"{word} {_and([p[0][1] for p in named])}"
-        return _and([" ".join(f"{w} {x}" for w, x in p) if p else "in the others"
-                     for p in named])
+        return _and([_phrase(p) if p else "in the others" for p in named])
+
+
+def _phrase(parts: list[tuple[str, str]]) -> str:
+    """`on gevent with monkey_patch=false and time_scale=0.1`: one word per kind of part."""
+    out: list[tuple[str, list[str]]] = []
+    for word, what in parts:
+        if out and out[-1][0] == word:
+            out[-1][1].append(what)
+        else:
+            out.append((word, [what]))
+    return " ".join(f"{word} {_and(whats)}" for word, whats in out)
 
 
 def _and(items: Sequence[str]) -> str:

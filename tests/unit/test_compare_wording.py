@@ -227,3 +227,12 @@ def test_runs_that_leave_the_first_runs_order_alike_share_a_sentence() -> None:
         "The tasks finished in another order on asyncio and gevent than on threads: w[0] "
         "before w[1] (on threads, which thread runs next is the OS's choice)",
         "The output differs from line 1 on: `a` on asyncio and gevent, `b` on threads"]
+
+
+def test_a_run_is_named_by_its_variants_in_the_order_they_were_given() -> None:
+    settings = [{"threads.switch_interval": v, "time_scale": s}
+                for v, s in ((0.005, 1.0), (0.02, 0.1))]
+    runs = [Run(lane("threads", k, settings=st), metrics(elapsed=1.0 + 9 * k))
+            for k, st in enumerate(settings)]
+    assert sentences(runs) == ["The run took 1 s with switch_interval=5ms and time_scale=1, "
+                               "10 s with switch_interval=20ms and time_scale=0.1"]
