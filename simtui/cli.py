@@ -6,7 +6,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from typing import IO, TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, Protocol, TextIO
 
 from simtui import __version__
 from simtui.runtimespec import NAMES, SPECS
@@ -15,11 +15,12 @@ from simtui.safe import printable
 if TYPE_CHECKING:  # argparse is imported only when a command needs it: `--version` stays fast
     import argparse
 
+    from simtui.compare.comparison import Comparison
+    from simtui.compare.runner import RunResult
     from simtui.scenario.errors import ScenarioError
     from simtui.trace.export import Writer
-    from simtui.trace.stream import WorkerProcess
 
-COMMANDS = ("run", "check", "replay", "list", "schema", "bench")
+COMMANDS = ("run", "check", "replay", "list", "schema", "bench", "compare", "export")
 FORMATS = ("text", "jsonl", "chrome")
 
 USAGE = """\
@@ -28,6 +29,10 @@ usage: simtui [SCENARIO] [-r RUNTIME] [--time-scale F] [--speed N]
                            [--time-scale F] [--snapshots] [--explain]
        simtui check SCENARIO...
        simtui replay TRACE [--speed N]
+       simtui compare SCENARIO... [-r RT[,RT...]] [--vary KEY=V1,V2...]
+                      [--time-scale F] [--format text|json|chrome] [-o FILE]
+                      [--expect STATUS[,STATUS...]] [-j N]
+       simtui export TRACE... --format chrome|text [-o FILE]
        simtui list | schema | bench | --version | --help
 
 Watch how a real Python runtime schedules the tasks of a YAML scenario, switch
@@ -42,6 +47,10 @@ commands:
            3: the worker was killed or died; 130 interrupted; 141 output closed)
   check    validate scenario files: FILE:LINE:COL: message per problem (exit 0 or 2)
   replay   open a saved JSONL trace in the TUI; nothing is executed
+  compare  run scenarios on several runtimes and option variants at once; a table
+           and what differs, in sentences (exit 0: every run ended as expected;
+           1: one did not; 2: invalid input; 3: a worker was killed or died)
+  export   convert saved JSONL traces: Chrome/Perfetto JSON or readable text
   list     the bundled scenarios with their titles and runtimes
   schema   print the JSON Schema of the scenario format
   bench    measure what one switch costs on each runtime, on this machine
@@ -103,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             return _schema(rest)
         if command == "bench":
             return _bench(rest)
+        if command == "compare":
+            return _compare(rest)
+        if command == "export":
+            return _export(rest)
         return _tui(rest)
     except KeyboardInterrupt:
         return 130
@@ -280,8 +293,12 @@ def _signal_reason(signum: int) -> str:
     return _SIGNAL_REASONS[signal.Signals(signum).name]
 
 
+class _Killable(Protocol):
+    def kill(self, reason: str = ...) -> None: ...
+
+
 @contextlib.contextmanager
-def _signals_kill(worker: WorkerProcess) -> Iterator[list[int]]:
+def _signals_kill(worker: _Killable) -> Iterator[list[int]]:
     """While `simtui run` runs: Ctrl-C, SIGTERM or SIGHUP kill the worker, with the reason.
 
     The run then ends the usual way: the stream ends with the `end` the parent writes for
@@ -456,3 +473,200 @@ def _tui(argv: list[str]) -> int:
     return run_tui(
         scenario=a.scenario, runtime=a.runtime, time_scale=a.time_scale, speed=a.speed
     )
+
+
+COMPARE_FORMATS = ("text", "json", "chrome")
+
+
+def _count(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _compare(argv: list[str]) -> int:
+    p = _parser("simtui compare")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                   help="a scenario file or a bundled scenario's name; several are compared "
+                        "with each other")
+    p.add_argument("-r", "--runtime", metavar="RT[,RT...]",
+                   help="the runtimes to run on (default: each scenario's own)")
+    p.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2...",
+                   help="run once per value: RUNTIME.OPTION (gevent.monkey_patch=true,false) "
+                        "or time_scale; repeat for several")
+    p.add_argument("--time-scale", type=_positive, default=1.0, metavar="F",
+                   help="multiplies each scenario's own time_scale")
+    p.add_argument("--format", choices=COMPARE_FORMATS, default="text",
+                   help="text: the table and sentences; json: the same data; chrome: every "
+                        "run in one Chrome/Perfetto file, a process each")
+    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("--expect", default="ok", metavar="STATUS[,STATUS...]",
+                   help="how a run is expected to end (default: ok)")
+    p.add_argument("-j", "--jobs", type=_count, metavar="N",
+                   help="at most N runs at once (default: a run that computes per core, "
+                        "and the runs that only wait alongside)")
+    a = p.parse_args(argv)
+
+    from simtui.compare.comparison import (
+        CompareError,
+        Comparison,
+        lanes,
+        parse_expect,
+        parse_runtimes,
+        parse_vary,
+    )
+    from simtui.scenario.errors import ScenarioError
+    from simtui.scenario.loader import load_scenario
+
+    scenarios = []
+    failed = False
+    for name in a.scenarios:
+        try:
+            scenarios.append(load_scenario(name))
+        except ScenarioError as e:
+            _problems(e, sys.stderr)
+            failed = True
+    if failed:
+        return 2
+    try:
+        comparison = Comparison(
+            scenarios=tuple(scenarios),
+            runtimes=parse_runtimes(a.runtime) if a.runtime else (),
+            variants=tuple(parse_vary(v) for v in a.vary),
+            time_scale=a.time_scale,
+            expect=parse_expect(a.expect),
+        )
+        runs = lanes(comparison)
+    except CompareError as e:
+        return _fail(f"simtui compare: {e}")
+    if a.output and (problem := _unwritable(a.output)):
+        return _fail(f"{a.output}: cannot write: {problem}")
+
+    from simtui.compare.runner import Runner, cores
+
+    progress = _has_stderr_terminal()
+
+    def done(result: RunResult, k: int, n: int) -> None:
+        if progress:
+            from simtui.durations import format as seconds
+
+            m = result.metrics
+            _say(f"[{k}/{n}] {result.lane.label}: {m.status or 'no outcome'} "
+                 f"in {seconds(float(f'{m.elapsed:.3g}'))}", sys.stderr)
+
+    runner = Runner(runs, jobs=a.jobs, on_done=done)
+    if progress:
+        limit = (f"at most {a.jobs} at once" if a.jobs else
+                 f"in parallel, one per core for those that compute ({cores()} cores)")
+        _say(f"simtui compare: {len(runs)} run{'s' if len(runs) != 1 else ''}, {limit}",
+             sys.stderr)
+    with _signals_kill(runner) as caught:
+        results = runner.run()
+    if caught:
+        return 128 + caught[0]
+    return _compare_output(a, comparison, results)
+
+
+def _compare_output(a: argparse.Namespace, comparison: Comparison,
+                    done: list[RunResult]) -> int:
+    from simtui.compare.report import as_expected, document, table
+    from simtui.trace.export import ChromeTrace, json_text
+
+    if a.format == "json":
+        text = json_text(document(comparison, done), indent=True) + "\n"
+    elif a.format == "chrome":
+        doc = ChromeTrace()
+        for r in done:
+            header = [r.trace.header] if r.trace.header else []
+            doc.add([*header, *(r.trace[i] for i in range(len(r.trace)))], name=r.lane.label)
+        text = json_text(doc.document()) + "\n"
+    else:
+        text = "\n".join(table(comparison, done)) + "\n"
+    status = _write_output(a.output, text)
+    if status:
+        return status
+    if any(r.metrics.status in (None, "killed") for r in done):
+        return EXIT_KILLED
+    return 0 if all(as_expected(r, comparison) for r in done) else 1
+
+
+def _has_stderr_terminal() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def _unwritable(path: str) -> str | None:
+    """Why `path` cannot be written, found before any work is done; None if it can."""
+    if os.path.isdir(path):
+        return "a directory"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return "no such directory"
+    if not os.access(folder, os.W_OK):
+        return "permission denied"
+    return None
+
+
+def _write_output(path: str | None, text: str) -> int:
+    """Write `text` to `path` (atomically) or to stdout; the exit status of a failure, or 0."""
+    if path is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return 0
+    from simtui.files import atomic_write, reason
+
+    try:
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as e:
+        _say(f"{path}: cannot write: {reason(e)}", sys.stderr)
+        return 2
+    return 0
+
+
+def _export(argv: list[str]) -> int:
+    p = _parser("simtui export")
+    p.add_argument("traces", nargs="+", metavar="TRACE", help="a saved JSONL trace")
+    p.add_argument("--format", choices=("chrome", "text"), required=True,
+                   help="chrome: Chrome/Perfetto JSON, a process per trace; text: a line "
+                        "per event")
+    p.add_argument("-o", "--output", metavar="FILE")
+    a = p.parse_args(argv)
+    import io
+
+    from simtui.replay.model import Trace, TraceError
+    from simtui.trace.export import ChromeTrace, TextWriter, json_text
+
+    traces = []
+    for path in a.traces:
+        try:
+            traces.append(Trace.load(path))
+        except TraceError as e:
+            return _fail(str(e))
+    if a.output and (problem := _unwritable(a.output)):
+        return _fail(f"{a.output}: cannot write: {problem}")
+    if a.format == "chrome":
+        doc = ChromeTrace()
+        several = len(traces) > 1
+        for trace in traces:
+            name = None
+            if several:
+                name = f"{trace.header.get('scenario')} on {trace.header.get('runtime')}"
+            doc.add([trace.header, *(trace[i] for i in range(len(trace)))], name=name)
+        text = json_text(doc.document()) + "\n"
+    else:
+        out = io.StringIO()
+        for trace in traces:
+            writer = TextWriter(out)
+            writer.write(trace.header)
+            for i in range(len(trace)):
+                writer.write(trace[i])
+        text = out.getvalue()
+    return _write_output(a.output, text)

@@ -112,3 +112,12 @@ def test_quick_scenario_does_tasks_times_steps_of_its_op(runtime: str) -> None:
                and '"task":"main"' not in ln)
     # The ring's greenlets each also switch back to main once when first started.
     assert done == tasks * steps + (tasks if runtime == "greenlet" else 0)
+
+
+def test_compare_quick_prints_the_walls_and_the_ratio_to_one_run() -> None:
+    out = _run("compare.py", "--quick")
+    assert out.startswith("machine: ")
+    for what in ("compare, 4 lanes ", "one run (asyncio) ", "compare, 4 lanes, -j 1 "):
+        assert re.search(rf"{re.escape(what)}\s+wall \d+\.\d\d s", out), out
+    assert re.search(rf"compare ÷ one run, 1 alternated rounds: {RATIO}", out), out
+    assert re.search(r"beyond its longest run's elapsed: -?\d+\.\d\d s", out), out

@@ -98,6 +98,8 @@ CLI_PATHS = [
     (["list"], ("yaml",)),
     (["run", "no_such_scenario.yaml"], ("yaml",)),
     (["replay", "README.md"], ("orjson",)),
+    (["compare", "no_such_scenario.yaml"], ("yaml",)),
+    (["export", "README.md", "--format", "text"], ("orjson",)),
 ]
 
 
