@@ -24,8 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from simtui.replay.model import Replay, Trace  # noqa: E402
+from simtui.replay.model import Replay  # noqa: E402
 from simtui.trace.io import take_events  # noqa: E402
+from simtui.trace.model import Trace  # noqa: E402
 
 CHUNK = 1 << 18
 

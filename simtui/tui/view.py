@@ -10,7 +10,8 @@ from simtui.replay.state import State
 from simtui.scenario.model import Scenario, Step
 
 if TYPE_CHECKING:
-    from simtui.replay.model import Replay, Trace
+    from simtui.replay.model import Replay
+    from simtui.trace.model import Trace
 
 
 @dataclass(frozen=True, slots=True)

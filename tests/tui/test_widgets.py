@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 
-from simtui.replay.model import Replay, Trace
+from simtui.replay.model import Replay
 from simtui.replay.state import ReadyEntry, State, TaskView
 from simtui.scenario.loader import load_scenario
+from simtui.trace.model import Trace
 from simtui.tui.view import PlayerView, Source, step_table
 from simtui.tui.widgets.panes import OutputPane, ReadyQueuePane, RunningPane, WaitingPane
 from simtui.tui.widgets.rows import RowsView

@@ -26,7 +26,8 @@ def _trace(name: str, runtime: str) -> tuple[Event, ...]:
 def sentences(name: str, runtime: str) -> tuple[str, ...]:
     """The sentence at every cursor position of a real run, from before the first event."""
     from simtui.replay.explain import explain
-    from simtui.replay.model import Replay, Trace
+    from simtui.replay.model import Replay
+    from simtui.trace.model import Trace
 
     events = _trace(name, runtime)
     replay = Replay(Trace.from_events(list(events)))
@@ -89,7 +90,8 @@ def test_queue_snapshots_do_not_hide_a_direct_switch_from_the_hub() -> None:
     """With --snapshots a `queue` event sits before each `run`: the sentence must not change."""
     _need("gevent_monkey", "gevent")
     from simtui.replay.explain import explain
-    from simtui.replay.model import Replay, Trace
+    from simtui.replay.model import Replay
+    from simtui.trace.model import Trace
 
     events = run_trace("gevent_monkey", "gevent", time_scale=TIME_SCALE, snapshots=True)
     replay = Replay(Trace.from_events(events))

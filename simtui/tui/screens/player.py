@@ -19,11 +19,12 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from simtui.files import TextFormat, read_regular, reason
-from simtui.replay.model import Replay, Trace
+from simtui.replay.model import Replay
 from simtui.safe import printable
 from simtui.scenario.errors import ScenarioError
 from simtui.scenario.loader import MAX_FILE_BYTES, load_scenario, load_text, resolve
 from simtui.scenario.model import Scenario
+from simtui.trace.model import Trace
 from simtui.trace.stream import WorkerProcess
 from simtui.tui.bindings import PLAYER_BINDINGS, PlayerCommands
 from simtui.tui.live import LiveRun
@@ -189,7 +190,7 @@ class PlayerScreen(Screen[None]):
 
     def _open_trace(self, path: str) -> None:
         """Load a saved trace (before mounting: the footer is composed knowing it)."""
-        from simtui.replay.model import TraceError
+        from simtui.trace.reader import TraceError
 
         try:
             trace = Trace.load(path)
@@ -317,7 +318,7 @@ class PlayerScreen(Screen[None]):
     def _ingest(self, events: list[dict[str, Any]]) -> None:
         if not events:
             return
-        from simtui.replay.model import TraceError
+        from simtui.trace.reader import TraceError
 
         try:
             self.trace.extend(events)
