@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -11,7 +12,9 @@ from typing import Any
 
 from simtui.runtimes.base import Outcome
 from simtui.runtimes.probe import Probe
-from simtui.trace.io import Encoder
+from simtui.trace import wire
+from simtui.trace.export import JsonlWriter
+from simtui.trace.layout import STEP
 
 Instrumented = Callable[[], tuple[float, float, int, int, int]]
 """One instrumented run: seconds to run, seconds to encode its trace, events, JSONL bytes
@@ -41,28 +44,46 @@ def paused_gc() -> Iterator[None]:
         gc.enable()
 
 
-def timed_recorded(run: Callable[[Probe, bool], Outcome]) -> tuple[float, float, int, int, int]:
-    """One `run(probe, record=True)` on CPU time with the collector paused, then its records
-    encoded with the worker's `Encoder` (timed apart: in a real run the worker's flusher
-    does that in batches while the run goes on). Returns what `Instrumented` does."""
-    probe = Probe()
+def encoded(probe: Probe) -> tuple[float, int, int, int]:
+    """What the probe recorded, through the wire and into JSONL as the parent writes it:
+    seconds to make the wire bytes (the worker's whole encoding), events, JSONL bytes and
+    `step` events."""
+    header = {"type": "header", "tasks": list(probe.tasks)}
+    start = cpu_clock()
+    data = wire.encode(header, probe.names, probe.extras, probe.records)
+    took = cpu_clock() - start
+    out = io.StringIO()
+    writer = JsonlWriter(out)
+    events = steps = 0
+    for batch in wire.Decoder().feed(data):
+        if len(batch):
+            writer.out.write(writer.encode(batch))
+            events += len(batch)
+            steps += batch.kinds.count(STEP)
+    return took, events, len(out.getvalue().encode()), steps
+
+
+def timed_recorded(run: Callable[[Probe], Outcome], tasks: list[str]
+                   ) -> tuple[float, float, int, int, int]:
+    """One `run(probe)` on CPU time with the collector paused, then its records encoded
+    for the wire (timed apart: in a real run the worker's flusher does that while the run
+    goes on). Returns what `Instrumented` does."""
+    probe = Probe(tasks)
     with paused_gc():
         start = cpu_clock()
-        outcome = run(probe, True)
+        outcome = run(probe)
         took = cpu_clock() - start
     assert outcome.status == "ok", outcome.status
-    start = cpu_clock()
-    data = Encoder(probe.t0).encode(probe.events)
-    encode = cpu_clock() - start
-    steps = sum(1 for rec in probe.events if rec[1] == "step")
-    return took, encode, len(probe.events), len(data), steps
+    encode, events, nbytes, steps = encoded(probe)
+    return took, encode, events, nbytes, steps
 
 
-def timed_unrecorded(run: Callable[[Probe, bool], Outcome]) -> float:
-    """Seconds of one `run(probe, record=False)`, on CPU time with the collector paused."""
+def timed_unrecorded(run: Callable[[Probe], Outcome], tasks: list[str]) -> float:
+    """Seconds of one `run(probe)` with a probe that does not record, on CPU time with the
+    collector paused."""
     with paused_gc():
         start = cpu_clock()
-        outcome = run(Probe(), False)
+        outcome = run(Probe(tasks, record=False))
         took = cpu_clock() - start
     assert outcome.status == "ok", outcome.status
     return took

@@ -11,11 +11,12 @@ of the per-round (paired) ratios:
 - raw library: the same workload hand-written in asyncio, with no simtui code at all
   (`ratio_vs_raw_library`: what simtui as a whole costs, interpreter included).
 
-`ratio_with_encoding` adds the time the worker's flusher spends encoding the records to
-JSONL (it runs on another thread during a real run, under the same GIL). Bytes per event
-and events per step come from that JSONL (`simtui.trace.io.Encoder`); a step is a `step`
-event. Run alone: `python benchmarks/overhead_asyncio.py [ROUNDS]`, or with the others
-through `benchmarks/recording_overhead.py`.
+`ratio_with_encoding` adds the time the worker spends making the wire bytes of its
+records (the flusher does it on another thread during a real run, under the same GIL).
+Bytes per event and events per step come from the JSONL the parent writes from them
+(`simtui.trace.export.JsonlWriter`); a step is a `step` event. Run alone:
+`python benchmarks/overhead_asyncio.py [ROUNDS]`, or with the others through
+`benchmarks/recording_overhead.py`.
 """
 
 from __future__ import annotations
@@ -26,14 +27,13 @@ import sys
 import time
 from typing import Any
 
-from _paired import paired_rounds, run_alone
+from _paired import encoded, paired_rounds, run_alone
 
 from simtui.runtimes.asyncio_rt import AsyncioRun
 from simtui.runtimes.base import RunContext
 from simtui.runtimes.probe import Probe
 from simtui.scenario.loader import load_text
 from simtui.scenario.model import Scenario
-from simtui.trace.io import Encoder
 
 RUNTIME = "asyncio"
 TARGET = 1.5
@@ -58,27 +58,23 @@ tasks:
 
 def _instrumented(scenario: Scenario) -> tuple[float, float, int, int, int]:
     """Seconds to run, seconds to encode, events, JSONL bytes, `step` events."""
-    probe = Probe()
+    probe = Probe(list(scenario.instances))
     gc.collect()
     start = _cpu()
     outcome = AsyncioRun(scenario, probe, RunContext(scale=1.0)).run()
     took = _cpu() - start
     assert outcome.status == "ok", outcome
-    records = probe.events
-    start = _cpu()
-    data = Encoder(probe.t0).encode(records)
-    encode = _cpu() - start
-    steps = sum(1 for r in records if r[1] == "step")
-    return took, encode, len(records), len(data), steps
+    encode, events, nbytes, steps = encoded(probe)
+    return took, encode, events, nbytes, steps
 
 
 def _uninstrumented(scenario: Scenario) -> float:
-    probe = Probe()
+    probe = Probe(list(scenario.instances), record=False)
     gc.collect()
     start = _cpu()
-    outcome = AsyncioRun(scenario, probe, RunContext(scale=1.0), record=False).run()
+    outcome = AsyncioRun(scenario, probe, RunContext(scale=1.0)).run()
     took = _cpu() - start
-    assert outcome.status == "ok" and not probe.events, outcome
+    assert outcome.status == "ok" and not probe.records, outcome
     return took
 
 

@@ -53,8 +53,8 @@ tasks:
 """
 
 
-def _run(scenario: Scenario, probe: Probe, record: bool) -> Outcome:
-    return gevent_rt.GeventRun(scenario, probe, RunContext(scale=1.0), record=record).run()
+def _run(scenario: Scenario, probe: Probe) -> Outcome:
+    return gevent_rt.GeventRun(scenario, probe, RunContext(scale=1.0)).run()
 
 
 def _raw() -> float:
@@ -77,10 +77,11 @@ def measure(rounds: int = 5) -> dict[str, Any]:
     """Median figures over `rounds` interleaved rounds (after one warm-up round)."""
     scenario = load_text(SCENARIO, "<overhead_gevent>", runtime=RUNTIME)
     run = partial(_run, scenario)
+    tasks = list(scenario.instances)
     figures = paired_rounds(
         rounds,
-        lambda: timed_recorded(run),
-        lambda: timed_unrecorded(run),
+        lambda: timed_recorded(run, tasks),
+        lambda: timed_unrecorded(run, tasks),
         _raw,
         steps_per_run=TASKS * YIELDS,
     )

@@ -63,8 +63,8 @@ def _scenario_text() -> str:
 SCENARIO = _scenario_text()
 
 
-def _run(scenario: Scenario, probe: Probe, record: bool) -> Outcome:
-    return greenlet_rt.GreenletRun(scenario, probe, RunContext(scale=1.0), record=record).run()
+def _run(scenario: Scenario, probe: Probe) -> Outcome:
+    return greenlet_rt.GreenletRun(scenario, probe, RunContext(scale=1.0)).run()
 
 
 def _raw() -> float:
@@ -96,10 +96,11 @@ def measure(rounds: int = 5) -> dict[str, Any]:
     """Median figures over `rounds` interleaved rounds (after one warm-up round)."""
     scenario = load_text(SCENARIO, "<overhead_greenlet>", runtime=RUNTIME)
     run = partial(_run, scenario)
+    tasks = list(scenario.instances)
     figures = paired_rounds(
         rounds,
-        lambda: timed_recorded(run),
-        lambda: timed_unrecorded(run),
+        lambda: timed_recorded(run, tasks),
+        lambda: timed_unrecorded(run, tasks),
         _raw,
         steps_per_run=TASKS * SWITCHES,
     )

@@ -28,13 +28,12 @@ import threading
 import time
 from typing import Any
 
-from _paired import paired_rounds, run_alone
+from _paired import encoded, paired_rounds, run_alone
 
 from simtui.runtimes import threads_rt
 from simtui.runtimes.base import CpuWork, RunContext
 from simtui.runtimes.probe import Probe
 from simtui.scenario.loader import load_text
-from simtui.trace.io import Encoder
 
 RUNTIME = "threads"
 TARGET = 1.2
@@ -72,14 +71,12 @@ def _instrumented(text: str, cpu: CpuWork) -> tuple[float, float, int, int, int]
     """Seconds of the run, seconds to encode its trace, events, bytes and task steps."""
     scenario = load_text(text, "<bench>", runtime=RUNTIME)
     start = time.perf_counter()
-    probe = Probe()
+    probe = Probe(list(scenario.instances))
     outcome = threads_rt.run(scenario, probe, RunContext(scale=1.0, cpu=cpu))
     ran = time.perf_counter()
-    data = Encoder(probe.t0).encode(probe.events)
-    encoded = time.perf_counter()
     assert outcome.status == "ok", outcome
-    steps = sum(1 for rec in probe.events if rec[1] == "step")
-    return ran - start, encoded - ran, len(probe.events), len(data), steps
+    encode, events, nbytes, steps = encoded(probe)
+    return ran - start, encode, events, nbytes, steps
 
 
 def _plain_threads(n: int, target: Any) -> float:

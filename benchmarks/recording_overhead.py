@@ -10,7 +10,8 @@ found by that name pattern. The protocol a module follows:
 - `measure(rounds: int) -> dict` — runs the instrumented and uninstrumented variants of
   the same workload interleaved in one process, `rounds` times, and returns at least
   `ratio` (median of the paired per-round ratios), `bytes_per_event` (of the JSONL the
-  real `simtui.trace.io.Encoder` writes) and `events_per_step` (events per `step` event).
+  parent's `simtui.trace.export.JsonlWriter` writes) and `events_per_step` (events per `step`
+  event).
   Optional keys this table shows when present: `workload`, `instrumented_s`, `plain_s`,
   `ratio_with_encoding`, `ratio_vs_raw_library`.
 

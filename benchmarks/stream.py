@@ -2,11 +2,11 @@
 
 Usage: python benchmarks/stream.py [--events 1000000] [--tasks 100] [--reps 3]
 
-A child process writes a realistic JSONL trace (the synthetic asyncio-shaped run of
-`benchmarks/seek.py`, encoded with orjson as the worker does) through a pipe as fast as
-the pipe takes it; its lines are encoded before the clock starts so that the child is
-never the bottleneck. The parent does what the UI does with a live run: read the pipe in
-chunks, split and parse the lines (`simtui.trace.io`), `Trace.extend`, `Replay.sync()`.
+A child process writes a realistic trace (the synthetic asyncio-shaped run of
+`benchmarks/seek.py`, recorded in the worker's wire format) through a pipe as fast as the
+pipe takes it; it is recorded before the clock starts so that the child is never the
+bottleneck. The parent does what the UI does with a live run: read the pipe in
+chunks, decode them (`simtui.trace.wire`), `Trace.extend`, `Replay.sync()`.
 Reported: events/s from the first byte to the last event synced (wall), the parent's CPU
 time per event, and the parent's split into parse / extend / sync. Prints figures;
 asserts nothing.
@@ -25,20 +25,31 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simtui.replay.model import Replay  # noqa: E402
-from simtui.trace.io import take_events  # noqa: E402
 from simtui.trace.model import Trace  # noqa: E402
+from simtui.trace.wire import Decoder  # noqa: E402
 
 CHUNK = 1 << 18
 
 
 def produce(n_events: int, n_tasks: int) -> None:
-    """Child: encode the trace, wait for the go byte on stdin, write it all to stdout."""
-    import orjson
-
+    """Child: record the trace, wait for the go byte on stdin, write it all to stdout."""
     from benchmarks.seek import synthetic
+    from simtui.runtimes.probe import Probe
+    from simtui.trace import layout, wire
+    from simtui.trace.events import FIELDS
 
-    # Batches of lines, as the worker's flusher writes them.
-    blob = b"".join(orjson.dumps(e) + b"\n" for e in synthetic(n_events, n_tasks))
+    events = synthetic(n_events, n_tasks)
+    header = next(events)
+    probe = Probe(header["tasks"])
+    for e in events:  # the records the worker would make, in its wire format
+        kind = e["type"]
+        item = e.get("item") if e["task"] is None else None
+        key = probe.item(item) if item is not None else probe.key(e["task"])
+        fields = tuple(e.get(name) for name in FIELDS[kind])
+        x = layout.NONE if not fields or fields == (None,) and kind == "ready" else probe.x(
+            fields)
+        probe.emit(layout.KIND[kind], key, x, probe.t0 + round(e["t"] * 1e9))
+    blob = wire.encode(header, probe.names, probe.extras, probe.records)
     sys.stdin.buffer.read(1)
     view = memoryview(blob)
     while view:
@@ -51,7 +62,7 @@ def consume(proc: subprocess.Popen[bytes]) -> dict[str, float]:
     fd = proc.stdout.fileno()
     trace = Trace()
     replay = Replay(trace)
-    buffer = bytearray()
+    decoder = Decoder()
     parse_s = extend_s = sync_s = 0.0
     clock = time.perf_counter
     proc.stdin.write(b"g")
@@ -61,7 +72,7 @@ def consume(proc: subprocess.Popen[bytes]) -> dict[str, float]:
     chunk = first
     while chunk:
         a = clock()
-        events = take_events(buffer, chunk)
+        events = decoder.feed(chunk)
         b = clock()
         trace.extend(events)
         c = clock()

@@ -180,6 +180,7 @@ def _run(argv: list[str]) -> int:
     runtime = a.runtime or scenario.runtime
 
     from simtui.trace.export import open_writer
+    from simtui.trace.protocol import Exit
     from simtui.trace.stream import WorkerProcess
 
     with contextlib.ExitStack() as stack:
@@ -202,9 +203,9 @@ def _run(argv: list[str]) -> int:
         last = None
         writer = open_writer(a.format, out)
         try:
-            for event in worker.events():
-                writer.write(event)
-                last = event
+            for batch in worker.batches():
+                writer.write_batch(batch)
+                last = batch.end or last
             writer.close()
         except BrokenPipeError:
             worker.kill("the output pipe was closed")
@@ -217,9 +218,9 @@ def _run(argv: list[str]) -> int:
             return 2
     if caught:
         return 128 + caught[0]
-    status = last.get("status") if last is not None and last.get("type") == "end" else None
+    status = last.get("status") if last is not None else None
     if status is None:
-        if worker.returncode == 2:  # the worker refused the scenario: already reported
+        if worker.returncode == Exit.REFUSED:  # the worker refused the scenario: reported
             _say(worker.error_text, sys.stderr, lines=True)
             return 2
         _say(f"simtui: the worker ended without a trace (exit {worker.returncode})\n"
@@ -229,7 +230,7 @@ def _run(argv: list[str]) -> int:
         message = last.get("message") if last is not None else None
         _say(f"simtui: the run did not finish: {message or 'the worker was killed'}", sys.stderr)
         return EXIT_KILLED
-    if worker.returncode == 3:
+    if worker.returncode == Exit.BUG:
         _say(f"simtui: internal error in the worker:\n{worker.error_text}", sys.stderr,
              lines=True)
     return 0 if status == "ok" else 1

@@ -23,9 +23,7 @@ How it observes the loop (runtime-instrumentation.md §2):
   queues and I/O the awaitable is driven by a thin wrapper that records `suspend` each
   time it actually yields to the Task. `await coro()` (`call`) runs inline: no Task, no
   ready entry.
-- Recording: the hooks append the probe's own record tuples (`Probe.events`, the format
-  `probe.Record` documents) rather than calling its methods: a Python call per event
-  would add about a fifth to the cost of every task step.
+- Recording: the hooks record through the probe (`runtimes.probe`), into packed records.
 - Clock reads: reading `perf_counter_ns` costs about as much as the rest of a record, so
   a `yield` step records its `step`, its `suspend` and the `ready` its re-queueing makes
   next (in the same uninterrupted stretch, nothing else running) at one clock reading.
@@ -62,6 +60,7 @@ from simtui.runtimes.base import Outcome, RunContext, io_payload
 from simtui.runtimes.probe import Probe
 from simtui.scenario.model import Scenario, Step, render_text, walk
 from simtui.trace import labels
+from simtui.trace.layout import READY, STEP, SUSPEND
 
 _Task = asyncio.Task
 _TimerHandle = asyncio.TimerHandle
@@ -108,20 +107,14 @@ def _watch(
 class AsyncioRun:
     """One run of a scenario on a real asyncio event loop, reported to a probe."""
 
-    def __init__(
-        self, scenario: Scenario, probe: Probe, ctx: RunContext, record: bool = True
-    ) -> None:
+    def __init__(self, scenario: Scenario, probe: Probe, ctx: RunContext) -> None:
         self.scenario = scenario
         self.probe = probe
         self.ctx = ctx
-        self.record = record
+        self.record = probe.recording
         """False runs the same interpreter on a plain loop, recording nothing: the
         uninstrumented side of the overhead benchmark."""
-        discard: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=0)
-        self.rec: Callable[[tuple[Any, ...]], None] = (
-            probe.events.append if record else discard.append
-        )
-        self.clock = time.perf_counter_ns
+        self.clock = probe.clock
         # loop.time() is time.monotonic(); the probe's clock is perf_counter.
         self.mono_to_perf = time.perf_counter() - time.monotonic()
         self.names: dict[asyncio.Task[Any], str] = {}
@@ -200,8 +193,6 @@ class AsyncioRun:
 
     def make_loop(self) -> asyncio.AbstractEventLoop:
         rt = self
-        rec = self.rec
-        clock = self.clock
         names = self.names
         waiting = self.waiting
         prev = self.prev
@@ -227,22 +218,22 @@ class AsyncioRun:
                         name = rt.adopt(owner)
                     if name is None:
                         item = items[id(handle)] = item_name(handle)
-                        rec((clock(), "ready", None, item))
+                        probe.ready(None, item)
                         return
                 if handle._args:  # task_wakeup: the future it awaited is done
                     why = waiting.pop(name, None)  # type: ignore[arg-type]
                     if why is not None:
                         reason = "cancel" if rt.cancelling else why[0]
-                        rec((clock(), "wake", name, reason))
+                        probe.wake(name, reason)
                 elif stamp[0] is name:  # re-queued by the yield it just recorded
                     stamp[0] = None
-                    rec((stamp[1], "ready", name, None))
+                    probe.emit(READY, probe.key(name), t=stamp[1])
                     return
-                rec((clock(), "ready", name, None))
+                probe.ready(name)
 
             def popleft(self) -> Any:
                 if snapshots:
-                    rec((clock(), "queue", None, [rt.name_of(h) for h in self]))
+                    probe.queue([rt.name_of(h) for h in self])
                 handle = _deque_popleft(self)
                 try:
                     name = names[handle._callback.__self__]
@@ -250,9 +241,9 @@ class AsyncioRun:
                     # A cancelled entry is popped and skipped by the loop; recording it
                     # too keeps the derived queue equal to the real one.
                     item = items.pop(id(handle), None) or item_name(handle)
-                    rec((clock(), "run", None, prev[0], item))
+                    probe.run(None, prev[0], item)
                     return handle
-                rec((clock(), "run", name, prev[0], None))
+                probe.run(name, prev[0])
                 prev[0] = name
                 return handle
 
@@ -275,7 +266,7 @@ class AsyncioRun:
                     rt.timer_owner[id(timer)] = name
                     waiting[name] = ("sleep", detail)
                     until = round(probe.at(when + rt.mono_to_perf), 7)
-                    rec((clock(), "suspend", name, "sleep", detail, until))
+                    probe.suspend(name, "sleep", detail, until)
                 return timer
 
             def _timer_handle_cancelled(self, handle: Any) -> None:
@@ -316,7 +307,7 @@ class AsyncioRun:
         if meta is None:  # asyncio's own tasks, e.g. shutting down async generators
             return _Task(coro, loop=loop, **kw)
         name, parent = meta
-        self.rec((self.clock(), "create", name, parent))
+        self.probe.create(name, parent)
         if self.scenario.options.asyncio_eager_tasks:
             kw.setdefault("eager_start", True)
         saved, self.constructing = self.constructing, name
@@ -343,21 +334,22 @@ class AsyncioRun:
 
     def note_suspend(self, name: str, reason: str, detail: str) -> None:
         self.waiting[name] = (reason, detail)
-        self.rec((self.clock(), "suspend", name, reason, detail, None))
+        self.probe.suspend(name, reason, detail)
 
     def finish(self, name: str, kind: str, message: str | None = None) -> None:
         self.finished.add(name)
         self.waiting.pop(name, None)
         if kind == "done":
-            self.rec((self.clock(), "done", name))
+            self.probe.done(name)
         else:
-            self.rec((self.clock(), "error", name, message))
+            self.probe.error(name, message)
 
     async def interpret(self, name: str) -> None:
         """Run one task instance's steps, doing each op for real on the running loop."""
-        rec = self.rec
+        probe = self.probe
         clock = self.clock
         scale = self.ctx.scale
+        yielding = probe.x(("yield", None, None))
         sleep = asyncio.sleep
         record = self.record
         stamp = self.stamp
@@ -367,16 +359,17 @@ class AsyncioRun:
                 op = step.op
                 if record:
                     t = clock()
-                    rec((t, "step", name, step.index, op, step.line, step.col))
+                    probe.emit(STEP, probe.key(name),
+                               probe.x((step.index, op, step.line, step.col)), t)
                 if op == "yield":
                     if record:  # the same instant: nothing runs between the step and its yield
-                        rec((t, "suspend", name, "yield", None, None))
+                        probe.emit(SUSPEND, probe.key(name), yielding, t)
                         stamp[0] = name
                         stamp[1] = t
                     await sleep(0)
                 elif op == "print":
                     text = render_text(step.text, frame.index, frame.name, item)
-                    rec((clock(), "output", name, text))
+                    probe.output(name, text)
                 elif op == "sleep":
                     seconds = step.seconds * scale
                     detail = labels.sleep(step.seconds)
@@ -385,7 +378,7 @@ class AsyncioRun:
                             self.sleep_note = (name, detail)  # call_at records the suspend
                         await sleep(seconds)
                     else:
-                        rec((clock(), "suspend", name, "sleep", detail, None))
+                        probe.suspend(name, "sleep", detail)
                         await sleep(0)
                 elif op == "call" or op == "repeat":
                     pass  # walk() runs the callee's steps inline, in this very task
@@ -409,11 +402,11 @@ class AsyncioRun:
         note = self.note_suspend
         if op == "cpu":
             seconds = step.seconds * self.ctx.scale
-            self.rec((self.clock(), "block", name, "cpu", seconds))
+            self.probe.block(name, "cpu", seconds)
             self.ctx.cpu.burn(seconds)
         elif op == "block":
             seconds = step.seconds * self.ctx.scale
-            self.rec((self.clock(), "block", name, "block", seconds))
+            self.probe.block(name, "block", seconds)
             time.sleep(seconds)  # the point: a blocking call holds the whole loop
         elif op == "io":
             seconds = step.seconds * self.ctx.scale

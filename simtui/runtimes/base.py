@@ -5,6 +5,11 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from simtui.runtimes.probe import Probe
+    from simtui.scenario.model import Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +18,14 @@ class Outcome:
 
     status: str
     stuck: list[dict[str, str]] | None = None
+
+
+class Runtime(Protocol):
+    """What a runtime's module (`RuntimeSpec.module`) is to the worker."""
+
+    def run(self, scenario: Scenario, probe: Probe, ctx: RunContext) -> Outcome:
+        """Run `scenario` on the real runtime, recording what it does into `probe`."""
+        ...
 
 
 @dataclass(slots=True)

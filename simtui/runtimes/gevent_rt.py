@@ -42,7 +42,7 @@ from gevent.hub import Waiter
 from greenlet import getcurrent
 
 from simtui.runtimes.base import Outcome, RunContext, io_payload
-from simtui.runtimes.probe import Probe, SilentProbe, nothing
+from simtui.runtimes.probe import Probe
 from simtui.scenario.model import Scenario, Step, render_text, walk
 from simtui.trace import labels
 
@@ -80,7 +80,7 @@ def _tracing_loop_class(base: Any) -> Any:
                 return run_callback(self, state.wrap(func, owner), *args)
             pending = state.pending
             pending[task] = pending.get(task, 0) + 1
-            state.rec((state.clock(), "ready", task, None))
+            state.probe.ready(task)
             return run_callback(self, func, *args)
 
         def timer(self, *args: Any, **kwargs: Any) -> Any:
@@ -118,12 +118,12 @@ class _Queued:
 class GeventRun:
     """One run of a scenario on the gevent hub."""
 
-    def __init__(self, scenario: Scenario, probe: Probe, ctx: RunContext, record: bool = True):
+    def __init__(self, scenario: Scenario, probe: Probe, ctx: RunContext):
         self.scenario = scenario
-        self.probe: Any = probe if record else SilentProbe()
+        self.probe = probe
         self.ctx = ctx
-        self.record = record
-        self.snapshots = record and probe.snapshots
+        self.record = probe.recording
+        self.snapshots = probe.snapshots
         self.greenlets: dict[str, gevent.Greenlet] = {}
         self.names: dict[int, str] = {}
         """id(greenlet) → task; the greenlets are kept alive by `greenlets`, so ids stay unique."""
@@ -141,8 +141,6 @@ class GeventRun:
         self.queues: dict[str, gevent.queue.Queue] = {}
         self.last_from: str | None = None
         self.name_of = self.names.get
-        self.rec: Callable[[tuple[Any, ...]], None] = probe.events.append if record else nothing
-        self.clock: Callable[[], int] = probe._clock  # the Probe's clock, for direct records
         self.pending: dict[str, int] = {}
         """Task → its entries in the hub's queue (a task's own switch callbacks)."""
         self.last_timer: Any = None
@@ -189,7 +187,7 @@ class GeventRun:
         It appends the Probe's records directly (the very tuples Probe.suspend, .run,
         .wake and .done build): a Python call per event would be a third of its cost.
         """
-        name_of, rec, clock, previous = self.name_of, self.rec, self.clock, self._previous
+        name_of, previous, probe = self.name_of, self._previous, self.probe
         waiting, pending, snapshots = self.waiting, self.pending, self.snapshots
         state = self
 
@@ -200,15 +198,15 @@ class GeventRun:
                 to = name_of(id(target))
                 if came is not None:
                     if origin.dead:
-                        rec((clock(), "done", came))
+                        probe.done(came)
                     else:
                         waited = waiting.get(came)
                         if waited is None:
-                            rec((clock(), "suspend", came, "yield", None, None))
+                            probe.suspend(came, "yield")
                         else:
                             reason, detail = waited
                             until = state._deadline() if reason == "sleep" else None
-                            rec((clock(), "suspend", came, reason, detail, until))
+                            probe.suspend(came, reason, detail, until)
                     state.last_from = came
                 if to is not None:
                     n = pending.get(to)
@@ -222,10 +220,10 @@ class GeventRun:
                     else:
                         # Straight from a timer, an I/O watcher or a notifier: never queued.
                         waited = waiting.get(to)
-                        rec((clock(), "wake", to, waited[0] if waited else "switch"))
+                        probe.wake(to, waited[0] if waited else "switch")
                         if snapshots:
                             state.probe.queue(state.queue_labels())
-                    rec((clock(), "run", to, state.last_from, None))
+                    probe.run(to, state.last_from)
             except Exception:  # a tracer that raises is uninstalled by greenlet: never raise
                 pass
             if previous is not None:
@@ -276,10 +274,10 @@ class GeventRun:
         probe = self.probe
         scale = self.ctx.scale
         waiting = self.waiting
-        record, rec, clock = self.record, self.rec, self.clock
+        record = self.record
         for step, frame in walk(self.scenario, name):
             if record:  # Probe.step's record, appended directly: once per step
-                rec((clock(), "step", name, step.index, step.op, step.line, step.col))
+                probe.step(name, step.index, step.op, step.line, step.col)
             op = step.op
             if op == "yield":
                 waiting[name] = ("yield", None)

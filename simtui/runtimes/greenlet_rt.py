@@ -24,9 +24,10 @@ from typing import Any
 import greenlet
 
 from simtui.runtimes.base import Outcome, RunContext, io_request_blocking
-from simtui.runtimes.probe import Probe, SilentProbe, nothing
+from simtui.runtimes.probe import Probe
 from simtui.scenario.model import Scenario, render_text, walk
 from simtui.trace import labels
+from simtui.trace.layout import DONE, RUN, SUSPEND
 
 Tracer = Callable[[str, tuple[Any, Any]], None]
 
@@ -34,18 +35,16 @@ Tracer = Callable[[str, tuple[Any, Any]], None]
 class GreenletRun:
     """One run of a scenario on raw greenlets."""
 
-    def __init__(self, scenario: Scenario, probe: Probe, ctx: RunContext, record: bool = True):
+    def __init__(self, scenario: Scenario, probe: Probe, ctx: RunContext):
         self.scenario = scenario
-        self.probe: Any = probe if record else SilentProbe()
+        self.probe = probe
         self.ctx = ctx
-        self.record = record
+        self.record = probe.recording
         # The runtime keeps its greenlets (it must, to switch to them); the tracer only
         # sees ids, so it never keeps a greenlet alive on its own (runtime-instrumentation §3.1).
         self.greenlets: dict[str, greenlet.greenlet] = {}
         self.names: dict[int, str] = {}
         self.name_of = self.names.get
-        self.rec: Callable[[tuple[Any, ...]], None] = probe.events.append if record else nothing
-        self.clock: Callable[[], int] = probe._clock  # the Probe's clock, for direct records
         self.busy: dict[str, str] = {}
         """Task → the blocking op it is in (for `end.stuck` if the run times out there)."""
         self.failed = False
@@ -59,7 +58,8 @@ class GreenletRun:
         It appends the Probe's records directly (the very tuples Probe.suspend, .run and
         .done build): a Python call per event would be a third of its cost.
         """
-        name_of, rec, clock, previous = self.name_of, self.rec, self.clock, self._previous
+        name_of, previous, probe = self.name_of, self._previous, self.probe
+        clock = probe.clock
 
         def trace(event: str, args: tuple[Any, Any]) -> None:
             try:
@@ -69,11 +69,11 @@ class GreenletRun:
                 now = clock()  # one instant: both records describe the same switch
                 if came is not None:
                     if origin.dead:
-                        rec((now, "done", came))
+                        probe.emit(DONE, probe.key(came), t=now)
                     else:
-                        rec((now, "suspend", came, "switch", to, None))
+                        probe.emit(SUSPEND, probe.key(came), probe.x(("switch", to, None)), now)
                 if to is not None:
-                    rec((now, "run", to, came, None))
+                    probe.emit(RUN, probe.key(to), probe.x((came, None)), now)
             except Exception:  # a tracer that raises is uninstalled by greenlet: never raise
                 pass
             if previous is not None:
@@ -107,10 +107,10 @@ class GreenletRun:
     def _steps(self, name: str) -> None:
         probe = self.probe
         scale = self.ctx.scale
-        record, rec, clock = self.record, self.rec, self.clock
+        record = self.record
         for step, frame in walk(self.scenario, name):
             if record:  # Probe.step's record, appended directly: once per step
-                rec((clock(), "step", name, step.index, step.op, step.line, step.col))
+                probe.step(name, step.index, step.op, step.line, step.col)
             op = step.op
             if op == "switch":
                 target = step.refs[0]

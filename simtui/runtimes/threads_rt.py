@@ -50,9 +50,9 @@ from functools import partial
 from typing import Any
 
 from simtui.runtimes.base import Outcome, RunContext, io_connect, io_exchange
-from simtui.runtimes.probe import Probe, Record
+from simtui.runtimes.probe import Probe
 from simtui.scenario.model import Scenario, render_text, walk
-from simtui.trace import labels
+from simtui.trace import labels, layout
 
 POLL = 0.1
 """Seconds between two passes of the consumer and deadlock watcher (the worker's flusher
@@ -128,7 +128,10 @@ class _ThreadsRun:
         self.ctx = ctx
         self.scale = ctx.scale
         self.t0 = probe.t0
-        self.raw: list[Record] = []
+        self.raw: list[tuple[Any, ...]] = []
+        """The threads' own records, `(clock, what, task, ...)`, for the consumer to read."""
+        self.out = _emitter(probe)
+        """Records one trace event given as `(clock, type, task, *fields)`."""
         self.rec = self.raw.append
         self.clock = time.perf_counter_ns
         self.slot: list[str | None] = [None]
@@ -210,7 +213,7 @@ class _ThreadsRun:
             return
         batch = raw[:n]
         del raw[:n]  # records appended meanwhile stay for the next pass
-        out = self.probe.events.append
+        out = self.out
         holder, last = self.holder, self.last
         ready, blocked, timers = self.ready_set, self.blocked, self.timers
         for r in batch:
@@ -281,8 +284,8 @@ class _ThreadsRun:
         if waiter in self.blocked:
             self.blocked.discard(waiter)
             self.ready_set.add(waiter)
-            self.probe.events.append((t, "wake", waiter, reason))
-            self.probe.events.append((t, "ready", waiter, None))
+            self.out((t, "wake", waiter, reason))
+            self.out((t, "ready", waiter, None))
 
     def _expire_timers(self, t: int) -> None:
         """Sleepers whose timer expired by `t` are runnable, whether or not they can take
@@ -583,6 +586,20 @@ class _ThreadsRun:
         del self.waiting[me]
         slot[0] = me
         rec((clock(), "wake", me, reason))
+
+
+def _emitter(probe: Probe) -> Callable[[tuple[Any, ...]], None]:
+    """The consumer's way of recording an event, from its `(clock, type, task, *fields)`."""
+    kinds, key, declare, emit = layout.KIND, probe.key, probe.x, probe.emit
+
+    def out(r: tuple[Any, ...]) -> None:
+        kind = kinds[r[1]]
+        fields = r[3:]
+        # A task's `ready` and `done` have no fields (threads have no callback entries).
+        x = layout.NONE if kind == layout.READY or not fields else declare(fields)
+        emit(kind, key(r[2]), x, r[0])
+
+    return out
 
 
 def _same(a: dict[str, _Wait], b: dict[str, _Wait]) -> bool:

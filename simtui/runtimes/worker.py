@@ -2,14 +2,15 @@
 
 Started by `simtui run` and by the TUI as `python -m simtui.runtimes.worker`, with the
 scenario's text on stdin and a dedicated pipe (`--fd`) for the trace, so nothing a
-runtime prints can corrupt the stream. Only the standard library is imported before
+runtime prints can corrupt the stream; its command line and exit codes are the worker
+protocol (`trace.protocol`), what it writes is the wire format (`trace.wire`). Only the
+standard library, and simtui modules that import nothing more, are imported before
 gevent's monkey patching, which must come first.
 """
 
 from __future__ import annotations
 
 import _thread
-import argparse
 import contextlib
 import faulthandler
 import os
@@ -17,6 +18,17 @@ import signal
 import sys
 import time
 import traceback
+from array import array
+from typing import TYPE_CHECKING
+
+from simtui.trace import layout, wire
+from simtui.trace.layout import WORDS
+from simtui.trace.protocol import Exit, WorkerArgs
+
+if TYPE_CHECKING:
+    from simtui.runtimes.base import Runtime
+    from simtui.runtimes.probe import Probe
+    from simtui.runtimespec import RuntimeSpec
 
 # Captured before any monkey patching, which replaces `_thread.start_new_thread`,
 # `allocate_lock`, `get_ident`, `time.sleep` and `signal.signal` with gevent's versions: the
@@ -32,12 +44,10 @@ _monotonic = time.monotonic
 _set_handler = signal.signal
 _pthread_kill = signal.pthread_kill
 
-EVENT_LIMIT = 10_000_000
-"""A run that would exceed this many events ends with status `limit`."""
 SLICE = 50_000
-"""Records encoded and written at a time: the pipe sees steady progress, memory stays low."""
+"""Records written at a time: the pipe sees steady progress, memory stays low."""
 CHUNK = 4096
-"""Records encoded and written between two looks at the clock for the timeout."""
+"""Records written between two looks at the clock for the timeout."""
 WATCHDOG = 1.0
 """Seconds past the timeout after which the worker's watchdog ends it, if the flusher has
 not: busy threads that keep the GIL (a scenario's long switch interval) can keep the
@@ -52,31 +62,19 @@ that records events as fast as it can (they share the GIL), and memory would gro
 bound. The pause shows in the trace as a gap in time."""
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="simtui-worker")
-    p.add_argument("--fd", type=int, required=True, help="write the JSONL trace to this fd")
-    p.add_argument("--runtime", required=True)
-    p.add_argument("--source", default="<stdin>", help="the scenario's path, for messages")
-    p.add_argument("--time-scale", type=float, default=1.0)
-    p.add_argument("--snapshots", action="store_true")
-    p.add_argument("--monkey-patch", action="store_true")
-    p.add_argument("--parent-pid", type=int)
-    p.add_argument("--event-limit", type=int, default=EVENT_LIMIT)
-    return p.parse_args(argv)
-
-
 class Flusher:
-    """Drains the probe's records in batches on a real thread and writes them to the pipe.
+    """Writes the probe's records and declarations to the pipe, on a real thread, as they are.
 
-    It also enforces the scenario's timeout and the event limit: either one writes a final
-    `end` and ends the process, whatever the runtime is doing (a runaway thread, a `cpu`
-    step longer than the timeout, a blocked hub).
+    Nothing is encoded here: records go out as the bytes the probe's array holds, and
+    what they refer to as the probe declared it (`trace.wire`). The flusher also enforces
+    the scenario's timeout and the event limit: either one writes a final `end` and ends
+    the process, whatever the runtime is doing (a runaway thread, a `cpu` step longer than
+    the timeout, a blocked hub).
     """
 
-    def __init__(self, fd: int, probe, encoder, timeout: float, interval: float, limit: int):
+    def __init__(self, fd: int, probe: Probe, timeout: float, interval: float, limit: int):
         self.fd = fd
         self.probe = probe
-        self.encoder = encoder
         self.deadline = _monotonic() + timeout
         self.interval = interval
         self.limit = limit
@@ -85,6 +83,9 @@ class Flusher:
         self.over = False
         """The run has its outcome: what is left to write is written, the timeout is past."""
         self.main_thread = _get_ident()
+        self.written = 0
+        """Records written so far: the next one's `seq`."""
+        self.sender = wire.Sender(len(probe.tasks))
 
     def start(self) -> None:
         # The main thread runs the scenario (asyncio, gevent, greenlet) or supervises the
@@ -108,15 +109,16 @@ class Flusher:
             if not self.finished:
                 self.flush()
         except OSError:
-            os._exit(1)
+            os._exit(Exit.CUT)
         finally:
             self.lock.release()
 
-    def _write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            n = os.write(self.fd, view)
-            view = view[n:]
+    def _write(self, *parts: bytes | memoryview | array[int]) -> None:
+        for data in parts:
+            view = memoryview(data).cast("B")
+            while view:
+                n = os.write(self.fd, view)
+                view = view[n:]
 
     def flush(self) -> None:
         """Write the records made so far, a slice at a time (called with the lock held).
@@ -125,19 +127,26 @@ class Flusher:
         the run (the reader is busy, or a backlog of millions) must not hold the `end`
         back for as long as the backlog takes to write.
         """
-        events = self.probe.events
-        left = len(events)  # records appended meanwhile wait for the next flush
+        records = self.probe.records
+        # Records first, then declarations: every record counted now refers only to
+        # declarations made before it, so sending them now covers it.
+        left = len(records) // WORDS  # records appended meanwhile wait for the next flush
+        self._write(self.sender.declarations(self.probe.names, self.probe.extras))
         while left > 0:
             n = min(left, SLICE)
-            over = self.encoder.seq + n >= self.limit
+            over = self.written + n >= self.limit
             if over:
-                n = max(0, self.limit - 1 - self.encoder.seq)
-            batch = events[:n]
-            del events[:n]  # appends made meanwhile by other threads stay in the list
+                n = max(0, self.limit - 1 - self.written)
+            batch = records[: n * WORDS]
+            del records[: n * WORDS]  # appends made meanwhile by other threads stay
+            view = memoryview(batch)
             for k in range(0, n, CHUNK):
                 if self._past_deadline():
                     self._finish_early("timeout")
-                self._write(self.encoder.encode(batch[k : k + CHUNK]))
+                part = view[k * WORDS : (k + CHUNK) * WORDS]
+                self._write(*self.sender.records(part))
+                self.written += len(part) // WORDS
+            view.release()
             if over:
                 self._finish_early("limit")
             left -= n
@@ -153,8 +162,8 @@ class Flusher:
                     if self._past_deadline():
                         self._finish_early("timeout")
                 except OSError:
-                    os._exit(1)  # the reader is gone: nobody wants this run any more
-            if len(self.probe.events) > BACKLOG:
+                    os._exit(Exit.CUT)  # the reader is gone: nobody wants this run any more
+            if len(self.probe.records) > BACKLOG * WORDS:
                 with contextlib.suppress(OSError):
                     _pthread_kill(self.main_thread, signal.SIGUSR1)
 
@@ -162,6 +171,7 @@ class Flusher:
         return not self.over and _monotonic() > self.deadline
 
     def _finish_early(self, status: str) -> None:
+        """End the trace here with `status`, whatever is still recorded and not written."""
         stuck = None
         provider = self.probe.stuck_provider
         if provider is not None:
@@ -169,11 +179,17 @@ class Flusher:
                 stuck = provider()
             except Exception:  # the runtime's state may be mid-change in another thread
                 stuck = None
-        self.probe.events.clear()
-        self.probe.end(status, stuck)
-        self._write(self.encoder.encode(self.probe.events))
+        # Only the `end` follows what was written: records made meanwhile are not sent,
+        # so the trace never runs past the limit. Its fields are declared as the next
+        # the reader numbers, whatever the runtime declares meanwhile.
+        probe = self.probe
+        elapsed = round(probe.now(), 7)
+        x = self.sender.extras_sent
+        t = probe.clock() - probe.offsets[layout.END]
+        self._write(wire.declare_frame([], [(status, elapsed, stuck, None)]),
+                    *self.sender.records(array("q", (t, layout.word1(layout.NONE, x)))))
         self.finished = True
-        os._exit(1)
+        os._exit(Exit.CUT)
 
     def close(self) -> None:
         with self.lock:
@@ -183,28 +199,30 @@ class Flusher:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse(argv)
+    args = WorkerArgs.parse(argv)
     from simtui.runtimes.lifeline import die_with_parent
 
     die_with_parent(args.parent_pid)
-    if args.runtime == "gevent" and args.monkey_patch:
+    if args.monkey_patch:
         from gevent import monkey
 
         monkey.patch_all()
 
     # Imports after patching, as gevent requires.
+    from simtui import runtimespec
     from simtui.runtimes.base import CpuWork, RunContext
     from simtui.runtimes.probe import Probe
     from simtui.scenario.errors import ScenarioError
     from simtui.scenario.loader import load_text
-    from simtui.trace.io import Encoder, encode_header, make_header
+    from simtui.trace.events import make_header
 
     text = sys.stdin.buffer.read()
     try:
         scenario = load_text(text, args.source, runtime=args.runtime)
     except ScenarioError as e:
         sys.stderr.write(f"{e}\n")
-        return 2
+        return Exit.REFUSED
+    spec = runtimespec.get(args.runtime)
     scale = scenario.time_scale * args.time_scale
     ops = scenario.ops_used()
     cpu = CpuWork.calibrate() if "cpu" in ops else CpuWork(0)
@@ -212,15 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     port = server[1] if server else None
 
     header = make_header(scenario, args.runtime, scale)
-    os.write(args.fd, encode_header(header))
+    os.write(args.fd, wire.header_frame(header))
     # Import the runtime before the clock starts: t = 0 is the start of the run itself.
-    runtime = _runtime_module(args.runtime)
-    probe = Probe(snapshots=args.snapshots)
-    encoder = Encoder(probe.t0)
-    interval = 0.1 if args.runtime == "threads" else 0.03
-    flusher = Flusher(args.fd, probe, encoder, scenario.timeout, interval, args.event_limit)
+    runtime = load_runtime(spec)
+    probe = Probe(header["tasks"], snapshots=args.snapshots)
+    flusher = Flusher(args.fd, probe, scenario.timeout, spec.flush_interval, args.event_limit)
     flusher.start()
-    status = 0
+    status = Exit.OK
     try:
         outcome = runtime.run(scenario, probe, RunContext(scale=scale, cpu=cpu, io_port=port))
         flusher.run_over()
@@ -229,11 +245,11 @@ def main(argv: list[str] | None = None) -> int:
         flusher.run_over()
         sys.stderr.write(traceback.format_exc())
         probe.end("error", None)
-        status = 3
+        status = Exit.BUG
     try:
         flusher.close()
     except OSError:
-        status = 1
+        status = Exit.CUT
     if server:
         server[0].kill()
     sys.stderr.flush()
@@ -242,10 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(status)
 
 
-def _runtime_module(name: str):
+def load_runtime(spec: RuntimeSpec) -> Runtime:
+    """The module that runs scenarios on `spec`'s runtime, as the `Runtime` it must be."""
     import importlib
 
-    return importlib.import_module(f"simtui.runtimes.{name}_rt")
+    module: Runtime = importlib.import_module(spec.module)  # type: ignore[assignment]
+    return module
 
 
 class _Server:

@@ -1,13 +1,22 @@
-"""Other renderings of a trace: readable text, JSONL as-is, Chrome Trace Event JSON."""
+"""Renderings of a trace, made in the parent process: JSONL (the trace format), readable
+text, Chrome Trace Event JSON.
+
+Every writer takes the decoded batches of a live run (`write_batch`, see `trace.wire`) or
+one event dict at a time (`write`). JSONL is written straight from a batch's columns: the
+part of a line after `seq` and `t` is the same for every event of one type, task and
+declared fields, so it is encoded once and reused.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import IO, Any, Protocol
 
 import orjson
 
 from simtui.safe import printable
+from simtui.trace.wire import Batch
 
 Event = dict[str, Any]
 
@@ -37,7 +46,19 @@ def _json_escape(match: re.Match[str]) -> str:
 
 class Writer(Protocol):
     def write(self, event: Event) -> None: ...
+    def write_batch(self, batch: Batch) -> None: ...
     def close(self) -> None: ...
+
+
+class _EventWriter:
+    """A writer that renders one event dict at a time."""
+
+    def write(self, event: Event) -> None:
+        raise NotImplementedError
+
+    def write_batch(self, batch: Batch) -> None:
+        for event in batch.events():
+            self.write(event)
 
 
 def open_writer(fmt: str, out: IO[str]) -> Writer:
@@ -49,16 +70,50 @@ def open_writer(fmt: str, out: IO[str]) -> Writer:
     return TextWriter(out)
 
 
+CACHE_LIMIT = 200_000
+"""Encoded line tails kept at most (events with a unique field, a deadline, have their own)."""
+
+
 class JsonlWriter:
-    """The trace exactly as the worker produced it, one object per line (the characters a
+    """The trace exactly as the runtime recorded it, one object per line (the characters a
     terminal would act on written as JSON escapes: the same strings when read back)."""
 
     def __init__(self, out: IO[str]) -> None:
         self.out = out
+        self._tails: dict[tuple[int, int, int], str] = {}
 
     def write(self, event: Event) -> None:
         self.out.write(_json(event))
         self.out.write("\n")
+
+    def write_batch(self, batch: Batch) -> None:
+        if batch.header is not None:
+            self.write(batch.header)
+        if len(batch):
+            self.out.write(self.encode(batch))
+
+    def encode(self, batch: Batch) -> str:
+        """The batch's events as JSONL lines."""
+        tails = self._tails
+        if len(tails) > CACHE_LIMIT:
+            tails.clear()
+        lines: list[str] = []
+        add = lines.append
+        start = batch.start
+        keys = zip(batch.kinds, batch.tasks, batch.xs, strict=True)
+        for seq, key, t in zip(itertools.count(start), keys, batch.ts, strict=False):
+            tail = tails.get(key)
+            if tail is None:
+                tail = tails[key] = self._tail(batch, seq - start)
+            add(f'{{"seq":{seq},"t":{t!r}{tail}')
+        add("")
+        return "\n".join(lines)
+
+    @staticmethod
+    def _tail(batch: Batch, j: int) -> str:
+        event = batch.event(j)
+        del event["seq"], event["t"]
+        return "," + _json(event)[1:]
 
     def close(self) -> None:
         self.out.flush()
@@ -110,7 +165,7 @@ def describe(event: Event) -> str:
     return kind
 
 
-class TextWriter:
+class TextWriter(_EventWriter):
     """One readable line per event: `  3.0012s  coco[4]   run   (from coco[3])`."""
 
     def __init__(self, out: IO[str]) -> None:
@@ -137,7 +192,7 @@ class TextWriter:
         self.out.flush()
 
 
-class ChromeWriter:
+class ChromeWriter(_EventWriter):
     """Chrome Trace Event JSON: a track per task, a slice per running interval.
 
     Opens in Perfetto and chrome://tracing. Slices need to know when a run interval ends,

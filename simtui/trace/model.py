@@ -16,22 +16,34 @@ from pathlib import Path
 from typing import Any, overload
 
 from simtui.trace.events import ALWAYS, FIELDS, TYPES
-from simtui.trace.reader import TraceError, check_header, read_trace
-
-__all__ = ["Trace", "TraceError"]
-
-KIND = {name: code for code, name in enumerate(TYPES)}
-CREATE, READY, RUN, SUSPEND, WAKE, STEP, OUTPUT, BLOCK, DONE, ERROR, QUEUE, END = (
-    KIND[name]
-    for name in (
-        "create", "ready", "run", "suspend", "wake", "step", "output", "block", "done",
-        "error", "queue", "end",
-    )
+from simtui.trace.layout import (
+    BLOCK,
+    CREATE,
+    DONE,
+    END,
+    ERROR,
+    KIND,
+    NONE,
+    OUTPUT,
+    QUEUE,
+    READY,
+    RUN,
+    STEP,
+    SUSPEND,
+    WAKE,
 )
-_NO_TASK = -1
+from simtui.trace.reader import TraceError, check_header, read_trace
+from simtui.trace.wire import Batch
+
+__all__ = [
+    "BLOCK", "CREATE", "DONE", "END", "ERROR", "KIND", "OUTPUT", "QUEUE", "READY", "RUN",
+    "STEP", "SUSPEND", "WAKE", "Trace", "TraceError",
+]
+
+_NO_TASK = NONE
 """Task column for an event whose `task` is null. A `ready`/`run` of a callback (null task,
-with `item`) stores `-2 - (the item's name id)` instead, so that a queue entry's key is its
-task column."""
+with `item`) stores `-2 - (the item's name id)` instead (`layout.callback_key`), so that a
+queue entry's key is its task column. The columns are those of the record layout."""
 
 
 _NFIELDS = [4 + len(FIELDS[name]) for name in TYPES]
@@ -89,6 +101,10 @@ class Trace:
         self._extras: list[Any] = []
         self._intern = _Interned(self._extras)
         self._fx = self._extractors()
+        self._fed_by: Any = None
+        """The stream tables the columns were taken from as they are (False: none can be)."""
+        self._wire_extras = 0
+        """How many of the extras came from that stream, unchanged."""
         self._raw: dict[int, dict[str, Any]] = {}
         """Events with fields beyond the format's, kept whole."""
         self._n = 0
@@ -175,18 +191,62 @@ class Trace:
             raise TraceError(e.message, str(path), e.line) from None
         return trace
 
-    def extend(self, events: Iterable[dict[str, Any]]) -> None:
-        """Append events (a header dict first sets `.header`); raises TraceError on a bad one."""
+    def extend(self, events: Iterable[dict[str, Any]] | Iterable[Batch] | Batch) -> None:
+        """Append events: dicts (a header dict first sets `.header`) or decoded batches
+        (`trace.wire`), taken in column by column; raises TraceError on a bad one."""
+        if isinstance(events, Batch):
+            events = (events,)
         it = iter(events)
         first = next(it, None)
         if first is None:
+            return
+        if isinstance(first, Batch):
+            self._extend_batch(first)
+            for batch in it:
+                self._extend_batch(batch)  # type: ignore[arg-type]
             return
         if isinstance(first, dict) and first.get("type") == "header":
             self.header = check_header(first)
         else:
             it = itertools.chain((first,), it)
-        while batch := list(itertools.islice(it, 1 << 16)):
-            self._append(batch)
+        while batch := list(itertools.islice(it, 1 << 16)):  # type: ignore[arg-type]
+            self._fed_by = False  # numbered here: a stream's names and extras no longer line up
+            self._append(batch)  # type: ignore[arg-type]
+
+    def _extend_batch(self, batch: Batch) -> None:
+        """Take in a decoded batch as it is: its columns are this trace's columns.
+
+        The batch's names and extras were numbered by the stream they came from; a trace
+        fed only from that stream numbers them the same, so the columns are appended with
+        no per-event work. Otherwise (events from elsewhere came first) they are renumbered.
+        """
+        if batch.header is not None:
+            self.header = check_header(batch.header)
+        if not len(batch):
+            return
+        if self.end is not None:
+            raise TraceError("event after 'end'", line=self._n + 2)
+        tables = batch.tables
+        names = self.names
+        same = self._fed_by in (None, tables)
+        for j in range(len(names.list), batch.names):
+            if names[tables.names[j]] != j:
+                same = False
+        if same and self._wire_extras == len(self._extras):
+            self._extras.extend(tables.extras[self._wire_extras : batch.extras])
+            self._wire_extras = len(self._extras)
+            self._fed_by = tables
+            self._kind.frombytes(batch.kinds)
+            self._task.extend(batch.tasks)
+            self._t.extend(batch.ts)
+            self._x.extend(batch.xs)
+            n = self._n + len(batch)
+            if batch.kinds[-1] == END:
+                self.end = batch.event(len(batch) - 1)
+            self._n = n
+            return
+        self._fed_by = False
+        self._append([batch.event(j) for j in range(len(batch))])
 
     def _extractors(self) -> list[Any]:
         """Per type: event dict -> index of its extra fields in the table (-1: none)."""
