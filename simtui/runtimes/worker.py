@@ -15,15 +15,17 @@ import contextlib
 import faulthandler
 import os
 import signal
+import struct
 import sys
 import time
 import traceback
-from array import array
 from typing import TYPE_CHECKING
 
 from simtui.trace import layout, wire
-from simtui.trace.layout import WORDS
+from simtui.trace.layout import RECORD_BYTES
 from simtui.trace.protocol import Exit, WorkerArgs
+
+pack = struct.Struct("=qq").pack
 
 if TYPE_CHECKING:
     from simtui.runtimes.base import Runtime
@@ -65,7 +67,7 @@ bound. The pause shows in the trace as a gap in time."""
 class Flusher:
     """Writes the probe's records and declarations to the pipe, on a real thread, as they are.
 
-    Nothing is encoded here: records go out as the bytes the probe's array holds, and
+    Nothing is encoded here: records go out as the bytes the probe holds, and
     what they refer to as the probe declared it (`trace.wire`). The flusher also enforces
     the scenario's timeout and the event limit: either one writes a final `end` and ends
     the process, whatever the runtime is doing (a runaway thread, a `cpu` step longer than
@@ -113,7 +115,7 @@ class Flusher:
         finally:
             self.lock.release()
 
-    def _write(self, *parts: bytes | memoryview | array[int]) -> None:
+    def _write(self, *parts: bytes | bytearray | memoryview) -> None:
         for data in parts:
             view = memoryview(data).cast("B")
             while view:
@@ -130,22 +132,22 @@ class Flusher:
         records = self.probe.records
         # Records first, then declarations: every record counted now refers only to
         # declarations made before it, so sending them now covers it.
-        left = len(records) // WORDS  # records appended meanwhile wait for the next flush
+        left = len(records) // RECORD_BYTES  # those appended meanwhile wait for the next flush
         self._write(self.sender.declarations(self.probe.names, self.probe.extras))
         while left > 0:
             n = min(left, SLICE)
             over = self.written + n >= self.limit
             if over:
                 n = max(0, self.limit - 1 - self.written)
-            batch = records[: n * WORDS]
-            del records[: n * WORDS]  # appends made meanwhile by other threads stay
+            batch = records[: n * RECORD_BYTES]
+            del records[: n * RECORD_BYTES]  # appends made meanwhile by other threads stay
             view = memoryview(batch)
             for k in range(0, n, CHUNK):
                 if self._past_deadline():
                     self._finish_early("timeout")
-                part = view[k * WORDS : (k + CHUNK) * WORDS]
+                part = view[k * RECORD_BYTES : (k + CHUNK) * RECORD_BYTES]
                 self._write(*self.sender.records(part))
-                self.written += len(part) // WORDS
+                self.written += len(part) // RECORD_BYTES
             view.release()
             if over:
                 self._finish_early("limit")
@@ -163,7 +165,7 @@ class Flusher:
                         self._finish_early("timeout")
                 except OSError:
                     os._exit(Exit.CUT)  # the reader is gone: nobody wants this run any more
-            if len(self.probe.records) > BACKLOG * WORDS:
+            if len(self.probe.records) > BACKLOG * RECORD_BYTES:
                 with contextlib.suppress(OSError):
                     _pthread_kill(self.main_thread, signal.SIGUSR1)
 
@@ -187,7 +189,7 @@ class Flusher:
         x = self.sender.extras_sent
         t = probe.clock() - probe.offsets[layout.END]
         self._write(wire.declare_frame([], [(status, elapsed, stuck, None)]),
-                    *self.sender.records(array("q", (t, layout.word1(layout.NONE, x)))))
+                    *self.sender.records(pack(t, layout.word1(layout.NONE, x))))
         self.finished = True
         os._exit(Exit.CUT)
 

@@ -1,7 +1,7 @@
 """The record layout: one trace event as two 64-bit words, declared once for every layer.
 
 The worker's recorder packs each event into two native 64-bit integers appended to one
-`array('q')`; the flusher writes that array's bytes to the pipe as they are; the parent
+`bytearray`; the flusher writes those bytes to the pipe as they are; the parent
 cuts them into the columns of a `Trace` without touching one event at a time. No Python
 object stays alive per event, nothing is encoded in the worker, and a record is 16 bytes.
 
@@ -19,7 +19,8 @@ object stays alive per event, nothing is encoded in the worker, and a record is 
   a record only ever refers to one declared before it.
 
 The hot paths of the runtimes build word 0 as `clock() - offset(kind, t0)` (one
-subtraction, no shift) and word 1 from constants made once per task or per step.
+subtraction, no shift) and word 1 from constants made once per task or per step, and
+pack them with `struct` (`runtimes.probe.pack`).
 """
 
 from __future__ import annotations

@@ -88,14 +88,14 @@ class Sender:
         return data
 
     @staticmethod
-    def records(words: array | memoryview) -> tuple[bytes, memoryview]:
+    def records(words: bytes | bytearray | memoryview) -> tuple[bytes, memoryview]:
         """A frame of whole records: its header, and the records' bytes as they are."""
         view = memoryview(words).cast("B")
         return frame_header(RECORDS, len(view)), view
 
 
 def encode(header: dict[str, Any], names: list[str], extras: list[tuple[Any, ...]],
-           records: array) -> bytes:
+           records: bytes | bytearray) -> bytes:
     """A whole stream at once: what the worker writes over a run, in one piece."""
     sender = Sender(len(header["tasks"]))
     head, body = sender.records(records)
