@@ -40,7 +40,7 @@ CODES: dict[str, int] = {
 class Instr:
     """One step, compiled: what running it needs, made once for every time it runs."""
 
-    __slots__ = ("op", "step", "frame", "x", "xw", "text", "out", "callee")
+    __slots__ = ("op", "step", "frame", "x", "xw", "text", "out", "callee", "aux")
 
     def __init__(self, step: Step, frame: Frame | None, probe: Probe) -> None:
         self.op = CODES[step.op]
@@ -57,6 +57,8 @@ class Instr:
             else 0
         """For a `print` of fixed text: the x half of its `output` record."""
         self.callee: Program | None = None
+        self.aux = 0
+        """A word the runtime makes once for this step (e.g. its `suspend`'s x half)."""
 
 
 class Program:

@@ -72,10 +72,6 @@ KNOWN = {
         "fires (the flusher thread is seen stuck in signal.pthread_kill): no `end` is "
         "written and the parent kills the worker"
     ),
-    ("greenlet", "tight_print_loop"): (
-        "greenlet lists the greenlet running at the timeout as waiting on `switch`, as if "
-        "it were suspended"
-    ),
 }
 
 
