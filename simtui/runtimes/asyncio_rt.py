@@ -139,7 +139,9 @@ class AsyncioRun:
         self.clock = probe.clock
         # loop.time() is time.monotonic(); the probe's clock is perf_counter.
         self.mono_to_perf = time.perf_counter() - time.monotonic()
-        self.shared = Run(scenario, probe, asyncio.Lock, asyncio.Event, asyncio.Queue)
+        self.shared = Run(scenario, probe)
+        # asyncio's primitives bind to the running loop when first used.
+        self.shared.primitives(asyncio.Lock, asyncio.Event, asyncio.Queue)
         self.task_names = list(probe.tasks)
         """Task id → name."""
         self.ids: dict[asyncio.Task[Any], int] = {}

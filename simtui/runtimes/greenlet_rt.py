@@ -49,7 +49,7 @@ class GreenletRun:
         self.probe = probe
         self.ctx = ctx
         self.record = probe.recording
-        self.shared = Run(scenario, probe, _none, _none, _none)
+        self.shared = Run(scenario, probe)  # greenlet has no locks, events or queues
         # The runtime keeps its greenlets (it must, to switch to them).
         self.greenlets: dict[str, greenlet.greenlet] = {}
         self.names = list(probe.tasks)
@@ -194,11 +194,6 @@ class GreenletRun:
         stuck = self.stuck()
         status = "error" if self.failed else "ok"
         return Outcome(status, stuck or None)
-
-
-def _none(*args: object) -> None:
-    """Greenlet has no locks, events or queues: the loader refuses their ops."""
-    return None
 
 
 def run(scenario: Scenario, probe: Probe, ctx: RunContext) -> Outcome:

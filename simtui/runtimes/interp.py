@@ -173,15 +173,13 @@ def names_used(scenario: Scenario) -> tuple[set[str], set[str], set[str]]:
 class Run:
     """What a run on any runtime keeps: programs, primitives, waits, lock holders."""
 
-    def __init__(self, scenario: Scenario, probe: Probe, make_lock: Callable[[], Any],
-                 make_event: Callable[[], Any], make_queue: Callable[[int], Any]) -> None:
+    def __init__(self, scenario: Scenario, probe: Probe) -> None:
         self.scenario = scenario
         self.probe = probe
         self.programs = compile_scenario(scenario, probe)
-        locks, events, queues = names_used(scenario)
-        self.locks = {name: make_lock() for name in sorted(locks)}
-        self.events = {name: make_event() for name in sorted(events)}
-        self.queues = {name: make_queue(scenario.queues.get(name, 0)) for name in sorted(queues)}
+        self.locks: dict[str, Any] = {}
+        self.events: dict[str, Any] = {}
+        self.queues: dict[str, Any] = {}
         self.waiting: dict[str, tuple[str, str | None]] = {}
         """Task → (reason, detail) while it waits inside an op."""
         self.holders: dict[str, str] = {}
@@ -193,6 +191,16 @@ class Run:
         self.task_words = [layout.task_word(i) for i in range(len(probe.tasks))]
         """Per task id: the task half of word 1 of its records."""
         self.offsets = probe.offsets
+
+    def primitives(self, make_lock: Callable[[], Any], make_event: Callable[[], Any],
+                   make_queue: Callable[[int], Any]) -> None:
+        """Make every lock, event and queue the scenario uses, with the runtime's own
+        constructors (once the runtime can make them: gevent's need its hub)."""
+        locks, events, queues = names_used(self.scenario)
+        self.locks = {name: make_lock() for name in sorted(locks)}
+        self.events = {name: make_event() for name in sorted(events)}
+        sizes = self.scenario.queues
+        self.queues = {name: make_queue(sizes.get(name, 0)) for name in sorted(queues)}
 
     def program(self, task: str) -> Program:
         return self.programs[self.scenario.instances[task].definition]
