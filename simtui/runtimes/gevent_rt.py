@@ -10,10 +10,19 @@ What is observed, and how (runtime-instrumentation.md §4):
   `_notify_links`, a queue's `_unlock`), which is queued wrapped so that the hub's call
   records its dequeue. The queue is FIFO, so this is exact. With `--snapshots` the real
   queue (`loop._callbacks`) is read before each `run`.
-- Switches, through `greenlet.settrace`: `X → hub → Y` is reported as one switch,
-  `suspend(X)` then `run(Y, from=X)`. When a timer or an I/O watcher (or a callback that
-  notifies waiters, like `_notify_links`) switches into Y straight from the hub, Y was
-  never in the queue: the trace shows `wake(Y)` then `run(Y)`.
+- Switches, with no greenlet tracer: `X → hub → Y` is reported as one switch,
+  `suspend(X)` then `run(Y, from=X)`. The hub calls the current greenlet's `switch_out`
+  before every switch into it (any wait in gevent: a sleep, a Waiter, a join, a lock, an
+  event, a queue, a socket), and every task is a Greenlet whose `switch_out` records its
+  `suspend` then. Y says it runs at the first point it can once it has control: where
+  `gevent.sleep(0)` or its first step returns to the interpreter, where the gevent call
+  of a waiting op returns, or — when gevent's own code in Y queues a callback first —
+  in that `run_callback`, before the callback's `ready`. Nothing else runs meanwhile,
+  so the order is the real one. When the hub popped Y's entry from its queue that is a
+  `run`; when a timer or an I/O watcher (or a callback that notifies waiters, like
+  `_notify_links`) switched into Y straight from the hub, Y was never in the queue: the
+  trace shows `wake(Y)` then `run(Y)`. A `yield` records its step, its re-queueing and
+  its suspend at one clock reading. A task records its `done` as its steps end.
 - Timer deadlines, through the loop's `timer()`: a started libev timer's `at` is its
   expiry on the monotonic clock.
 
@@ -25,7 +34,6 @@ of work while greenlets still wait, gevent throws `LoopExit` into the root: that
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -65,7 +73,7 @@ from simtui.runtimes.interp import (
     Run,
 )
 from simtui.runtimes.probe import Probe, pack, pack2, pack3
-from simtui.scenario.model import Scenario, Step
+from simtui.scenario.model import Scenario
 from simtui.trace import labels
 from simtui.trace.layout import NONE, OUTPUT, READY, RUN, STEP, SUSPEND, x_word
 
@@ -98,6 +106,7 @@ def _tracing_loop_class(base: Any) -> Any:
                 state.stamp[0] = NONE
                 state.pending[stamped] += 1
                 return run_callback(self, func, *args)
+            state.catch_up()
             tid = state.ids.get(id(owner))
             if tid is None:
                 if isinstance(owner, Waiter):
@@ -169,22 +178,19 @@ class GeventRun:
         self.last_from = [NONE]
         """The task that gave control away last (its id): the `from` of the next `run`."""
         self.current = [NONE]
-        """The task that has control (its id), NONE while the hub (or the root) has it."""
+        """The task recorded as having control (its id); NONE while the hub (or the root)
+        has it."""
         self.left = [NONE]
-        """The task whose leaving (its yield's suspend, its done) it recorded itself: the
-        tracer, if it is on, records nothing more for that switch."""
+        """The task whose yield recorded its suspend itself: its switch to the hub, next,
+        records nothing more."""
         self.stamp = [NONE]
         """The task whose yield recorded its re-queueing `ready` with its step."""
         self.pending = [0] * len(self.names)
         """Per task id: its entries in the hub's queue (a task's own switch callbacks)."""
-        self.inside = 0
-        """Tasks inside an op whose switches gevent makes out of sight: the tracer is on
-        while there is any."""
         self.last_timer: Any = None
         self.loop: Any = None
         self.failed = False
-        self._previous: Callable[[str, tuple[Any, Any]], None] | None = None
-        self._trace: Callable[[str, tuple[Any, Any]], None] | None = None
+        self.task_class = self._task_class()
         self.patched_sleep = monkey.is_object_patched("time", "sleep")
         self.from_words = [x_word(probe.x((name, None))) for name in self.names]
         self.from_words.append(x_word(probe.x((None, None))))  # [-1]: nobody yet
@@ -224,88 +230,73 @@ class GeventRun:
 
     # -- switches ---------------------------------------------------------------------------
 
-    def resumed(self, tid: int) -> None:
-        """Task `tid` has control again after a switch it made itself (its yield, its
-        start): the hub popped its entry. Unless the tracer said so already, say so."""
-        if self.left[0] == tid:  # the switch it recorded itself is over: no tracer saw it
-            self.left[0] = NONE
+    def _task_class(self) -> type[gevent.Greenlet]:
+        """gevent's Greenlet, telling this run each time it switches to the hub.
+
+        gevent's hub calls the current greenlet's `switch_out` before every switch into
+        it (every wait: `gevent.sleep`, a Waiter, a join, a lock, an event, a queue, a
+        socket): the moment a task gives control away, whatever gevent call it is in.
+        """
+        state = self
+
+        class Task(gevent.Greenlet):  # type: ignore[misc]
+            __slots__ = ("tid",)
+
+            def switch_out(self) -> None:
+                state.switched_out(self.tid)
+
+        return Task
+
+    def switched_out(self, tid: int) -> None:
+        """Task `tid` is switching to the hub."""
         current = self.current
-        if current[0] == tid:  # the tracer recorded this very switch
+        if current[0] != tid:  # it got control back out of sight: it says so first
+            self.resumed(tid)
+        current[0] = NONE
+        self.last_from[0] = tid
+        if self.left[0] == tid:  # its yield recorded its suspend already
+            self.left[0] = NONE
+            return
+        if self.record:
+            name = self.names[tid]
+            reason, detail = self.waiting.get(name) or ("yield", None)
+            until = self._deadline() if reason == "sleep" else None
+            self.probe.suspend(name, reason, detail, until)
+
+    def resumed(self, tid: int) -> None:
+        """Task `tid` runs: it says so at the first point it can, unless it said so already.
+
+        The hub popped its entry from the queue (its start, its yield's Waiter), or it
+        was switched into straight from a timer, an I/O watcher or a notifier (never
+        queued): then it was woken first. Nothing of the run happens between that
+        switch and this point but gevent's own code in this task, which is observed too
+        (`catch_up`): what it queues comes after this.
+        """
+        current = self.current
+        if current[0] == tid:
             return
         current[0] = tid
         if not self.record:
             return
-        pending = self.pending
-        if pending[tid]:
-            pending[tid] -= 1
-        if self.snapshots:
-            self.probe.queue([self.names[tid], *self.queue_labels()])
+        name = self.names[tid]
         probe = self.probe
+        if self.pending[tid]:
+            self.pending[tid] -= 1
+            if self.snapshots:
+                probe.queue([name, *self.queue_labels()])
+        else:
+            waited = self.waiting.get(name)
+            probe.wake(name, waited[0] if waited else "switch")
+            if self.snapshots:
+                probe.queue(self.queue_labels())
         probe.put(pack(probe.clock() - probe.offsets[RUN],
                        self.shared.task_words[tid] | self.from_words[self.last_from[0]]))
 
-    def _tracer(self) -> Callable[[str, tuple[Any, Any]], None]:
-        """The greenlet tracer, on only while a task is inside an op whose switches gevent
-        makes out of sight (a join, a lock, a timer's wake...). It reports `X → hub → Y`
-        as one switch, `suspend(X)` then `run(Y, from=X)`, and a Y that the hub switches
-        into straight from a timer, an I/O watcher or a notifier (never queued) as
-        `wake(Y)` then `run(Y)`."""
-        ids, previous, probe = self.ids, self._previous, self.probe
-        names, waiting, pending, snapshots = self.names, self.waiting, self.pending, self.snapshots
-        last_from, current, left = self.last_from, self.current, self.left
-        state = self
-
-        def trace(event: str, args: tuple[Any, Any]) -> None:
-            try:
-                origin, target = args
-                came = ids.get(id(origin))
-                to = ids.get(id(target))
-                if came is not None:
-                    if left[0] == came:  # its yield or its end recorded it already
-                        left[0] = NONE
-                    elif origin.dead:
-                        probe.done(names[came])
-                    else:
-                        name = names[came]
-                        reason, detail = waiting.get(name) or ("yield", None)
-                        until = state._deadline() if reason == "sleep" else None
-                        probe.suspend(name, reason, detail, until)
-                    last_from[0] = came
-                    current[0] = NONE
-                if to is not None:
-                    name = names[to]
-                    if pending[to]:  # the hub popped this task's entry from its queue
-                        pending[to] -= 1
-                        if snapshots:
-                            probe.queue([name, *state.queue_labels()])
-                    else:
-                        # Straight from a timer, an I/O watcher or a notifier: never queued.
-                        waited = waiting.get(name)
-                        probe.wake(name, waited[0] if waited else "switch")
-                        if snapshots:
-                            probe.queue(state.queue_labels())
-                    last = last_from[0]
-                    probe.run(name, names[last] if last >= 0 else None)
-                    current[0] = to
-            except Exception:  # a tracer that raises is uninstalled by greenlet: never raise
-                pass
-            if previous is not None:
-                with contextlib.suppress(Exception):
-                    previous(event, args)
-
-        return trace
-
-    def hiding(self) -> None:
-        """A task enters an op that may switch out of sight: the tracer is on."""
-        if self.inside == 0 and self._trace is not None:
-            greenlet.settrace(self._trace)
-        self.inside += 1
-
-    def shown(self) -> None:
-        """A task left such an op: the tracer is off once no task is inside one."""
-        self.inside -= 1
-        if self.inside == 0 and self._trace is not None:
-            greenlet.settrace(self._previous)
+    def catch_up(self) -> None:
+        """Whatever greenlet is current now: if a task got control unseen, it runs."""
+        tid = self.ids.get(id(getcurrent()))
+        if tid is not None and self.current[0] != tid:
+            self.resumed(tid)
 
     def _deadline(self) -> float | None:
         """When the timer just armed by the suspending greenlet fires, in trace seconds."""
@@ -323,9 +314,10 @@ class GeventRun:
         """`gevent.spawn`, in its two halves, so the task is named before it is queued."""
         if name in self.greenlets:
             raise RuntimeError(f"{name} was already spawned")
-        g = gevent.Greenlet(self._body, name)
+        g = self.task_class(self._body, name)
+        g.tid = self.probe.tasks[name]
         self.greenlets[name] = g
-        self.ids[id(g)] = self.probe.tasks[name]
+        self.ids[id(g)] = g.tid
         self.probe.create(name, parent)
         g.start()
         started = self.spawned.get(name)
@@ -345,8 +337,9 @@ class GeventRun:
             self.failed = True
             self.probe.error(name, f"{type(e).__name__}: {e}")
         self.probe.done(name)
-        self.left[0] = self.last_from[0] = tid
-        self.current[0] = NONE
+        # Still current, running gevent's end of a greenlet (what it queues is its own),
+        # until its greenlet returns to the hub.
+        self.last_from[0] = tid
 
     def steps(self, name: str, program: Program) -> None:
         """Run `program`'s steps in task `name`; a `call` is a plain call of this."""
@@ -360,7 +353,7 @@ class GeventRun:
         tw = self.shared.task_words[tid]
         ready_word = tw | x_word(NONE)
         yield_word = tw | self.yield_word
-        stamp, left, last_from, current = self.stamp, self.left, self.last_from, self.current
+        stamp, left, current = self.stamp, self.left, self.current
         sleep = gevent.sleep
         resumed = self.resumed
         for ins in program.steps():
@@ -370,10 +363,10 @@ class GeventRun:
                     t = clock()
                     put(pack3(t - step_at, tw | ins.xw, t - ready_at, ready_word,
                               t - suspend_at, yield_word))
-                    stamp[0] = left[0] = last_from[0] = tid
-                    current[0] = NONE
+                    stamp[0] = left[0] = tid
                 sleep(0)
-                resumed(tid)
+                if current[0] != tid:
+                    resumed(tid)
                 continue
             if op is PRINT:
                 if record:
@@ -411,26 +404,28 @@ class GeventRun:
                 time.sleep(seconds)
                 del self.waiting[name]
             else:
-                self.hiding()
-                try:
-                    self._switching(name, ins.step, ins, ins.step.seconds * self.ctx.scale)
-                finally:
-                    self.shown()
+                self._waiting_op(name, tid, ins, ins.step.seconds * self.ctx.scale)
 
-    def _switching(self, name: str, step: Step, ins: Instr, seconds: float) -> None:
-        """The ops that may switch to the hub inside gevent, out of the interpreter's sight."""
+    def _waiting_op(self, name: str, tid: int, ins: Instr, seconds: float) -> None:
+        """The ops that may wait, switching to the hub inside gevent. Each wait is seen
+        as it starts (`switched_out`); when the gevent call returns, the task says it
+        runs again if it had to wait (`resumed`), before its wait is forgotten."""
         op = ins.op
+        step = ins.step
         waiting = self.waiting
+        back = self.resumed
         if op is SLEEP:
             waiting[name] = ("sleep", labels.sleep(step.seconds))  # as written
             self.last_timer = None  # `sleep: 0` arms none: no stale deadline
             gevent.sleep(seconds)
+            back(tid)
             del waiting[name]
         elif op is BLOCK:
             # monkey.patch_all() made time.sleep gevent.sleep: a cooperative wait.
             waiting[name] = ("sleep", labels.sleep(step.seconds, patched=True))
             self.last_timer = None
             time.sleep(seconds)
+            back(tid)
             del waiting[name]
         elif op is IO:
             port = self.ctx.io_port
@@ -438,11 +433,14 @@ class GeventRun:
                 raise RuntimeError("no delay server for `io`")
             waiting[name] = ("io", labels.io(step.seconds, labels.CONNECT))
             sock = gevent.socket.create_connection(("127.0.0.1", port))
+            back(tid)
             with sock:
                 waiting[name] = ("io", labels.io(step.seconds, labels.REPLY))
                 sock.sendall(io_payload(seconds))
+                back(tid)
                 while sock.recv(64):
-                    pass
+                    back(tid)
+                back(tid)
             del waiting[name]
         elif op is JOIN:
             for ref in step.refs:
@@ -450,32 +448,39 @@ class GeventRun:
                 if g is None:  # not spawned yet: wait until some task spawns it
                     waiting[name] = ("join", labels.join(ref, started=False))
                     self.spawned.setdefault(ref, gevent.event.Event()).wait()
+                    back(tid)
                     g = self.greenlets[ref]
                 waiting[name] = ("join", labels.join(ref))
                 g.join()
+                back(tid)
             waiting.pop(name, None)
         elif op is GATHER:
             gs = [self.greenlets.get(ref) or self.spawn(ref, name) for ref in step.refs]
             waiting[name] = ("gather", labels.gather(step.refs))
             gevent.joinall(gs)
+            back(tid)
             del waiting[name]
         elif op is ACQUIRE:
             waiting[name] = ("lock", labels.lock(step.name, self.holders.get(step.name)))
             self.shared.locks[step.name].acquire()
+            back(tid)
             del waiting[name]
             self.holders[step.name] = name
         elif op is WAIT:
             waiting[name] = ("event", labels.event(step.name))
             self.shared.events[step.name].wait()
+            back(tid)
             del waiting[name]
         elif op is PUT:
             waiting[name] = ("queue", labels.queue(step.name, full=True))
             item = self.shared.text(ins, name, self.items.get(name, ""))
             self.shared.queues[step.name].put(item)
+            back(tid)
             del waiting[name]
         elif op is GET:
             waiting[name] = ("queue", labels.queue(step.name, full=False))
             self.items[name] = self.shared.queues[step.name].get()
+            back(tid)
             del waiting[name]
         else:  # the loader refuses ops a runtime cannot do; this is a bug if reached
             raise RuntimeError(f"`{step.op}` is not supported on gevent")
@@ -523,8 +528,6 @@ class GeventRun:
                 self.labels[id(primitive)] = f"{kind} {key}"
         if self.record:
             self.loop._simtui = self
-            self._previous = greenlet.gettrace()
-            self._trace = self._tracer()
         self.probe.stuck_provider = self.stuck
         status = "ok"
         try:
@@ -535,8 +538,6 @@ class GeventRun:
                 status = "deadlock"
         finally:
             if self.record:
-                greenlet.settrace(self._previous)
-                self._trace = None
                 self.loop._simtui = None
             gevent.config.loop = original
         stuck = self.stuck()
