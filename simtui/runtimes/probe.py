@@ -57,6 +57,9 @@ class Probe:
         """Whether the runtime should report `queue` snapshots of its real ready queue."""
         self.stuck_provider: Callable[[], list[dict[str, str]]] | None = None
         """Set by a runtime: the tasks still waiting, with what on, for `end` at a timeout."""
+        self.drain: Callable[[], None] | None = None
+        """Set by a runtime that keeps records of its own before they are the probe's (the
+        threads' consumer): makes them the probe's now, from any thread."""
         self.clock = time.perf_counter_ns
         self.t0 = self.clock()
         self.offsets = [layout.offset(kind, self.t0) for kind in range(16)]

@@ -57,6 +57,13 @@ flusher from running at all, and a reader that stopped reading (a suspended pare
 its write waiting. The watchdog is the interpreter's own C thread (`faulthandler`), which
 needs no GIL: it writes every thread's stack to stderr and exits, and the parent then
 ends the trace with `killed`, saying so."""
+FINAL = 50_000
+"""Records written at most between a timeout and its `end` (the oldest of those waiting):
+the trace keeps what was recorded before the timeout, and a runaway's backlog does not
+hold the `end` back (the rest is left out; the trace is the run up to some point)."""
+FINAL_SECONDS = 0.25
+"""And for at most this long: busy threads that keep the interpreter lock slow every write
+down, and the watchdog ends the run at a second past the timeout."""
 BACKLOG = 100_000
 """Records waiting to be written past which the run is paused while the main thread writes
 them. Only a runaway loop gets here: the flusher thread alone cannot keep up with a runtime
@@ -122,17 +129,21 @@ class Flusher:
                 n = os.write(self.fd, view)
                 view = view[n:]
 
-    def flush(self) -> None:
+    def flush(self, timed: bool = True, most: int | None = None,
+              stop: float | None = None) -> None:
         """Write the records made so far, a slice at a time (called with the lock held).
 
-        The timeout is checked before every chunk written: a writer that is slower than
-        the run (the reader is busy, or a backlog of millions) must not hold the `end`
-        back for as long as the backlog takes to write.
+        When `timed`, the timeout is checked before every chunk written: a writer that is
+        slower than the run (the reader is busy, or a backlog of millions) must not hold
+        the `end` back for as long as the backlog takes to write. At most `most` records
+        are written (the oldest), and none once the clock is past `stop`, when given.
         """
         records = self.probe.records
         # Records first, then declarations: every record counted now refers only to
         # declarations made before it, so sending them now covers it.
         left = len(records) // RECORD_BYTES  # those appended meanwhile wait for the next flush
+        if most is not None:
+            left = min(left, most)
         self._write(self.sender.declarations(self.probe.names, self.probe.extras))
         while left > 0:
             n = min(left, SLICE)
@@ -143,15 +154,26 @@ class Flusher:
             del records[: n * RECORD_BYTES]  # appends made meanwhile by other threads stay
             view = memoryview(batch)
             for k in range(0, n, CHUNK):
-                if self._past_deadline():
-                    self._finish_early("timeout")
+                if timed and self._past_deadline():
+                    self._finish_early("timeout", view[k * RECORD_BYTES :])
                 part = view[k * RECORD_BYTES : (k + CHUNK) * RECORD_BYTES]
-                self._write(*self.sender.records(part))
-                self.written += len(part) // RECORD_BYTES
+                if not self._write_records(part, stop):
+                    return  # the rest is left out: the `end` must come now
             view.release()
             if over:
                 self._finish_early("limit")
             left -= n
+
+    def _write_records(self, view: memoryview, stop: float | None = None) -> bool:
+        """Write whole records, a frame of at most CHUNK at a time; stop between two frames
+        once the clock is past `stop`. Whether every one was written."""
+        for k in range(0, len(view), CHUNK * RECORD_BYTES):
+            if stop is not None and _monotonic() > stop:
+                return False
+            part = view[k : k + CHUNK * RECORD_BYTES]
+            self._write(*self.sender.records(part))
+            self.written += len(part) // RECORD_BYTES
+        return True
 
     def _loop(self) -> None:
         while True:
@@ -172,8 +194,22 @@ class Flusher:
     def _past_deadline(self) -> bool:
         return not self.over and _monotonic() > self.deadline
 
-    def _finish_early(self, status: str) -> None:
-        """End the trace here with `status`, whatever is still recorded and not written."""
+    def _finish_early(self, status: str, unsent: memoryview | None = None) -> None:
+        """End the trace here with `status`, whatever the runtime is doing.
+
+        At a timeout, what was recorded up to now is written first: the records taken
+        out to be written (`unsent`), then the rest, the runtime's own records made the
+        probe's first (a run cut before its threads' records were read, or while a batch
+        was on its way, had a trace of its `end` alone). At the limit, nothing more is.
+        """
+        probe = self.probe
+        stop = _monotonic() + FINAL_SECONDS
+        whole = unsent is None or self._write_records(unsent, stop)
+        if status == "timeout" and whole and self.written < self.limit - 1:
+            if probe.drain is not None:
+                with contextlib.suppress(Exception):  # the runtime may be mid-change
+                    probe.drain()
+            self.flush(timed=False, most=FINAL, stop=stop)
         stuck = None
         provider = self.probe.stuck_provider
         if provider is not None:
@@ -184,7 +220,6 @@ class Flusher:
         # Only the `end` follows what was written: records made meanwhile are not sent,
         # so the trace never runs past the limit. Its fields are declared as the next
         # the reader numbers, whatever the runtime declares meanwhile.
-        probe = self.probe
         elapsed = round(probe.now(), 7)
         x = self.sender.extras_sent
         t = probe.clock() - probe.offsets[layout.END]
