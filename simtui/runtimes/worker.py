@@ -48,7 +48,7 @@ _pthread_kill = signal.pthread_kill
 
 SLICE = 50_000
 """Records written at a time: the pipe sees steady progress, memory stays low."""
-CHUNK = 4096
+CHUNK = wire.FRAME_RECORDS
 """Records written between two looks at the clock for the timeout."""
 WATCHDOG = 1.0
 """Seconds past the timeout after which the worker's watchdog ends it, if the flusher has
