@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simtui.scenario.loader import load_text  # noqa: E402
 from simtui.trace.stream import WorkerProcess  # noqa: E402
+from simtui.trace.wire import Batch  # noqa: E402
 
 SCENARIO = """
 timeout: {seconds}
@@ -52,10 +53,11 @@ def once(runtime: str, seconds: float) -> tuple[int, float, float]:
     elapsed = [0.0]
     done = threading.Event()
 
-    def on_events(batch: list[dict]) -> None:
+    def on_events(batch: Batch) -> None:
         count[0] += len(batch)
-        if batch[-1].get("type") == "end":
-            elapsed[0] = float(batch[-1].get("elapsed") or 0.0)
+        end = batch.end
+        if end is not None:
+            elapsed[0] = float(end.get("elapsed") or 0.0)
 
     worker = WorkerProcess(scenario, runtime, on_events=on_events,
                            on_exit=lambda w: done.set()).start()

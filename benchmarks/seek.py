@@ -29,7 +29,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from simtui.replay.model import Replay, Trace  # noqa: E402
+from simtui.replay.model import Replay  # noqa: E402
+from simtui.trace.model import Trace  # noqa: E402
 
 
 def synthetic(n_events: int, n_tasks: int, seed: int = 1) -> Iterator[dict[str, Any]]:

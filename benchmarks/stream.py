@@ -6,7 +6,8 @@ Each round starts a real worker (`WorkerProcess`, as `simtui run` and the TUI do
 runtime's benchmark scenario (`workloads.py`, the full size) and does with the stream what
 the TUI's player does: the reader thread hands over the decoded batches, and this
 process's main thread appends each to a `Trace` and calls `Replay.sync()`. Nothing is
-pre-encoded: the worker records, encodes and writes while the run goes on.
+pre-encoded: the worker records and writes its packed records while the run goes on, and
+this process decodes them, as the TUI does.
 
 Reported per runtime, median and min–max over the rounds: events/s from starting the
 worker to the `end` event replayed (what a user waits for) and from the first event to
@@ -31,22 +32,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _paired import print_machine, stderr, summarize  # noqa: E402
 from workloads import WORKLOADS, Workload  # noqa: E402
 
-from simtui.replay.model import Replay, Trace  # noqa: E402
+from simtui.replay.model import Replay  # noqa: E402
 from simtui.scenario.loader import load_scenario  # noqa: E402
-from simtui.trace import stream as stream_module  # noqa: E402
+from simtui.trace import wire  # noqa: E402
+from simtui.trace.model import Trace  # noqa: E402
 from simtui.trace.stream import WorkerProcess  # noqa: E402
 
 _wire = [0]
-_take_events = stream_module.take_events
+_feed = wire.Decoder.feed
 
 
-def _counting_take_events(buffer: bytearray, chunk: bytes) -> list[dict[str, Any]]:
+def _counting_feed(self: wire.Decoder, chunk: bytes) -> list[wire.Batch]:
     # One call per chunk read from the pipe (up to 256 KiB): counting costs nothing.
     _wire[0] += len(chunk)
-    return _take_events(buffer, chunk)
+    return _feed(self, chunk)
 
 
-stream_module.take_events = _counting_take_events  # type: ignore[assignment]
+wire.Decoder.feed = _counting_feed  # type: ignore[method-assign]
 
 
 def _children_cpu() -> float:
@@ -55,7 +57,7 @@ def _children_cpu() -> float:
 
 
 def one_run(scenario: Any, runtime: str) -> dict[str, float]:
-    batches: SimpleQueue[list[dict[str, Any]] | None] = SimpleQueue()
+    batches: SimpleQueue[wire.Batch | None] = SimpleQueue()
     trace = Trace()
     replay = Replay(trace)
     _wire[0] = 0

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # argparse is imported only when a command needs it: `--versi
     from simtui.compare.runner import RunResult
     from simtui.scenario.errors import ScenarioError
     from simtui.trace.export import Writer
+    from simtui.trace.wire import Batch
 
 COMMANDS = ("run", "check", "replay", "list", "schema", "bench", "compare", "export")
 FORMATS = ("text", "jsonl", "chrome")
@@ -202,6 +203,7 @@ def _run(argv: list[str]) -> int:
     runtime = a.runtime or scenario.runtime
 
     from simtui.trace.export import open_writer
+    from simtui.trace.protocol import Exit
     from simtui.trace.stream import WorkerProcess
 
     with contextlib.ExitStack() as stack:
@@ -226,9 +228,9 @@ def _run(argv: list[str]) -> int:
         if a.explain:
             writer = _Explained(writer, out)
         try:
-            for event in worker.events():
-                writer.write(event)
-                last = event
+            for batch in worker.batches():
+                writer.write_batch(batch)
+                last = batch.end or last
             writer.close()
         except BrokenPipeError:
             worker.kill("the output pipe was closed")
@@ -241,9 +243,9 @@ def _run(argv: list[str]) -> int:
             return 2
     if caught:
         return 128 + caught[0]
-    status = last.get("status") if last is not None and last.get("type") == "end" else None
+    status = last.get("status") if last is not None else None
     if status is None:
-        if worker.returncode == 2:  # the worker refused the scenario: already reported
+        if worker.returncode == Exit.REFUSED:  # the worker refused the scenario: reported
             _say(worker.error_text, sys.stderr, lines=True)
             return 2
         _say(f"simtui: the worker ended without a trace (exit {worker.returncode})\n"
@@ -253,7 +255,7 @@ def _run(argv: list[str]) -> int:
         message = last.get("message") if last is not None else None
         _say(f"simtui: the run did not finish: {message or 'the worker was killed'}", sys.stderr)
         return EXIT_KILLED
-    if worker.returncode == 3:
+    if worker.returncode == Exit.BUG:
         _say(f"simtui: internal error in the worker:\n{worker.error_text}", sys.stderr,
              lines=True)
     return 0 if status == "ok" else 1
@@ -271,6 +273,10 @@ class _Explained:
 
     def write(self, event: dict[str, Any]) -> None:
         self._put(self.narrator.feed(event))
+
+    def write_batch(self, batch: Batch) -> None:
+        for event in batch.events():
+            self.write(event)
 
     def close(self) -> None:
         self._put(self.narrator.close())
@@ -641,8 +647,9 @@ def _export(argv: list[str]) -> int:
     a = p.parse_args(argv)
     import io
 
-    from simtui.replay.model import Trace, TraceError
     from simtui.trace.export import ChromeTrace, TextWriter, json_text
+    from simtui.trace.model import Trace
+    from simtui.trace.reader import TraceError
 
     traces = []
     for path in a.traces:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from simtui.runtimes.probe import Probe
 from simtui.scenario.loader import load_scenario, load_text
 from simtui.scenario.model import Scenario
+from simtui.trace import wire
 from simtui.trace.stream import WorkerProcess
 from simtui.trace.validate import check_events
+from simtui.trace.wire import Decoder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +46,14 @@ def run_trace(
     assert events and events[0]["type"] == "header", worker.error_text
     assert events[-1]["type"] == "end", f"no end event; worker said:\n{worker.error_text}"
     return events
+
+
+def recorded(probe: Probe) -> list[Event]:
+    """What a probe recorded, as the parent decodes it from the wire: event dicts."""
+    header = {"type": "header", "tasks": list(probe.tasks)}
+    decoder = Decoder()
+    batches = decoder.feed(wire.encode(header, probe.names, probe.extras, probe.records))
+    return [batch.event(j) for batch in batches for j in range(len(batch))]
 
 
 def validate(events: list[Event]) -> list[str]:

@@ -28,9 +28,11 @@ from queue import Empty, SimpleQueue
 
 from simtui.compare.comparison import Lane
 from simtui.compare.metrics import Metrics, measure
-from simtui.replay.model import Trace, TraceError
 from simtui.scenario.model import Scenario, walk
+from simtui.trace.model import Trace
+from simtui.trace.reader import TraceError
 from simtui.trace.stream import WorkerProcess
+from simtui.trace.wire import Batch
 
 STEP_BUDGET = 20_000
 """Steps (every instance, repeats expanded) past which a run counts as computing."""
@@ -144,7 +146,7 @@ class Runner:
     def _start(self, lane: Lane) -> None:
         trace = self._traces[lane.index] = Trace()
 
-        def take(batch: list[dict[str, object]]) -> None:
+        def take(batch: Batch) -> None:
             if lane.index in self._errors:
                 return
             try:

@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from simtui import runtimespec
-from simtui.replay.model import Replay, Trace
+from simtui.replay.model import Replay
 from simtui.replay.state import State, TaskView
 from simtui.replay.voices._words import Moment, wait_of, waits_for
 from simtui.replay.voices.neutral import Voice
+from simtui.trace.model import Trace
 
 __all__ = ["Narrator", "explain", "voice_for", "waits"]
 

@@ -23,9 +23,7 @@ How it observes the loop (runtime-instrumentation.md §2):
   queues and I/O the awaitable is driven by a thin wrapper that records `suspend` each
   time it actually yields to the Task. `await coro()` (`call`) runs inline: no Task, no
   ready entry.
-- Recording: the hooks append the probe's own record tuples (`Probe.events`, the format
-  `probe.Record` documents) rather than calling its methods: a Python call per event
-  would add about a fifth to the cost of every task step.
+- Recording: the hooks record through the probe (`runtimes.probe`), into packed records.
 - Clock reads: reading `perf_counter_ns` costs about as much as the rest of a record, so
   a `yield` step records its `step`, its `suspend` and the `ready` its re-queueing makes
   next (in the same uninterrupted stretch, nothing else running) at one clock reading.
@@ -59,9 +57,32 @@ from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 from simtui.runtimes.base import Outcome, RunContext, io_payload
-from simtui.runtimes.probe import Probe
-from simtui.scenario.model import Scenario, Step, render_text, walk
+from simtui.runtimes.interp import (
+    ACQUIRE,
+    BLOCK,
+    CALL,
+    CPU,
+    GATHER,
+    GET,
+    IO,
+    JOIN,
+    PRINT,
+    PUT,
+    RELEASE,
+    REPEAT,
+    SET,
+    SLEEP,
+    SPAWN,
+    WAIT,
+    YIELD,
+    Instr,
+    Program,
+    Run,
+)
+from simtui.runtimes.probe import Probe, pack, pack2, pack3
+from simtui.scenario.model import Scenario
 from simtui.trace import labels
+from simtui.trace.layout import NONE, OUTPUT, READY, RUN, STEP, SUSPEND, x_word
 
 _Task = asyncio.Task
 _TimerHandle = asyncio.TimerHandle
@@ -108,49 +129,51 @@ def _watch(
 class AsyncioRun:
     """One run of a scenario on a real asyncio event loop, reported to a probe."""
 
-    def __init__(
-        self, scenario: Scenario, probe: Probe, ctx: RunContext, record: bool = True
-    ) -> None:
+    def __init__(self, scenario: Scenario, probe: Probe, ctx: RunContext) -> None:
         self.scenario = scenario
         self.probe = probe
         self.ctx = ctx
-        self.record = record
+        self.record = probe.recording
         """False runs the same interpreter on a plain loop, recording nothing: the
         uninstrumented side of the overhead benchmark."""
-        discard: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=0)
-        self.rec: Callable[[tuple[Any, ...]], None] = (
-            probe.events.append if record else discard.append
-        )
-        self.clock = time.perf_counter_ns
+        self.clock = probe.clock
         # loop.time() is time.monotonic(); the probe's clock is perf_counter.
         self.mono_to_perf = time.perf_counter() - time.monotonic()
-        self.names: dict[asyncio.Task[Any], str] = {}
+        self.shared = Run(scenario, probe)
+        # asyncio's primitives bind to the running loop when first used.
+        self.shared.primitives(asyncio.Lock, asyncio.Event, asyncio.Queue)
+        self.task_names = list(probe.tasks)
+        """Task id → name."""
+        self.ids: dict[asyncio.Task[Any], int] = {}
+        """Our Tasks → their task ids (held only for the run)."""
         self.tasks: dict[str, asyncio.Task[Any]] = {}
         self.started: set[str] = set()
         self.finished: set[str] = set()
         self.coro_meta: dict[Any, tuple[str, str | None]] = {}
         self.start_waiters: dict[str, asyncio.Future[None]] = {}
-        self.waiting: dict[str, tuple[str, str]] = {}
+        self.waiting = self.shared.waiting
+        self.holders = self.shared.holders
         self.timer_owner: dict[int, str] = {}
         self.items: dict[int, str] = {}
         """Names of the entries in the ready deque that are not task steps, by handle id:
         fixed when they enter, because cancelling a handle clears its callback."""
-        self.constructing: str | None = None
+        self.constructing: int | None = None
         self.sleep_note: tuple[str, str] | None = None
         self.io_pending = 0
         self.cancelling = False
         self.failed = False
-        self.prev: list[str | None] = [None]
-        self.stamp: list[Any] = [None, 0]
-        """(task, clock) of a `yield` just recorded: the `ready` its re-queueing makes
-        next, in the same uninterrupted stretch, reuses that clock reading."""
+        self.prev: list[int] = [NONE]
+        """The task that ran last (its id): the `from` of the next `run`."""
+        self.stamp: list[int] = [NONE]
+        """The task whose `yield` just recorded its re-queueing `ready` with its step: the
+        deque's next append of that task (the very re-queueing) records nothing more."""
         self.main_task: asyncio.Task[Any] | None = None
-        self.locks: dict[str, asyncio.Lock] = {}
-        self.holders: dict[str, str] = {}
-        """Lock name → the task holding it, to say whom a waiter waits for."""
-        self.events: dict[str, asyncio.Event] = {}
-        self.queues: dict[str, asyncio.Queue[str]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
+        # Word 1 halves made once: each task's, and each task's as the `from` of a run.
+        self.task_words = self.shared.task_words
+        self.from_words = [x_word(probe.x((name, None))) for name in self.task_names]
+        self.from_words.append(x_word(probe.x((None, None))))  # [-1]: nobody ran before
+        self.yield_word = x_word(probe.x(("yield", None, None)))
 
     # -- naming ready-queue entries -------------------------------------------------------
 
@@ -171,7 +194,9 @@ class AsyncioRun:
         qual = getattr(cb, "__qualname__", None) or type(cb).__name__
         if qual.startswith("gather."):
             args = handle._args  # type: ignore[attr-defined]
-            child = self.names.get(args[0]) if args and args[0].__class__ is _Task else None
+            child = None
+            if args and args[0].__class__ is _Task and args[0] in self.ids:
+                child = self.task_names[self.ids[args[0]]]
             return labels.gather_done(child)
         if qual == "_run_until_complete_cb":
             return labels.STOP_LOOP
@@ -187,29 +212,34 @@ class AsyncioRun:
         if item is not None:
             return item
         task = handle._callback.__self__  # type: ignore[attr-defined]
-        return self.names.get(task) or self.item_name(handle)
+        tid = self.ids.get(task)
+        return self.task_names[tid] if tid is not None else self.item_name(handle)
 
-    def adopt(self, task: Any) -> str | None:
+    def adopt(self, task: Any) -> int | None:
         """A Task still inside its constructor is the one the factory is building."""
-        name = self.constructing
-        if name is not None:
-            self.names[task] = name
-        return name
+        tid = self.constructing
+        if tid is not None:
+            self.ids[task] = tid
+        return tid
 
     # -- the loop -------------------------------------------------------------------------
 
     def make_loop(self) -> asyncio.AbstractEventLoop:
         rt = self
-        rec = self.rec
-        clock = self.clock
-        names = self.names
+        probe = self.probe
+        clock, put = probe.clock, probe.put
+        ids = self.ids
+        task_names = self.task_names
         waiting = self.waiting
         prev = self.prev
         stamp = self.stamp
         item_name = self.item_name
         items = self.items
-        probe = self.probe
-        snapshots = self.probe.snapshots
+        snapshots = probe.snapshots
+        task_words, from_words = self.task_words, self.from_words
+        ready_at = probe.offsets[READY]
+        run_at = probe.offsets[RUN]
+        no_x = x_word(NONE)
 
         class ReadyQueue(collections.deque):  # type: ignore[type-arg]
             """`loop._ready`: every append is a `ready`, every popleft a `run`."""
@@ -219,41 +249,39 @@ class AsyncioRun:
             def append(self, handle: Any) -> None:
                 _deque_append(self, handle)
                 try:  # the hot path: a step or wakeup of one of our tasks
-                    name = names[handle._callback.__self__]
+                    tid = ids[handle._callback.__self__]
                 except (AttributeError, KeyError, TypeError):
-                    name = None
                     owner = getattr(handle._callback, "__self__", None)
-                    if owner.__class__ is _Task:
-                        name = rt.adopt(owner)
-                    if name is None:
+                    adopted = rt.adopt(owner) if owner.__class__ is _Task else None
+                    if adopted is None:
                         item = items[id(handle)] = item_name(handle)
-                        rec((clock(), "ready", None, item))
+                        probe.ready(None, item)
                         return
+                    tid = adopted
                 if handle._args:  # task_wakeup: the future it awaited is done
-                    why = waiting.pop(name, None)  # type: ignore[arg-type]
+                    why = waiting.pop(task_names[tid], None)
                     if why is not None:
-                        reason = "cancel" if rt.cancelling else why[0]
-                        rec((clock(), "wake", name, reason))
-                elif stamp[0] is name:  # re-queued by the yield it just recorded
-                    stamp[0] = None
-                    rec((stamp[1], "ready", name, None))
+                        probe.wake(task_names[tid], "cancel" if rt.cancelling else why[0])
+                elif stamp[0] == tid:  # re-queued by the yield that recorded this already
+                    stamp[0] = NONE
                     return
-                rec((clock(), "ready", name, None))
+                put(pack(clock() - ready_at, task_words[tid] | no_x))
 
             def popleft(self) -> Any:
                 if snapshots:
-                    rec((clock(), "queue", None, [rt.name_of(h) for h in self]))
+                    probe.queue([rt.name_of(h) for h in self])
                 handle = _deque_popleft(self)
                 try:
-                    name = names[handle._callback.__self__]
+                    tid = ids[handle._callback.__self__]
                 except (AttributeError, KeyError, TypeError):
                     # A cancelled entry is popped and skipped by the loop; recording it
                     # too keeps the derived queue equal to the real one.
                     item = items.pop(id(handle), None) or item_name(handle)
-                    rec((clock(), "run", None, prev[0], item))
+                    last = prev[0]
+                    probe.run(None, task_names[last] if last >= 0 else None, item)
                     return handle
-                rec((clock(), "run", name, prev[0], None))
-                prev[0] = name
+                put(pack(clock() - run_at, task_words[tid] | from_words[prev[0]]))
+                prev[0] = tid
                 return handle
 
         class RecordingLoop(asyncio.SelectorEventLoop):
@@ -275,7 +303,7 @@ class AsyncioRun:
                     rt.timer_owner[id(timer)] = name
                     waiting[name] = ("sleep", detail)
                     until = round(probe.at(when + rt.mono_to_perf), 7)
-                    rec((clock(), "suspend", name, "sleep", detail, until))
+                    probe.suspend(name, "sleep", detail, until)
                 return timer
 
             def _timer_handle_cancelled(self, handle: Any) -> None:
@@ -305,7 +333,7 @@ class AsyncioRun:
     def on_loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         # Failures of our tasks are already `error` events; anything else is reported.
         task = context.get("task") or context.get("future")
-        if task is not None and task in self.names:
+        if task is not None and task in self.ids:
             return
         if isinstance(context.get("exception"), ScenarioFailure):
             return
@@ -316,15 +344,16 @@ class AsyncioRun:
         if meta is None:  # asyncio's own tasks, e.g. shutting down async generators
             return _Task(coro, loop=loop, **kw)
         name, parent = meta
-        self.rec((self.clock(), "create", name, parent))
+        self.probe.create(name, parent)
         if self.scenario.options.flag("asyncio", "eager_tasks"):
             kw.setdefault("eager_start", True)
-        saved, self.constructing = self.constructing, name
+        tid = self.probe.tasks[name]
+        saved, self.constructing = self.constructing, tid
         try:
             task = _Task(coro, loop=loop, **kw)
         finally:
             self.constructing = saved
-        self.names[task] = name
+        self.ids[task] = tid
         self.tasks[name] = task
         if parent is None:
             self.main_task = task
@@ -337,96 +366,116 @@ class AsyncioRun:
 
     def coro_for(self, name: str, parent: str | None) -> Any:
         self.started.add(name)
-        coro = self.interpret(name)
+        coro = self.steps(name, self.shared.program(name), "", True)
         self.coro_meta[coro] = (name, parent)
         return coro
 
     def note_suspend(self, name: str, reason: str, detail: str) -> None:
         self.waiting[name] = (reason, detail)
-        self.rec((self.clock(), "suspend", name, reason, detail, None))
+        self.probe.suspend(name, reason, detail)
 
     def finish(self, name: str, kind: str, message: str | None = None) -> None:
         self.finished.add(name)
         self.waiting.pop(name, None)
         if kind == "done":
-            self.rec((self.clock(), "done", name))
+            self.probe.done(name)
         else:
-            self.rec((self.clock(), "error", name, message))
+            self.probe.error(name, message)
 
-    async def interpret(self, name: str) -> None:
-        """Run one task instance's steps, doing each op for real on the running loop."""
-        rec = self.rec
-        clock = self.clock
+    async def steps(self, name: str, program: Program, item: str, top: bool) -> str:
+        """Run `program`'s steps in task `name`, each op for real on the running loop.
+
+        A task's coroutine runs its whole program (`top`); a `call` awaits a coroutine of
+        this very function on the callee's program, inside the same task: `await coro()`,
+        as on the real loop (no Task, no ready entry). Returns the item a `get` took last.
+        """
+        record = self.record
+        clock, put = self.clock, self.probe.put
+        offsets = self.probe.offsets
+        step_at, suspend_at, ready_at, output_at = (
+            offsets[STEP], offsets[SUSPEND], offsets[READY], offsets[OUTPUT])
+        tid = self.probe.tasks[name]
+        tw = self.task_words[tid]
+        yield_word = tw | self.yield_word
+        ready_word = tw | x_word(NONE)
+        stamp = self.stamp
         scale = self.ctx.scale
         sleep = asyncio.sleep
-        record = self.record
-        stamp = self.stamp
         try:
-            item = ""
-            for step, frame in walk(self.scenario, name):
-                op = step.op
-                if record:
-                    t = clock()
-                    rec((t, "step", name, step.index, op, step.line, step.col))
-                if op == "yield":
-                    if record:  # the same instant: nothing runs between the step and its yield
-                        rec((t, "suspend", name, "yield", None, None))
-                        stamp[0] = name
-                        stamp[1] = t
+            for ins in program.steps():
+                op = ins.op
+                if op is YIELD:
+                    if record:  # one instant: the step, its yield and its re-queueing
+                        t = clock()
+                        put(pack3(t - step_at, tw | ins.xw, t - suspend_at, yield_word,
+                                  t - ready_at, ready_word))
+                        stamp[0] = tid
                     await sleep(0)
-                elif op == "print":
-                    text = render_text(step.text, frame.index, frame.name, item)
-                    rec((clock(), "output", name, text))
-                elif op == "sleep":
-                    seconds = step.seconds * scale
-                    detail = labels.sleep(step.seconds)
+                elif op is PRINT:
+                    if record:
+                        out = ins.out or x_word(self.probe.x((self.shared.text(ins, name, item),)))
+                        t = clock()
+                        put(pack2(t - step_at, tw | ins.xw, t - output_at, tw | out))
+                    continue
+                elif record:
+                    put(pack(clock() - step_at, tw | ins.xw))
+                if op is SLEEP:
+                    seconds = ins.step.seconds * scale
+                    detail = labels.sleep(ins.step.seconds)
                     if seconds > 0:
                         if record:
                             self.sleep_note = (name, detail)  # call_at records the suspend
                         await sleep(seconds)
                     else:
-                        rec((clock(), "suspend", name, "sleep", detail, None))
+                        self.probe.suspend(name, "sleep", detail)
                         await sleep(0)
-                elif op == "call" or op == "repeat":
-                    pass  # walk() runs the callee's steps inline, in this very task
-                else:
-                    got = await self.do(name, step, frame.index, frame.name, item)
+                elif op is CALL:
+                    assert ins.callee is not None
+                    item = await self.steps(name, ins.callee, item, False)
+                elif op is not REPEAT and op is not YIELD:
+                    got = await self.do(name, ins, item)
                     if got is not None:
                         item = got
         except asyncio.CancelledError:
-            self.finish(name, "error", CANCELLED_AT_END if self.cancelling else "cancelled")
+            if top:
+                self.finish(name, "error", CANCELLED_AT_END if self.cancelling else "cancelled")
             raise
         except ScenarioFailure as exc:
-            self.failed = True
-            message = exc.message if exc.task == name else f"{exc.task} failed: {exc.message}"
-            self.finish(name, "error", message)
+            if top:
+                self.failed = True
+                message = exc.message if exc.task == name else f"{exc.task} failed: {exc.message}"
+                self.finish(name, "error", message)
             raise
-        self.finish(name, "done")
+        if top:
+            self.finish(name, "done")
+        return item
 
-    async def do(self, name: str, step: Step, index: int, me: str, item: str) -> str | None:
+    async def do(self, name: str, ins: Instr, item: str) -> str | None:
         """The ops that are not on the hot path. Returns the item a `get` took."""
-        op = step.op
+        step = ins.step
+        op = ins.op
         note = self.note_suspend
-        if op == "cpu":
+        shared = self.shared
+        if op is CPU:
             seconds = step.seconds * self.ctx.scale
-            self.rec((self.clock(), "block", name, "cpu", seconds))
+            self.probe.block(name, "cpu", seconds)
             self.ctx.cpu.burn(seconds)
-        elif op == "block":
+        elif op is BLOCK:
             seconds = step.seconds * self.ctx.scale
-            self.rec((self.clock(), "block", name, "block", seconds))
+            self.probe.block(name, "block", seconds)
             time.sleep(seconds)  # the point: a blocking call holds the whole loop
-        elif op == "io":
+        elif op is IO:
             seconds = step.seconds * self.ctx.scale
             self.io_pending += 1
             try:
                 await self.io_round_trip(name, step.seconds, seconds)
             finally:
                 self.io_pending -= 1
-        elif op == "spawn":
+        elif op is SPAWN:
             for ref in step.refs:
                 if ref not in self.started:
                     asyncio.get_running_loop().create_task(self.coro_for(ref, name))
-        elif op == "join":
+        elif op is JOIN:
             for ref in step.refs:
                 if ref not in self.tasks:
                     waiter = self.start_waiters.get(ref)
@@ -435,47 +484,37 @@ class AsyncioRun:
                         self.start_waiters[ref] = waiter
                     await _watch(waiter, note, name, "join", labels.join(ref, started=False))
                 await _watch(self.tasks[ref], note, name, "join", labels.join(ref))
-        elif op == "gather":
+        elif op is GATHER:
             aws = [self.tasks.get(r) or self.coro_for(r, name) for r in step.refs]
             await _watch(asyncio.gather(*aws), note, name, "gather", labels.gather(step.refs))
-        elif op == "acquire":
-            lock = self.locks.get(step.name) or self.locks.setdefault(step.name, asyncio.Lock())
+        elif op is ACQUIRE:
             holder = self.holders.get(step.name)
+            lock = shared.locks[step.name]
             await _watch(lock.acquire(), note, name, "lock", labels.lock(step.name, holder))
             self.holders[step.name] = name
-        elif op == "release":
-            lock = self.locks.get(step.name) or self.locks.setdefault(step.name, asyncio.Lock())
+        elif op is RELEASE:
             try:
-                lock.release()
+                shared.locks[step.name].release()
             except RuntimeError as exc:
                 raise ScenarioFailure(name, f"release lock {step.name}: {exc}") from None
             self.holders.pop(step.name, None)
-        elif op == "wait":
-            event = self.event(step.name)
+        elif op is WAIT:
+            event = shared.events[step.name]
             await _watch(event.wait(), note, name, "event", labels.event(step.name))
-        elif op == "set":
-            self.event(step.name).set()
-        elif op == "put":
-            queue = self.queue(step.name)
-            text = render_text(step.text, index, me, item)
+        elif op is SET:
+            shared.events[step.name].set()
+        elif op is PUT:
+            queue = shared.queues[step.name]
+            text = shared.text(ins, name, item)
             await _watch(queue.put(text), note, name, "queue", labels.queue(step.name, full=True))
-        elif op == "get":
-            queue = self.queue(step.name)
+        elif op is GET:
+            queue = shared.queues[step.name]
             got: str = await _watch(
                 queue.get(), note, name, "queue", labels.queue(step.name, full=False))
             return got
         else:  # the loader rejects anything else for asyncio (e.g. `switch`)
-            raise ScenarioFailure(name, f"`{op}` is not supported on asyncio")
+            raise ScenarioFailure(name, f"`{step.op}` is not supported on asyncio")
         return None
-
-    def event(self, key: str) -> asyncio.Event:
-        return self.events.get(key) or self.events.setdefault(key, asyncio.Event())
-
-    def queue(self, key: str) -> asyncio.Queue[str]:
-        found = self.queues.get(key)
-        if found is None:
-            found = self.queues[key] = asyncio.Queue(self.scenario.queues.get(key, 0))
-        return found
 
     async def io_round_trip(self, name: str, written: float, seconds: float) -> None:
         """A real request to the delay server, each of its two waits recorded as such:
@@ -506,24 +545,17 @@ class AsyncioRun:
     def stuck(self) -> list[dict[str, str]]:
         """Every started, unfinished task and what it waits on (also used at a timeout)."""
         waiting = dict(self.waiting)
-        running = self.prev[0]
+        last = self.prev[0]
+        running = self.task_names[last] if last >= 0 else None
         out = []
         for name in list(self.tasks):
             if name in self.finished:
                 continue
             why = waiting.get(name)
             if why is None:
-                what = "running" if name == running else "ready"
+                out.append({"task": name, "waiting_on": "running" if name == running else "ready"})
             else:
-                wait = labels.read_wait(*why)
-                if wait.reason == "lock":  # whoever holds it now, not when the wait began
-                    holder = self.holders.get(wait.subject)
-                    wait = labels.read_wait("lock", labels.lock(wait.subject, holder))
-                what = wait.text()
-            entry = {"task": name, "waiting_on": what}
-            if why is not None and wait.holder is not None:
-                entry["held_by"] = wait.holder
-            out.append(entry)
+                out.append(self.shared.wait_entry(name, *why))
         return out
 
     def run(self) -> Outcome:
@@ -563,14 +595,15 @@ class AsyncioRun:
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         for task in pending:  # cancelled before their first step: the body never ran
-            name = self.names[task]
+            name = self.task_names[self.ids[task]]
             if name not in self.finished:
                 self.finish(name, "error", CANCELLED_AT_END + " (before its first step)")
 
     def forget(self) -> None:
         """Hold no task, future or handle once the run is over."""
-        for table in (self.names, self.tasks, self.coro_meta, self.start_waiters, self.items,
-                      self.timer_owner, self.locks, self.events, self.queues):
+        shared = self.shared
+        for table in (self.ids, self.tasks, self.coro_meta, self.start_waiters, self.items,
+                      self.timer_owner, shared.locks, shared.events, shared.queues):
             table.clear()  # type: ignore[attr-defined]
         self.main_task = None
         self.loop = None

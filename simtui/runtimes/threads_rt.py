@@ -50,9 +50,10 @@ from functools import partial
 from typing import Any
 
 from simtui.runtimes.base import Outcome, RunContext, io_connect, io_exchange
-from simtui.runtimes.probe import Probe, Record
-from simtui.scenario.model import Scenario, render_text, walk
-from simtui.trace import labels
+from simtui.runtimes.interp import Program, Run
+from simtui.runtimes.probe import Probe
+from simtui.scenario.model import Scenario, render_text
+from simtui.trace import labels, layout
 
 POLL = 0.1
 """Seconds between two passes of the consumer and deadlock watcher (the worker's flusher
@@ -61,6 +62,9 @@ runs at the same pace for threads: fewer wake-ups perturb the GIL schedule less)
 STABLE_POLLS = 2
 """A deadlock must look the same on this many consecutive polls before the run ends: a
 thread whose blocking call just returned needs a moment to clear its waiting entry."""
+
+DRAIN = 20_000
+"""Raw records read at most when the run ends at its timeout (a few tens of ms)."""
 
 THREAD_STACK = 1 << 20
 """Stack size of scenario threads: the default 8 MiB is plenty more than they need, and
@@ -101,24 +105,6 @@ def run(scenario: Scenario, probe: Probe, ctx: RunContext) -> Outcome:
     return _ThreadsRun(scenario, probe, ctx).run()
 
 
-def _primitive_names(scenario: Scenario) -> tuple[set[str], set[str], set[str]]:
-    """Every lock, event and queue name the scenario mentions."""
-    locks: set[str] = set()
-    events: set[str] = set()
-    queues: set[str] = set()
-    stack = [s for t in scenario.tasks.values() for s in t.steps]
-    while stack:
-        s = stack.pop()
-        if s.op in ("acquire", "release"):
-            locks.add(s.name)
-        elif s.op in ("wait", "set"):
-            events.add(s.name)
-        elif s.op in ("put", "get"):
-            queues.add(s.name)
-        stack.extend(s.body)
-    return locks, events, queues
-
-
 class _ThreadsRun:
     """One run: the threads, their shared records, and the consumer/watcher state."""
 
@@ -128,7 +114,11 @@ class _ThreadsRun:
         self.ctx = ctx
         self.scale = ctx.scale
         self.t0 = probe.t0
-        self.raw: list[Record] = []
+        self.raw: list[tuple[Any, ...]] = []
+        """The threads' own records, `(clock, what, task, ...)`, for the consumer to read."""
+        self.out = _emitter(probe)
+        """Records one trace event given as `(clock, type, task, *fields)`."""
+        self.consuming = threading.Lock()
         self.rec = self.raw.append
         self.clock = time.perf_counter_ns
         self.slot: list[str | None] = [None]
@@ -142,12 +132,11 @@ class _ThreadsRun:
         self.all_done = threading.Event()
         self.failed = False
         # Created before any thread starts: no race on first mention.
-        locks, events, queues = _primitive_names(scenario)
-        self.locks = {n: threading.Lock() for n in locks}
-        self.events = {n: threading.Event() for n in events}
-        self.queues: dict[str, queue.Queue[str]] = {
-            n: queue.Queue(scenario.queues.get(n, 0)) for n in queues
-        }
+        self.shared = Run(scenario, probe)
+        self.shared.primitives(threading.Lock, threading.Event, queue.Queue)
+        self.locks: dict[str, threading.Lock] = self.shared.locks
+        self.events: dict[str, threading.Event] = self.shared.events
+        self.queues: dict[str, queue.Queue[str]] = self.shared.queues
         # Consumer state: who holds the GIL according to the records so far.
         self.holder: str | None = None
         self.last: str | None = None
@@ -176,6 +165,7 @@ class _ThreadsRun:
     def _supervise(self) -> Outcome:
         """Start `main`, then consume records and watch for deadlock until all are done."""
         self.probe.stuck_provider = self.stuck
+        self.probe.drain = self.drain
         # `main` is a thread like the others: this thread stays free to consume records
         # and watch for deadlock, and the worker's flusher can always end a runaway run.
         main = self.scenario.main
@@ -203,14 +193,36 @@ class _ThreadsRun:
         return Outcome("error" if self.failed else "ok")
 
     def consume(self) -> None:
-        """Turn the raw records so far into trace events, in order (see the module doc)."""
+        """Turn the raw records so far into trace events, in order (see the module doc).
+
+        Called by the supervising thread every poll, and (`drain`) by the worker's flusher
+        when it ends the run at its timeout: one at a time."""
+        with self.consuming:
+            self._consume(len(self.raw))
+
+    def drain(self) -> None:
+        """What the flusher calls at a timeout: the oldest records, a bounded number of
+        them (a runaway thread records faster than they can be read: the trace is then
+        the run up to some point before the timeout, all of it in order).
+
+        It waits a little for a pass of the consumer under way, and no longer: the
+        flusher may be running on the consumer's own thread (the worker's signal to
+        write a backlog interrupts whatever the main thread does), and then waiting
+        would never end."""
+        if not self.consuming.acquire(timeout=0.1):
+            return
+        try:
+            self._consume(min(len(self.raw), DRAIN))
+        finally:
+            self.consuming.release()
+
+    def _consume(self, n: int) -> None:
         raw = self.raw
-        n = len(raw)
         if not n:
             return
         batch = raw[:n]
         del raw[:n]  # records appended meanwhile stay for the next pass
-        out = self.probe.events.append
+        out = self.out
         holder, last = self.holder, self.last
         ready, blocked, timers = self.ready_set, self.blocked, self.timers
         for r in batch:
@@ -281,8 +293,8 @@ class _ThreadsRun:
         if waiter in self.blocked:
             self.blocked.discard(waiter)
             self.ready_set.add(waiter)
-            self.probe.events.append((t, "wake", waiter, reason))
-            self.probe.events.append((t, "ready", waiter, None))
+            self.out((t, "wake", waiter, reason))
+            self.out((t, "ready", waiter, None))
 
     def _expire_timers(self, t: int) -> None:
         """Sleepers whose timer expired by `t` are runnable, whether or not they can take
@@ -380,17 +392,22 @@ class _ThreadsRun:
         if not self.live:
             self.all_done.set()
 
-    def _steps(self, me: str) -> None:
+    def _steps(self, me: str, program: Program | None = None, item: str = "") -> str:
+        """Run `program` (the task's own by default) in thread `me`; a `call` is a plain
+        call of this. Returns the item a `get` took last."""
         rec, clock, slot = self.rec, self.clock, self.slot
-        scenario = self.scenario
         scale = self.scale
         waiting = self.waiting
         sleep = time.sleep
-        item = ""
+        own = self.shared.frames[me]
+        if program is None:
+            program = self.shared.program(me)
         # Ordering of slot writes and appends: an observation sets the slot first and then
         # appends; giving the GIL up appends first and then clears the slot. Either way a
         # thread preempted between the two is seen by the next thread that records.
-        for step, frame in walk(scenario, me):
+        for ins in program.steps():
+            step = ins.step
+            frame = ins.frame or own
             op = step.op
             slot[0] = me
             if op == "yield":
@@ -467,7 +484,11 @@ class _ThreadsRun:
                 except queue.Empty:
                     wait = _Wait("get", labels.queue(step.name, full=False), q)
                     item = str(self._block(me, wait, q.get))
-            # `call` and `repeat` only record their step: walk() expands them.
+            elif op == "call":
+                assert ins.callee is not None
+                item = self._steps(me, ins.callee, item)
+            # `repeat` only records its step: the program expands it.
+        return item
 
     def _cpu(self, me: str, n: int) -> None:
         # The hot loop: one work unit, one comparison; an append only at a GIL handoff.
@@ -583,6 +604,20 @@ class _ThreadsRun:
         del self.waiting[me]
         slot[0] = me
         rec((clock(), "wake", me, reason))
+
+
+def _emitter(probe: Probe) -> Callable[[tuple[Any, ...]], None]:
+    """The consumer's way of recording an event, from its `(clock, type, task, *fields)`."""
+    kinds, key, declare, emit = layout.KIND, probe.key, probe.x, probe.emit
+
+    def out(r: tuple[Any, ...]) -> None:
+        kind = kinds[r[1]]
+        fields = r[3:]
+        # A task's `ready` and `done` have no fields (threads have no callback entries).
+        x = layout.NONE if kind == layout.READY or not fields else declare(fields)
+        emit(kind, key(r[2]), x, r[0])
+
+    return out
 
 
 def _same(a: dict[str, _Wait], b: dict[str, _Wait]) -> bool:

@@ -2,21 +2,35 @@
 
 Started by `simtui run` and by the TUI as `python -m simtui.runtimes.worker`, with the
 scenario's text on stdin and a dedicated pipe (`--fd`) for the trace, so nothing a
-runtime prints can corrupt the stream. Only the standard library is imported before
+runtime prints can corrupt the stream; its command line and exit codes are the worker
+protocol (`trace.protocol`), what it writes is the wire format (`trace.wire`). Only the
+standard library, and simtui modules that import nothing more, are imported before
 gevent's monkey patching, which must come first.
 """
 
 from __future__ import annotations
 
 import _thread
-import argparse
 import contextlib
 import faulthandler
 import os
 import signal
+import struct
 import sys
 import time
 import traceback
+from typing import TYPE_CHECKING
+
+from simtui.trace import layout, wire
+from simtui.trace.layout import RECORD_BYTES
+from simtui.trace.protocol import Exit, WorkerArgs
+
+pack = struct.Struct("=qq").pack
+
+if TYPE_CHECKING:
+    from simtui.runtimes.base import Runtime
+    from simtui.runtimes.probe import Probe
+    from simtui.runtimespec import RuntimeSpec
 
 # Captured before any monkey patching, which replaces `_thread.start_new_thread`,
 # `allocate_lock`, `get_ident`, `time.sleep` and `signal.signal` with gevent's versions: the
@@ -32,12 +46,10 @@ _monotonic = time.monotonic
 _set_handler = signal.signal
 _pthread_kill = signal.pthread_kill
 
-EVENT_LIMIT = 10_000_000
-"""A run that would exceed this many events ends with status `limit`."""
 SLICE = 50_000
-"""Records encoded and written at a time: the pipe sees steady progress, memory stays low."""
-CHUNK = 4096
-"""Records encoded and written between two looks at the clock for the timeout."""
+"""Records written at a time: the pipe sees steady progress, memory stays low."""
+CHUNK = wire.FRAME_RECORDS
+"""Records written between two looks at the clock for the timeout."""
 WATCHDOG = 1.0
 """Seconds past the timeout after which the worker's watchdog ends it, if the flusher has
 not: busy threads that keep the GIL (a scenario's long switch interval) can keep the
@@ -45,6 +57,13 @@ flusher from running at all, and a reader that stopped reading (a suspended pare
 its write waiting. The watchdog is the interpreter's own C thread (`faulthandler`), which
 needs no GIL: it writes every thread's stack to stderr and exits, and the parent then
 ends the trace with `killed`, saying so."""
+FINAL = 50_000
+"""Records written at most between a timeout and its `end` (the oldest of those waiting):
+the trace keeps what was recorded before the timeout, and a runaway's backlog does not
+hold the `end` back (the rest is left out; the trace is the run up to some point)."""
+FINAL_SECONDS = 0.25
+"""And for at most this long: busy threads that keep the interpreter lock slow every write
+down, and the watchdog ends the run at a second past the timeout."""
 BACKLOG = 100_000
 """Records waiting to be written past which the run is paused while the main thread writes
 them. Only a runaway loop gets here: the flusher thread alone cannot keep up with a runtime
@@ -52,31 +71,19 @@ that records events as fast as it can (they share the GIL), and memory would gro
 bound. The pause shows in the trace as a gap in time."""
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="simtui-worker")
-    p.add_argument("--fd", type=int, required=True, help="write the JSONL trace to this fd")
-    p.add_argument("--runtime", required=True)
-    p.add_argument("--source", default="<stdin>", help="the scenario's path, for messages")
-    p.add_argument("--time-scale", type=float, default=1.0)
-    p.add_argument("--snapshots", action="store_true")
-    p.add_argument("--monkey-patch", action="store_true")
-    p.add_argument("--parent-pid", type=int)
-    p.add_argument("--event-limit", type=int, default=EVENT_LIMIT)
-    return p.parse_args(argv)
-
-
 class Flusher:
-    """Drains the probe's records in batches on a real thread and writes them to the pipe.
+    """Writes the probe's records and declarations to the pipe, on a real thread, as they are.
 
-    It also enforces the scenario's timeout and the event limit: either one writes a final
-    `end` and ends the process, whatever the runtime is doing (a runaway thread, a `cpu`
-    step longer than the timeout, a blocked hub).
+    Nothing is encoded here: records go out as the bytes the probe holds, and
+    what they refer to as the probe declared it (`trace.wire`). The flusher also enforces
+    the scenario's timeout and the event limit: either one writes a final `end` and ends
+    the process, whatever the runtime is doing (a runaway thread, a `cpu` step longer than
+    the timeout, a blocked hub).
     """
 
-    def __init__(self, fd: int, probe, encoder, timeout: float, interval: float, limit: int):
+    def __init__(self, fd: int, probe: Probe, timeout: float, interval: float, limit: int):
         self.fd = fd
         self.probe = probe
-        self.encoder = encoder
         self.deadline = _monotonic() + timeout
         self.interval = interval
         self.limit = limit
@@ -85,6 +92,9 @@ class Flusher:
         self.over = False
         """The run has its outcome: what is left to write is written, the timeout is past."""
         self.main_thread = _get_ident()
+        self.written = 0
+        """Records written so far: the next one's `seq`."""
+        self.sender = wire.Sender(len(probe.tasks))
 
     def start(self) -> None:
         # The main thread runs the scenario (asyncio, gevent, greenlet) or supervises the
@@ -108,39 +118,62 @@ class Flusher:
             if not self.finished:
                 self.flush()
         except OSError:
-            os._exit(1)
+            os._exit(Exit.CUT)
         finally:
             self.lock.release()
 
-    def _write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            n = os.write(self.fd, view)
-            view = view[n:]
+    def _write(self, *parts: bytes | bytearray | memoryview) -> None:
+        for data in parts:
+            view = memoryview(data).cast("B")
+            while view:
+                n = os.write(self.fd, view)
+                view = view[n:]
 
-    def flush(self) -> None:
+    def flush(self, timed: bool = True, most: int | None = None,
+              stop: float | None = None) -> None:
         """Write the records made so far, a slice at a time (called with the lock held).
 
-        The timeout is checked before every chunk written: a writer that is slower than
-        the run (the reader is busy, or a backlog of millions) must not hold the `end`
-        back for as long as the backlog takes to write.
+        When `timed`, the timeout is checked before every chunk written: a writer that is
+        slower than the run (the reader is busy, or a backlog of millions) must not hold
+        the `end` back for as long as the backlog takes to write. At most `most` records
+        are written (the oldest), and none once the clock is past `stop`, when given.
         """
-        events = self.probe.events
-        left = len(events)  # records appended meanwhile wait for the next flush
+        records = self.probe.records
+        # Records first, then declarations: every record counted now refers only to
+        # declarations made before it, so sending them now covers it.
+        left = len(records) // RECORD_BYTES  # those appended meanwhile wait for the next flush
+        if most is not None:
+            left = min(left, most)
+        self._write(self.sender.declarations(self.probe.names, self.probe.extras))
         while left > 0:
             n = min(left, SLICE)
-            over = self.encoder.seq + n >= self.limit
+            over = self.written + n >= self.limit
             if over:
-                n = max(0, self.limit - 1 - self.encoder.seq)
-            batch = events[:n]
-            del events[:n]  # appends made meanwhile by other threads stay in the list
+                n = max(0, self.limit - 1 - self.written)
+            batch = records[: n * RECORD_BYTES]
+            del records[: n * RECORD_BYTES]  # appends made meanwhile by other threads stay
+            view = memoryview(batch)
             for k in range(0, n, CHUNK):
-                if self._past_deadline():
-                    self._finish_early("timeout")
-                self._write(self.encoder.encode(batch[k : k + CHUNK]))
+                if timed and self._past_deadline():
+                    self._finish_early("timeout", view[k * RECORD_BYTES :])
+                part = view[k * RECORD_BYTES : (k + CHUNK) * RECORD_BYTES]
+                if not self._write_records(part, stop):
+                    return  # the rest is left out: the `end` must come now
+            view.release()
             if over:
                 self._finish_early("limit")
             left -= n
+
+    def _write_records(self, view: memoryview, stop: float | None = None) -> bool:
+        """Write whole records, a frame of at most CHUNK at a time; stop between two frames
+        once the clock is past `stop`. Whether every one was written."""
+        for k in range(0, len(view), CHUNK * RECORD_BYTES):
+            if stop is not None and _monotonic() > stop:
+                return False
+            part = view[k : k + CHUNK * RECORD_BYTES]
+            self._write(*self.sender.records(part))
+            self.written += len(part) // RECORD_BYTES
+        return True
 
     def _loop(self) -> None:
         while True:
@@ -153,15 +186,30 @@ class Flusher:
                     if self._past_deadline():
                         self._finish_early("timeout")
                 except OSError:
-                    os._exit(1)  # the reader is gone: nobody wants this run any more
-            if len(self.probe.events) > BACKLOG:
+                    os._exit(Exit.CUT)  # the reader is gone: nobody wants this run any more
+            if len(self.probe.records) > BACKLOG * RECORD_BYTES:
                 with contextlib.suppress(OSError):
                     _pthread_kill(self.main_thread, signal.SIGUSR1)
 
     def _past_deadline(self) -> bool:
         return not self.over and _monotonic() > self.deadline
 
-    def _finish_early(self, status: str) -> None:
+    def _finish_early(self, status: str, unsent: memoryview | None = None) -> None:
+        """End the trace here with `status`, whatever the runtime is doing.
+
+        At a timeout, what was recorded up to now is written first: the records taken
+        out to be written (`unsent`), then the rest, the runtime's own records made the
+        probe's first (a run cut before its threads' records were read, or while a batch
+        was on its way, had a trace of its `end` alone). At the limit, nothing more is.
+        """
+        probe = self.probe
+        stop = _monotonic() + FINAL_SECONDS
+        whole = unsent is None or self._write_records(unsent, stop)
+        if status == "timeout" and whole and self.written < self.limit - 1:
+            if probe.drain is not None:
+                with contextlib.suppress(Exception):  # the runtime may be mid-change
+                    probe.drain()
+            self.flush(timed=False, most=FINAL, stop=stop)
         stuck = None
         provider = self.probe.stuck_provider
         if provider is not None:
@@ -169,11 +217,16 @@ class Flusher:
                 stuck = provider()
             except Exception:  # the runtime's state may be mid-change in another thread
                 stuck = None
-        self.probe.events.clear()
-        self.probe.end(status, stuck)
-        self._write(self.encoder.encode(self.probe.events))
+        # Only the `end` follows what was written: records made meanwhile are not sent,
+        # so the trace never runs past the limit. Its fields are declared as the next
+        # the reader numbers, whatever the runtime declares meanwhile.
+        elapsed = round(probe.now(), 7)
+        x = self.sender.extras_sent
+        t = probe.clock() - probe.offsets[layout.END]
+        self._write(wire.declare_frame([], [(status, elapsed, stuck, None)]),
+                    *self.sender.records(pack(t, layout.word1(layout.NONE, x))))
         self.finished = True
-        os._exit(1)
+        os._exit(Exit.CUT)
 
     def close(self) -> None:
         with self.lock:
@@ -183,28 +236,30 @@ class Flusher:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse(argv)
+    args = WorkerArgs.parse(argv)
     from simtui.runtimes.lifeline import die_with_parent
 
     die_with_parent(args.parent_pid)
-    if args.runtime == "gevent" and args.monkey_patch:
+    if args.monkey_patch:
         from gevent import monkey
 
         monkey.patch_all()
 
     # Imports after patching, as gevent requires.
+    from simtui import runtimespec
     from simtui.runtimes.base import CpuWork, RunContext
     from simtui.runtimes.probe import Probe
     from simtui.scenario.errors import ScenarioError
     from simtui.scenario.loader import load_text
-    from simtui.trace.io import Encoder, encode_header, make_header
+    from simtui.trace.events import make_header
 
     text = sys.stdin.buffer.read()
     try:
         scenario = load_text(text, args.source, runtime=args.runtime)
     except ScenarioError as e:
         sys.stderr.write(f"{e}\n")
-        return 2
+        return Exit.REFUSED
+    spec = runtimespec.get(args.runtime)
     scale = scenario.time_scale * args.time_scale
     ops = scenario.ops_used()
     cpu = CpuWork.calibrate() if "cpu" in ops else CpuWork(0)
@@ -212,15 +267,13 @@ def main(argv: list[str] | None = None) -> int:
     port = server[1] if server else None
 
     header = make_header(scenario, args.runtime, scale)
-    os.write(args.fd, encode_header(header))
+    os.write(args.fd, wire.header_frame(header))
     # Import the runtime before the clock starts: t = 0 is the start of the run itself.
-    runtime = _runtime_module(args.runtime)
-    probe = Probe(snapshots=args.snapshots)
-    encoder = Encoder(probe.t0)
-    interval = 0.1 if args.runtime == "threads" else 0.03
-    flusher = Flusher(args.fd, probe, encoder, scenario.timeout, interval, args.event_limit)
+    runtime = load_runtime(spec)
+    probe = Probe(header["tasks"], snapshots=args.snapshots)
+    flusher = Flusher(args.fd, probe, scenario.timeout, spec.flush_interval, args.event_limit)
     flusher.start()
-    status = 0
+    status = Exit.OK
     try:
         outcome = runtime.run(scenario, probe, RunContext(scale=scale, cpu=cpu, io_port=port))
         flusher.run_over()
@@ -229,11 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         flusher.run_over()
         sys.stderr.write(traceback.format_exc())
         probe.end("error", None)
-        status = 3
+        status = Exit.BUG
     try:
         flusher.close()
     except OSError:
-        status = 1
+        status = Exit.CUT
     if server:
         server[0].kill()
     sys.stderr.flush()
@@ -242,10 +295,12 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(status)
 
 
-def _runtime_module(name: str):
+def load_runtime(spec: RuntimeSpec) -> Runtime:
+    """The module that runs scenarios on `spec`'s runtime, as the `Runtime` it must be."""
     import importlib
 
-    return importlib.import_module(f"simtui.runtimes.{name}_rt")
+    module: Runtime = importlib.import_module(spec.module)  # type: ignore[assignment]
+    return module
 
 
 class _Server:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from simtui import runtimespec
+from simtui import __version__, runtimespec
+
+if TYPE_CHECKING:
+    from simtui.scenario.model import Scenario
 
 FORMAT = "simtui-trace"
 VERSION = 1
@@ -56,3 +60,22 @@ def queue_discipline(header: Mapping[str, Any]) -> str:
         return str(declared)
     spec = runtimespec.SPECS.get(str(header.get("runtime")))
     return spec.queue if spec is not None else "fifo"
+
+
+def make_header(scenario: Scenario, runtime: str, time_scale: float) -> dict[str, Any]:
+    """The first line of a trace (trace-format.md, Header)."""
+    return {
+        "type": "header",
+        "format": FORMAT,
+        "version": VERSION,
+        "scenario": scenario.name,
+        "title": scenario.title,
+        "source": scenario.source,
+        "runtime": runtime,
+        "queue": runtimespec.get(runtime).queue,
+        "python": platform.python_version(),
+        "simtui": __version__,
+        "time_scale": time_scale,
+        "options": scenario.options_for(runtime),
+        "tasks": list(scenario.instances),
+    }

@@ -1,4 +1,11 @@
-"""Other renderings of a trace: readable text, JSONL as-is, Chrome Trace Event JSON."""
+"""Renderings of a trace, made in the parent process: JSONL (the trace format), readable
+text, Chrome Trace Event JSON.
+
+Every writer takes the decoded batches of a live run (`write_batch`, see `trace.wire`) or
+one event dict at a time (`write`). JSONL is written straight from a batch's columns: the
+part of a line after `seq` and `t` is the same for every event of one type, task and
+declared fields, so it is encoded once and reused.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from typing import IO, Any, Protocol
 import orjson
 
 from simtui.safe import printable
+from simtui.trace.wire import Batch
 
 Event = dict[str, Any]
 
@@ -40,7 +48,19 @@ def _json_escape(match: re.Match[str]) -> str:
 
 class Writer(Protocol):
     def write(self, event: Event) -> None: ...
+    def write_batch(self, batch: Batch) -> None: ...
     def close(self) -> None: ...
+
+
+class _EventWriter:
+    """A writer that renders one event dict at a time."""
+
+    def write(self, event: Event) -> None:
+        raise NotImplementedError
+
+    def write_batch(self, batch: Batch) -> None:
+        for event in batch.events():
+            self.write(event)
 
 
 def open_writer(fmt: str, out: IO[str]) -> Writer:
@@ -52,16 +72,60 @@ def open_writer(fmt: str, out: IO[str]) -> Writer:
     return TextWriter(out)
 
 
+CACHE_LIMIT = 200_000
+"""Encoded line tails kept at most (events with a unique field, a deadline, have their own)."""
+
+
 class JsonlWriter:
-    """The trace exactly as the worker produced it, one object per line (the characters a
+    """The trace exactly as the runtime recorded it, one object per line (the characters a
     terminal would act on written as JSON escapes: the same strings when read back)."""
 
     def __init__(self, out: IO[str]) -> None:
         self.out = out
+        self._tails: dict[tuple[int, int, int], str] = {}
 
     def write(self, event: Event) -> None:
         self.out.write(_json(event))
         self.out.write("\n")
+
+    def write_batch(self, batch: Batch) -> None:
+        if batch.header is not None:
+            self.write(batch.header)
+        if len(batch):
+            self.out.write(self.encode(batch))
+
+    def encode(self, batch: Batch) -> str:
+        """The batch's events as JSONL lines.
+
+        Every piece of a line is made for the whole batch at once by a C-level call (the
+        numbers by `str` and orjson, the tails looked up by `map`) and the lines are
+        joined in one go: no Python code runs once per event but for a tail not seen yet.
+        """
+        tails = self._tails
+        if len(tails) > CACHE_LIMIT:
+            tails.clear()
+        n = len(batch)
+        keys = list(zip(batch.kinds, batch.tasks, batch.xs, strict=True))
+        found = list(map(tails.get, keys))
+        if None in found:
+            for j, tail in enumerate(found):
+                if tail is None:
+                    tail = tails.get(keys[j])
+                    if tail is None:
+                        tail = tails[keys[j]] = self._tail(batch, j)
+                    found[j] = tail
+        seqs = map(str, range(batch.start, batch.start + n))
+        ts = orjson.dumps(batch.ts.tolist())[1:-1].decode().split(",")
+        pieces = zip(itertools.repeat('{"seq":'), seqs, itertools.repeat(',"t":'), ts, found,
+                     strict=False)
+        return "".join(itertools.chain.from_iterable(pieces))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _tail(batch: Batch, j: int) -> str:
+        """What follows `t` in the line of event `j`, its newline included."""
+        event = batch.event(j)
+        del event["seq"], event["t"]
+        return "," + _json(event)[1:] + "\n"
 
     def close(self) -> None:
         self.out.flush()
@@ -113,7 +177,7 @@ def describe(event: Event) -> str:
     return kind
 
 
-class TextWriter:
+class TextWriter(_EventWriter):
     """One readable line per event: `  3.0012s  coco[4]   run   (from coco[3])`."""
 
     def __init__(self, out: IO[str]) -> None:
@@ -140,7 +204,7 @@ class TextWriter:
         self.out.flush()
 
 
-class ChromeWriter:
+class ChromeWriter(_EventWriter):
     """`simtui run --format chrome`: one run as Chrome Trace Event JSON (see `ChromeTrace`).
 
     A slice needs its end before it can be written, so the file is written on `close`.

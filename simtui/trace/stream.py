@@ -1,7 +1,9 @@
 """The parent side of a run: start a worker process and read its trace as it is produced.
 
 `simtui run` and the TUI both use `WorkerProcess`. The worker runs in its own session
-(process group), writes the trace on a dedicated pipe, and is killed with its whole group
+(process group), writes the trace on a dedicated pipe in the wire format (`trace.wire`),
+which a reader thread here decodes into batches of columns as it arrives (`Batch`: what
+the `Trace` takes in and the exporters write out), and is killed with its whole group
 on `kill()`, on a backstop (no `end` and nothing written for `GRACE` seconds past the
 scenario's timeout: a stopped or hung worker), and when this process exits. A reader
 thread drains the pipe as fast as it fills, so the worker never waits on its reader.
@@ -22,7 +24,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import weakref
@@ -32,7 +33,9 @@ from typing import Any
 
 from simtui import runtimespec
 from simtui.scenario.model import Scenario
-from simtui.trace.io import make_header, take_events
+from simtui.trace.events import make_header
+from simtui.trace.protocol import Exit, WorkerArgs
+from simtui.trace.wire import Batch, Decoder, WireError
 
 Event = dict[str, Any]
 
@@ -55,10 +58,11 @@ def _kill_all() -> None:
 
 
 class WorkerProcess:
-    """One run of a scenario on a runtime, in a child process, streamed back as events.
+    """One run of a scenario on a runtime, in a child process, streamed back as batches.
 
-    Events arrive as dicts (the header first, `end` last, always). Give `on_events` to
-    receive them in batches on the reader thread, or iterate `events()`.
+    Batches arrive in order: the first carries the header, the last ends with `end`,
+    always. Give `on_events` to receive each batch on the reader thread, or iterate
+    `batches()` (or `events()`, the same as dicts).
     """
 
     def __init__(
@@ -67,7 +71,7 @@ class WorkerProcess:
         runtime: str,
         time_scale: float = 1.0,
         snapshots: bool = False,
-        on_events: Callable[[list[Event]], None] | None = None,
+        on_events: Callable[[Batch], None] | None = None,
         on_exit: Callable[[WorkerProcess], None] | None = None,
         event_limit: int | None = None,
     ) -> None:
@@ -89,32 +93,27 @@ class WorkerProcess:
         self.end_message: str | None = None
         """Set when the parent wrote the `end` itself: its `message`."""
         self.stderr = b""
-        self._queue: SimpleQueue[list[Event] | None] = SimpleQueue()
+        self._queue: SimpleQueue[Batch | None] = SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._started_at = 0.0
         self._header_at: float | None = None
         self._last_data = 0.0
         self._header_seen = False
-        self._next_seq = 0
-        self._last_t = 0.0
+        self.decoder = Decoder()
 
     def start(self) -> WorkerProcess:
         read_fd, write_fd = os.pipe()
-        args = [
-            sys.executable, "-m", "simtui.runtimes.worker",
-            "--fd", str(write_fd),
-            "--runtime", self.runtime,
-            "--source", self.scenario.source,
-            "--time-scale", repr(self.time_scale),
-            "--parent-pid", str(os.getpid()),
-        ]
-        if self.snapshots:
-            args.append("--snapshots")
         patch = runtimespec.get(self.runtime).patch_option
-        if patch is not None and self.scenario.options.flag(self.runtime, patch):
-            args.append("--monkey-patch")
-        if self.event_limit is not None:
-            args += ["--event-limit", str(self.event_limit)]
+        args = WorkerArgs(
+            fd=write_fd,
+            runtime=self.runtime,
+            source=self.scenario.source,
+            time_scale=self.time_scale,
+            snapshots=self.snapshots,
+            monkey_patch=patch is not None and self.scenario.options.flag(self.runtime, patch),
+            parent_pid=os.getpid(),
+            **({} if self.event_limit is None else {"event_limit": self.event_limit}),
+        ).argv()
         self._started_at = self._last_data = time.monotonic()
         try:
             self.proc = subprocess.Popen(
@@ -142,31 +141,27 @@ class WorkerProcess:
         thread.start()
         return thread
 
-    def _deliver(self, batch: list[Event]) -> None:
-        if not batch:
-            return
-        if not self._header_seen and batch[0].get("type") == "header":
+    def _deliver(self, batch: Batch) -> None:
+        if batch.header is not None and not self._header_seen:
             self._header_seen = True
             self._header_at = time.monotonic()
-        last = batch[-1]
-        if last.get("type") != "header":  # where the parent's own `end` would continue
-            self._next_seq = int(last.get("seq", self._next_seq - 1)) + 1
-            self._last_t = max(self._last_t, float(last.get("t") or 0.0))
-            if last.get("type") == "end":
-                self.ended = True
+        if self.decoder.ended:
+            self.ended = True
         if self.on_events is not None:
             self.on_events(batch)
         else:
             self._queue.put(batch)
 
     def _read_trace(self, fd: int) -> None:
-        buffer = bytearray()
+        decoder = self.decoder
         try:
             while chunk := os.read(fd, 1 << 18):
                 self._last_data = time.monotonic()
-                self._deliver(take_events(buffer, chunk))
-        except ValueError as e:  # not JSON: the stream cannot be trusted past this point
-            self.kill(f"the worker wrote a line that is not a trace event ({e})")
+                for batch in decoder.feed(chunk):
+                    self._deliver(batch)
+            decoder.close()
+        except WireError as e:  # the stream cannot be trusted past this point
+            self.kill(f"the worker wrote something that is not its trace ({e})")
         except OSError:
             pass
         finally:
@@ -186,21 +181,21 @@ class WorkerProcess:
             code = self.proc.wait()
         self.returncode = code
         self._stderr_thread.join(timeout=2.0)
+        decoder = self.decoder
         if not self._header_seen:
-            if code == 2 and not self.killed:
+            if code == Exit.REFUSED and not self.killed:
                 return  # it refused the scenario: reported as such, there is no trace
             scale = self.scenario.time_scale * self.time_scale
-            self._deliver([make_header(self.scenario, self.runtime, scale)])
+            self._deliver(decoder.start(make_header(self.scenario, self.runtime, scale)))
             elapsed = 0.0  # the run never started
         else:
             since = time.monotonic() - (self._header_at or self._started_at)
-            elapsed = round(max(self._last_t, since), 7)
+            elapsed = round(max(decoder.t, since), 7)
         self.end_message = self._why(code)
-        self._deliver([{
-            "seq": self._next_seq, "t": max(self._last_t, elapsed), "type": "end",
-            "task": None, "status": "killed", "elapsed": elapsed,
-            "message": self.end_message,
-        }])
+        self._deliver(decoder.add({
+            "t": max(decoder.t, elapsed), "type": "end", "task": None, "status": "killed",
+            "elapsed": elapsed, "message": self.end_message,
+        }))
 
     def _why(self, code: int) -> str:
         """Why the worker ended without writing `end`, in plain words."""
@@ -296,10 +291,16 @@ class WorkerProcess:
             thread.join(left)
         return self.returncode
 
-    def events(self) -> Iterator[Event]:
-        """Every event as it arrives, header first, `end` last (only without `on_events`)."""
+    def batches(self) -> Iterator[Batch]:
+        """Every batch as it arrives, the header's first, `end` last (only without
+        `on_events`)."""
         while (batch := self._queue.get()) is not None:
-            yield from batch
+            yield batch
+
+    def events(self) -> Iterator[Event]:
+        """Every event as it arrives, as dicts: header first, `end` last."""
+        for batch in self.batches():
+            yield from batch.events()
 
     @property
     def error_text(self) -> str:

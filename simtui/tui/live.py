@@ -1,23 +1,23 @@
-"""A live run: the worker process and a coalescing hand-off of its events to the UI thread."""
+"""A live run: the worker process and a coalescing hand-off of its decoded batches to the UI."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from simtui.scenario.model import Scenario
 from simtui.trace.stream import WorkerProcess
-
-Event = dict[str, Any]
+from simtui.trace.wire import Batch
 
 
 class LiveRun:
-    """Runs a scenario in a worker process and buffers its event batches for the UI.
+    """Runs a scenario in a worker process and buffers its decoded batches for the UI.
 
-    The reader thread calls `_on_events`; it appends to a buffer and calls `wake` only
-    when the buffer was empty, so however fast events come, the UI gets at most one
-    pending message; it takes what is buffered in bounded slices (`take(limit)`).
+    The reader thread decodes the worker's stream into batches of columns (`trace.wire`)
+    and calls `_on_events` with each; it appends to a buffer and calls `wake` only when
+    the buffer was empty, so however fast events come, the UI gets at most one pending
+    message; it takes what is buffered in bounded slices (`take(limit)`), which
+    `Trace.extend` takes in column by column.
     """
 
     def __init__(
@@ -34,7 +34,7 @@ class LiveRun:
         self._wake = wake
         self._exited = exited
         self._lock = threading.Lock()
-        self._pending: list[list[Event]] = []
+        self._pending: list[Batch] = []
         self.worker = WorkerProcess(
             scenario, runtime, time_scale, on_events=self._on_events, on_exit=self._on_exit
         )
@@ -48,7 +48,7 @@ class LiveRun:
     def pid(self) -> int | None:
         return self.worker.proc.pid if self.worker.proc is not None else None
 
-    def _on_events(self, batch: list[Event]) -> None:
+    def _on_events(self, batch: Batch) -> None:
         with self._lock:
             first = not self._pending
             self._pending.append(batch)
@@ -58,8 +58,8 @@ class LiveRun:
     def _on_exit(self, worker: WorkerProcess) -> None:
         self._exited(self.run_id, worker)
 
-    def take(self, limit: int | None = None) -> list[Event]:
-        """The events that arrived since the last call, in order: all of them, or whole
+    def take(self, limit: int | None = None) -> list[Batch]:
+        """The batches that arrived since the last call, in order: all of them, or whole
         batches up to about `limit` events (the rest stay for the next call)."""
         with self._lock:
             if limit is None:
@@ -70,9 +70,7 @@ class LiveRun:
                     count += len(self._pending[n])
                     n += 1
                 batches, self._pending = self._pending[:n], self._pending[n:]
-        if len(batches) == 1:
-            return batches[0]
-        return [event for batch in batches for event in batch]
+        return batches
 
     def has_pending(self) -> bool:
         with self._lock:

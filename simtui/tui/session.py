@@ -16,12 +16,12 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from simtui import runtimespec
 from simtui.files import TextFormat, read_regular, reason
 from simtui.replay.explain import explain
-from simtui.replay.model import Replay, Trace, TraceError
+from simtui.replay.model import Replay
 from simtui.replay.state import State
 from simtui.scenario.errors import ScenarioError
 from simtui.scenario.loader import (
@@ -34,7 +34,10 @@ from simtui.scenario.loader import (
 from simtui.scenario.model import Scenario, Step
 from simtui.trace.events import queue_discipline
 from simtui.trace.export import describe
+from simtui.trace.model import Trace
+from simtui.trace.reader import TraceError
 from simtui.trace.stream import WorkerProcess
+from simtui.trace.wire import Batch
 from simtui.tui.live import LiveRun
 from simtui.tui.view import (
     EventRows,
@@ -326,7 +329,7 @@ class Session:
         self._take_in(self.live.take(limit))
         return self.live is not None and self.live.has_pending()
 
-    def _take_in(self, events: list[dict[str, Any]]) -> None:
+    def _take_in(self, events: list[Batch]) -> None:
         """The one place a live run's events enter the session."""
         if not events:
             return

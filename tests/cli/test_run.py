@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from simtui.trace.io import read_jsonl
+from simtui.trace.reader import read_trace
 from tests.tracehelp import ROOT, validate
 
 
@@ -60,7 +60,7 @@ def test_run_jsonl_to_a_file_is_a_valid_trace_with_snapshots(tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""  # everything went to the file
     with out.open("rb") as f:
-        events = list(read_jsonl(f))
+        events = list(read_trace(f.name))
     assert events[0]["type"] == "header" and events[0]["runtime"] == "asyncio"
     assert any(e["type"] == "queue" for e in events)
     assert validate(events) == []

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from simtui.trace.io import read_jsonl
+from simtui.trace.reader import read_trace
 from tests.tracehelp import ROOT
 
 ENDLESS = """
@@ -66,7 +66,7 @@ def _group_gone(pgid: int) -> bool:
 
 def _whole(path: Path) -> list[dict]:
     with path.open("rb") as f:
-        events = list(read_jsonl(f))
+        events = list(read_trace(f.name))
     assert events[0]["type"] == "header"
     body = events[1:]
     assert [e["seq"] for e in body] == list(range(len(body)))

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from simtui.replay.model import Replay, Trace
+from simtui.replay.model import Replay
+from simtui.trace.model import Trace
 from tests.conformance.recorded import bundled, bundled_cases
 from tests.conformance.runtimes import FACTS
 from tests.tracehelp import end, validate

@@ -7,12 +7,12 @@ import asyncio
 from simtui.runtimes.asyncio_rt import AsyncioRun
 from simtui.runtimes.base import RunContext
 from simtui.runtimes.probe import Probe
-from tests.tracehelp import scenario_from
+from tests.tracehelp import recorded, scenario_from
 
 
 def _loop_and_probe(snapshots: bool = False) -> tuple[asyncio.AbstractEventLoop, Probe]:
-    probe = Probe(snapshots=snapshots)
     scenario = scenario_from("tasks:\n  main: [yield]\n", "asyncio")
+    probe = Probe(list(scenario.instances), snapshots=snapshots)
     loop = AsyncioRun(scenario, probe, RunContext(scale=1.0)).make_loop()
     return loop, probe
 
@@ -31,11 +31,12 @@ def test_a_cancelled_entry_keeps_the_name_it_entered_with() -> None:
         assert ran == ["kept"]
     finally:
         loop.close()
-    (first, second, stop) = [r[3] for r in probe.events if r[1] == "ready"]
+    events = recorded(probe)
+    (first, second, stop) = [e["item"] for e in events if e["type"] == "ready"]
     assert first == second == "append"
-    pops = [r[4] for r in probe.events if r[1] == "run"]
+    pops = [e["item"] for e in events if e["type"] == "run"]
     assert pops == [first, second, stop]
-    snapshots = [r[3] for r in probe.events if r[1] == "queue"]
+    snapshots = [e["ready"] for e in events if e["type"] == "queue"]
     assert snapshots[0] == [first, second, stop]
     assert snapshots[1] == [second, stop]  # the cancelled entry is still really there
 
@@ -47,5 +48,6 @@ def test_callbacks_are_items_with_no_task() -> None:
         loop.run_forever()
     finally:
         loop.close()
-    assert [(r[1], r[2]) for r in probe.events] == [("ready", None), ("run", None)]
-    assert probe.events[0][3] == probe.events[1][4] == "stop"
+    events = recorded(probe)
+    assert [(e["type"], e["task"]) for e in events] == [("ready", None), ("run", None)]
+    assert events[0]["item"] == events[1]["item"] == "stop"

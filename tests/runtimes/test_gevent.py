@@ -181,3 +181,31 @@ tasks:
     waits = {(e["task"], e["reason"]): e.get("until") for e in of(events, "suspend")}
     assert waits[("a", "sleep")] == pytest.approx(SCALE, abs=0.05)
     assert waits[("main", "sleep")] is None  # gevent.sleep(0) arms no timer
+
+
+def test_a_sleeper_wakes_no_earlier_than_its_stated_until() -> None:
+    # `until` is the timer's own due time (libev's `at` once gevent.sleep started it, the
+    # loop's time brought up to date first): the hub cannot fire it before then. Sleeps
+    # of different lengths, and CPU work in between that leaves the loop's clock behind.
+    text = """
+tasks:
+  main:
+    - gather: s
+  s:
+    count: 4
+    steps:
+      - cpu: 0.02
+      - sleep: 0.3
+"""
+    events = run_trace(text, runtime="gevent", time_scale=SCALE)
+    assert validate(events) == []
+    sleeps = {e["task"]: e for e in of(events, "suspend") if e["reason"] == "sleep"}
+    woke = {e["task"]: e["t"] for e in of(events, "wake") if e["reason"] == "sleep"}
+    assert set(sleeps) == set(woke) == {f"s[{k}]" for k in range(4)}
+    seconds = 0.3 * SCALE
+    for task, suspend in sleeps.items():
+        due = suspend["until"]
+        # Armed just before the task gave control away, for the sleep's length...
+        assert suspend["t"] + seconds - 0.005 <= due <= suspend["t"] + seconds + 1e-6
+        # ...and never fired before it.
+        assert woke[task] >= due - 1e-6, (task, due, woke[task])

@@ -17,6 +17,7 @@ from simtui.runtimes import gevent_rt, greenlet_rt
 from simtui.runtimes.base import RunContext
 from simtui.runtimes.probe import Probe
 from simtui.scenario.loader import load_text
+from tests.tracehelp import recorded
 
 seen = []
 def earlier(event, args):
@@ -28,14 +29,15 @@ for runtime, text in [
     ("gevent", "tasks:\n  main:\n    - spawn: a\n    - join: a\n  a:\n    - yield\n"),
 ]:
     before = len(seen)
-    probe = Probe()
+    scenario = load_text(text, "<t>", runtime=runtime)
+    probe = Probe(list(scenario.instances))
     module = greenlet_rt if runtime == "greenlet" else gevent_rt
-    outcome = module.run(load_text(text, "<t>", runtime=runtime), probe, RunContext(scale=1.0))
+    outcome = module.run(scenario, probe, RunContext(scale=1.0))
     result[runtime] = {
         "status": outcome.status,
         "chained": len(seen) - before,
         "restored": greenlet.gettrace() is earlier,
-        "runs": sum(1 for r in probe.events if r[1] == "run" and r[2] is not None),
+        "runs": sum(1 for e in recorded(probe) if e["type"] == "run" and e["task"]),
     }
 print(json.dumps(result))
 """

@@ -236,3 +236,28 @@ def test_queue_items_and_events_flow_between_threads() -> None:
     assert sorted(got[:3]) == ["got job 0", "got job 1", "got job 2"]
     assert got[3:] == ["consumer done", "main done"]
     assert ready_before_every_run(events) == []
+
+
+SHORT_TIMEOUT = """
+timeout: 0.1
+tasks:
+  main:
+    - spawn: napper
+    - sleep: 30
+  napper:
+    - sleep: 30
+"""
+
+
+@pytest.mark.parametrize("attempt", range(6))
+def test_a_run_cut_at_a_short_timeout_keeps_what_it_recorded(attempt: int) -> None:
+    # The threads' records reach the trace through the runtime's own consumer, every
+    # 0.1 s: a timeout that comes first must not leave a trace of only its `end`, whose
+    # stuck list names tasks the trace never created (one run in four did).
+    events = run_trace(SHORT_TIMEOUT, "threads")
+    assert validate(events) == []
+    last = end(events)
+    assert last["status"] == "timeout"
+    created = {e["task"] for e in of(events, "create")}
+    assert {s["task"] for s in last["stuck"]} == created == {"main", "napper"}
+    assert {e["task"] for e in of(events, "suspend")} == {"main", "napper"}

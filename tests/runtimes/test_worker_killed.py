@@ -16,6 +16,7 @@ import pytest
 
 from simtui.trace import stream
 from simtui.trace.stream import WorkerProcess
+from simtui.trace.wire import Batch
 from tests.tracehelp import scenario_from
 
 Event = dict
@@ -50,7 +51,8 @@ class _Collected:
         assert self.worker.proc is not None
         self.pid = self.worker.proc.pid
 
-    def _on_events(self, batch: list[Event]) -> None:
+    def _on_events(self, decoded: Batch) -> None:
+        batch = decoded.events()
         self.events.extend(batch)
         if any(e["type"] == "step" for e in batch):
             self.got_some.set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from simtui.trace.stream import WorkerProcess
+from simtui.trace.wire import Batch
 from tests.tracehelp import scenario_from
 
 TIMEOUT = 2.0
@@ -151,10 +152,10 @@ def test_a_run_that_ended_before_its_timeout_stays_ok_while_its_trace_is_written
     events: list[dict] = []
     done = threading.Event()
 
-    def on_events(batch: list[dict]) -> None:
+    def on_events(batch: Batch) -> None:
         if not events:
             time.sleep(2.0)
-        events.extend(batch)
+        events.extend(batch.events())
 
     worker = WorkerProcess(scenario_from(text), "asyncio", on_events=on_events,
                            on_exit=lambda w: done.set()).start()

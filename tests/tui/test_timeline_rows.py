@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from simtui.replay.model import Replay, Trace
+from simtui.replay.model import Replay
+from simtui.trace.model import Trace
 from simtui.tui.view import TimelineData
 from simtui.tui.widgets import timeline
 from simtui.tui.widgets.timeline import TimelinePane

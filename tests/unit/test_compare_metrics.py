@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from simtui.compare.metrics import definition_of, measure, output_difference
-from simtui.replay.model import Trace
+from simtui.trace.model import Trace
 
 
 def trace(queue: str, *events: tuple[Any, ...], end: dict[str, Any] | None = None) -> Trace:

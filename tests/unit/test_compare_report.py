@@ -10,8 +10,8 @@ from simtui.compare.comparison import Comparison, Lane
 from simtui.compare.metrics import Metrics
 from simtui.compare.report import compact_order, document, seconds_column, table, title, verdict
 from simtui.compare.runner import RunResult
-from simtui.replay.model import Trace
 from simtui.scenario.loader import load_text
+from simtui.trace.model import Trace
 
 SCENARIO = load_text('name: "w\\e]0;T\\a"\ntasks:\n  main: [{sleep: 1}]\n', "<t>")
 

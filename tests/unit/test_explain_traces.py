@@ -10,10 +10,11 @@ import pytest
 
 from simtui import durations
 from simtui.replay.explain import Narrator, explain, switch_interval, waits
-from simtui.replay.model import Replay, Trace
+from simtui.replay.model import Replay
 from simtui.replay.state import State
 from simtui.scenario.loader import bundled_scenarios, load_scenario
 from simtui.trace import labels
+from simtui.trace.model import Trace
 from tests.tracehelp import Event, run_trace
 
 TIME_SCALE = 0.02

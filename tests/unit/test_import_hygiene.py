@@ -48,7 +48,7 @@ def _under(loaded: set[str], packages: tuple[str, ...]) -> set[str]:
 
 def test_the_walk_finds_every_layer() -> None:
     for expected in ("simtui.cli", "simtui.scenario.loader", "simtui.scenario.rules",
-                     "simtui.runtimes.worker", "simtui.trace.io", "simtui.replay.explain",
+                     "simtui.runtimes.worker", "simtui.trace.model", "simtui.replay.explain",
                      "simtui.runtimespec"):
         assert expected in HEADLESS
     assert not [m for m in HEADLESS if m.startswith("simtui.tui")]

@@ -8,7 +8,8 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simtui.replay.model import Replay, Trace
+from simtui.replay.model import Replay
+from simtui.trace.model import Trace
 from tests.unit.replaygen import RUNTIMES, Reference, generate
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,7 +6,8 @@ import functools
 
 import pytest
 
-from simtui.replay.model import Replay, Trace
+from simtui.replay.model import Replay
+from simtui.trace.model import Trace
 from tests.tracehelp import run_trace
 from tests.unit.replaygen import Reference
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from simtui.replay.model import Replay, Trace, TraceError
+from simtui.replay.model import Replay
+from simtui.trace.model import Trace, TraceError
 from tests.unit.replaygen import generate
 
 
