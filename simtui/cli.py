@@ -537,20 +537,20 @@ def _compare(argv: list[str]) -> int:
     if failed:
         return 2
     try:
-        comparison = declared(
-            tuple(scenarios),
-            runtimes=parse_runtimes(a.runtime) if a.runtime else (),
-            variants=tuple(parse_vary(v) for v in a.vary),
-            time_scale=a.time_scale,
-            expect=parse_expect(a.expect) if a.expect is not None else None,
-        )
+        runtimes = parse_runtimes(a.runtime) if a.runtime else ()
+        variants = tuple(parse_vary(v) for v in a.vary)
+        expect = parse_expect(a.expect) if a.expect is not None else None
+        comparison = declared(tuple(scenarios), runtimes, variants, a.time_scale, expect)
         runs = lanes(comparison)
     except CompareError as e:
         return _fail(f"simtui compare: {e}")
     if a.format is None and a.output is None and _has_terminal():
         from simtui.tui.app import run_compare
+        from simtui.tui.compare_session import CompareRequest
 
-        return run_compare(comparison, a.jobs)
+        # The screen reads the files again at each re-run: it gets what was given.
+        return run_compare(CompareRequest(tuple(a.scenarios), runtimes, variants,
+                                          a.time_scale, expect, a.jobs))
     a.format = a.format or "text"
     if a.output and (problem := _unwritable(a.output)):
         return _fail(f"{a.output}: cannot write: {problem}")
