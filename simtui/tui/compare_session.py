@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simtui.compare.comparison import CompareError, Comparison, Lane, Vary, declared, lanes
-from simtui.compare.metrics import QueueLength
+from simtui.compare.metrics import QueueLength, measure
 from simtui.compare.report import table
 from simtui.compare.runner import Admission, RunResult, result_of
 from simtui.replay.model import Trace, TraceError
@@ -73,6 +73,8 @@ class LaneSeries:
         """The event index of every `run` event."""
         self.outputs = array("i")
         """The event index of every `output` event."""
+        self.prints: dict[str, array[int]] = {}
+        """Per printed text, the event index of each time it was printed."""
         self.longest = 0
         self._length: QueueLength | None = None
         self._code = IDLE
@@ -106,6 +108,7 @@ class LaneSeries:
                     self._running = None
             elif k == "output":
                 self.outputs.append(i)
+                self.prints.setdefault(str(fld(i, "text")), array("i")).append(i)
             elif k == "end":
                 code = IDLE
             elif code == BLOCKING and k == "step":
@@ -424,9 +427,8 @@ class CompareSession:
             k = count - 1  # between two prints: back to the one before the cursor
         if not 0 <= k < self._known(outputs, n):
             return False
-        text = run.trace.field(outputs[k], "text")
-        occurrence = sum(1 for j in range(k + 1)
-                         if run.trace.field(outputs[j], "text") == text)
+        text = str(run.trace.field(outputs[k], "text"))
+        occurrence = bisect.bisect_right(run.series.prints[text], outputs[k])
         self.following = False
         for lane_k, other in enumerate(self.lanes):
             found = self._nth_print(other, text, occurrence)
@@ -440,16 +442,12 @@ class CompareSession:
         return bisect.bisect_left(outputs, n)
 
     @staticmethod
-    def _nth_print(run: LaneRun, text: object, occurrence: int) -> int | None:
-        seen = 0
-        for i in run.series.outputs:
-            if i >= run.length:
-                break
-            if run.trace.field(i, "text") == text:
-                seen += 1
-                if seen == occurrence:
-                    return int(i)
-        return None
+    def _nth_print(run: LaneRun, text: str, occurrence: int) -> int | None:
+        """The event of the lane's `occurrence`-th print of `text` (None: fewer)."""
+        prints = run.series.prints.get(text)
+        if prints is None or occurrence > len(prints) or prints[occurrence - 1] >= run.length:
+            return None
+        return int(prints[occurrence - 1])
 
     # -- the view ------------------------------------------------------------------------
 
@@ -530,6 +528,22 @@ class CompareSession:
             lines = tuple(table(self.comparison, [r for r in done if r is not None]))
         self._summary = (key, lines)
         return lines
+
+    def show_recorded(self, comparison: Comparison,
+                      runs: Sequence[Sequence[dict[str, Any]]]) -> None:
+        """Show runs recorded elsewhere (header first, then events), one per lane of
+        `comparison`, without running anything (the benchmark's way in)."""
+        self.stop()
+        self.generation += 1
+        self.comparison = comparison
+        self.lanes = [LaneRun(lane) for lane in lanes(comparison)]
+        for run, events in zip(self.lanes, runs, strict=True):
+            run.take_in(list(events))
+            run.result = RunResult(run.lane, run.trace, measure(run.trace), run.broken)
+            run.state = "ended"
+        self.positions = [-1] * len(self.lanes)
+        self.following = True
+        self._follow()
 
     # -- for the player ------------------------------------------------------------------
 

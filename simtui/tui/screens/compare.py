@@ -66,7 +66,8 @@ class CompareScreen(Screen[None]):
         self.call_after_refresh(self._start)
 
     def _start(self) -> None:
-        self._do(self.session.load)
+        if not self.session.lanes:  # (runs shown from a recording are not run again)
+            self._do(self.session.load)
 
     def on_resize(self, event: events.Resize) -> None:
         self.session.columns = max(1, event.size.width - LABEL - 3)

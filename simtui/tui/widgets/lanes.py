@@ -57,6 +57,12 @@ class LanesPane(RowsView):
 
     reserved_rows = 1  # the axis
 
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._bars: dict[tuple[object, ...], tuple[list[int], list[int]]] = {}
+        """Each lane's columns by what they depend on: moving the cursor redraws them
+        from here (it changes only the cursor's column)."""
+
     def row_count(self) -> int:
         view: CompareView | None = self.view  # type: ignore[assignment]
         return 0 if view is None else len(view.lanes) * ROWS_PER_LANE + self.reserved_rows
@@ -136,7 +142,13 @@ class LanesPane(RowsView):
         if part == 0:
             return self._title_row(lane, k == view.selected, view)
         bar_width = max(1, width - LABEL - 1)
-        states, queues = self._cells(lane, bar_width, view)
+        key = (view.generation, k, lane.length, lane.status, view.axis, view.span, bar_width)
+        cells = self._bars.get(key)
+        if cells is None:
+            if len(self._bars) > 256:  # lengths change while live: bound the cache
+                self._bars.clear()
+            cells = self._bars[key] = self._cells(lane, bar_width, view)
+        states, queues = cells
         cursor = self._cursor(lane, bar_width, view)
         if part == 1:
             glyphs = [GLYPHS[c] if c >= 0 else " " for c in states]
