@@ -237,6 +237,9 @@ class CompareSession:
         self.positions: list[int] = []
         self.following = True
         """The cursor stays at the newest moment while the lanes record (until moved)."""
+        self.aligned = True
+        """Every lane is at the anchor (False after the next-print key put each lane at
+        its own moment: a step then goes on from the selected lane's)."""
         self.selected = 0
         self.columns = 100
         """Columns of the lanes' bars (the screen says): one time step is one column."""
@@ -352,6 +355,7 @@ class CompareSession:
         """Every lane at `anchor` on the axis: its last event at that time, or its
         `anchor`-th switch (its last event when it has fewer)."""
         self.anchor = max(0.0, min(anchor, self.span()))
+        self.aligned = True
         for k, run in enumerate(self.lanes):
             n = run.length
             if self.axis == "time":
@@ -384,7 +388,7 @@ class CompareSession:
     def _selected_anchor(self) -> float:
         """The cursor on the axis as the selected lane has it (after the output key the
         lanes are at different moments: steps go on from the selected one's)."""
-        if not self.lanes:
+        if self.aligned or not self.lanes:
             return self.anchor
         run = self.lanes[self.selected]
         pos = self.positions[self.selected]
@@ -434,6 +438,7 @@ class CompareSession:
             found = self._nth_print(other, text, occurrence)
             if found is not None:
                 self.positions[lane_k] = found
+        self.aligned = False
         self.anchor = self._selected_anchor()
         return True
 
