@@ -508,12 +508,14 @@ def _compare(argv: list[str]) -> int:
                         "or time_scale; repeat for several")
     p.add_argument("--time-scale", type=_positive, default=1.0, metavar="F",
                    help="multiplies each scenario's own time_scale")
-    p.add_argument("--format", choices=COMPARE_FORMATS, default="text",
-                   help="text: the table and sentences; json: the same data; chrome: every "
-                        "run in one Chrome/Perfetto file, a process each")
+    p.add_argument("--format", choices=COMPARE_FORMATS, default=None,
+                   help="text: the table and sentences (the default; with a terminal and no "
+                        "-o, the compare screen opens instead); json: the same data; chrome: "
+                        "every run in one Chrome/Perfetto file, a process each")
     p.add_argument("-o", "--output", metavar="FILE")
-    p.add_argument("--expect", default="ok", metavar="STATUS[,STATUS...]",
-                   help="how a run is expected to end (default: ok)")
+    p.add_argument("--expect", default=None, metavar="STATUS[,STATUS...]",
+                   help="how a run is expected to end (default: the scenario's "
+                        "compare.expect, else ok)")
     p.add_argument("-j", "--jobs", type=_count, metavar="N",
                    help="at most N runs at once (default: a run that computes per core, "
                         "and the runs that only wait alongside)")
@@ -521,7 +523,7 @@ def _compare(argv: list[str]) -> int:
 
     from simtui.compare.comparison import (
         CompareError,
-        Comparison,
+        declared,
         lanes,
         parse_expect,
         parse_runtimes,
@@ -541,16 +543,21 @@ def _compare(argv: list[str]) -> int:
     if failed:
         return 2
     try:
-        comparison = Comparison(
-            scenarios=tuple(scenarios),
-            runtimes=parse_runtimes(a.runtime) if a.runtime else (),
-            variants=tuple(parse_vary(v) for v in a.vary),
-            time_scale=a.time_scale,
-            expect=parse_expect(a.expect),
-        )
+        runtimes = parse_runtimes(a.runtime) if a.runtime else ()
+        variants = tuple(parse_vary(v) for v in a.vary)
+        expect = parse_expect(a.expect) if a.expect is not None else None
+        comparison = declared(tuple(scenarios), runtimes, variants, a.time_scale, expect)
         runs = lanes(comparison)
     except CompareError as e:
         return _fail(f"simtui compare: {e}")
+    if a.format is None and a.output is None and _has_terminal():
+        from simtui.tui.app import run_compare
+        from simtui.tui.compare_session import CompareRequest
+
+        # The screen reads the files again at each re-run: it gets what was given.
+        return run_compare(CompareRequest(tuple(a.scenarios), runtimes, variants,
+                                          a.time_scale, expect, a.jobs))
+    a.format = a.format or "text"
     if a.output and (problem := _unwritable(a.output)):
         return _fail(f"{a.output}: cannot write: {problem}")
 

@@ -1,9 +1,8 @@
 """What a comparison is: scenarios, runtimes, option variants, a time scale, the outcome expected.
 
-A `Comparison` is a value. `simtui compare` builds it from its flags today; a scenario's
-own `compare:` key (and the TUI's compare screen) can build the same value later, and
-everything after it — the runs (`lanes`), running them, measuring, the table and the
-sentences — is shared.
+A `Comparison` is a value. `simtui compare` and the TUI's compare screen build it from
+their flags and a scenario's own `compare:` key (`declared`), and everything after it —
+the runs (`lanes`), running them, measuring, the table and the sentences — is shared.
 
 Rules decided here:
 
@@ -13,10 +12,14 @@ Rules decided here:
   the runs of its runtime only, one run per value; other runtimes run once. `time_scale`
   applies to every run and multiplies the comparison's own time scale, which multiplies
   the scenario's. Several variants multiply out (every combination).
-- What a run is expected to end with is `expect`: `ok` unless said otherwise. No scenario
-  says so yet (a scenario's `compare:` key will); on the command line `--expect deadlock`
-  is how a scenario that deadlocks on purpose is compared. Greenlet's `ok` with greenlets
-  left suspended is `ok`.
+- What a run is expected to end with is `expect`: `ok` unless said otherwise (a
+  scenario's `compare.expect`, or `--expect deadlock` for a scenario that deadlocks on
+  purpose). Greenlet's `ok` with greenlets left suspended is `ok`.
+- A scenario compared alone may declare the comparison it is for (`compare:`, read by the
+  loader): `declared` builds it. Each part given on the command line replaces that part
+  of the declaration: `-r` its runtimes (a declared variant of a runtime no longer
+  compared is dropped), a `--vary KEY` the declared values of KEY, `--expect` its
+  `expect`. With several scenarios only the command line says what to compare.
 """
 
 from __future__ import annotations
@@ -99,6 +102,42 @@ class Lane:
     @property
     def scenario_name(self) -> str:
         return self.scenario.name
+
+
+def declared(scenarios: tuple[Scenario, ...], runtimes: tuple[str, ...] = (),
+             variants: tuple[Vary, ...] = (), time_scale: float = 1.0,
+             expect: frozenset[str] | None = None) -> Comparison:
+    """The comparison to make: what is given here, completed by the `compare:` key of a
+    scenario compared alone (see the module's docstring). CompareError when a declared
+    value cannot be honoured on this Python, located where the scenario writes it."""
+    spec = scenarios[0].compare if len(scenarios) == 1 else None
+    if spec is None:
+        return Comparison(scenarios, runtimes, variants, time_scale,
+                          expect if expect is not None else frozenset({"ok"}))
+    scenario = scenarios[0]
+    runtimes = runtimes or spec.runtimes
+    compared = runtimes or scenario.runtimes
+    given = {v.key for v in variants}
+    mine: list[Vary] = []
+    for v in spec.vary:
+        rt, dot, option = v.key.partition(".")
+        if v.key in given or (dot and rt not in compared):
+            continue
+        if dot:
+            opt = runtimespec.get(rt).option(option)
+            if not opt.available() and any(value is not False for value in v.values):
+                assert opt.needs_python is not None
+                need = ".".join(map(str, opt.needs_python))
+                have = ".".join(map(str, sys.version_info[:2]))
+                raise CompareError(f"{scenario.source}:{v.line}:{v.col}: compare.vary "
+                                   f"{v.key} needs Python {need} or later (this is Python "
+                                   f"{have})")
+            mine.append(Vary(rt, option, v.values))
+        else:
+            mine.append(Vary(None, TIME_SCALE, v.values))
+    if expect is None:
+        expect = frozenset(spec.expect or ("ok",))
+    return Comparison(scenarios, runtimes, (*variants, *mine), time_scale, expect)
 
 
 def parse_runtimes(text: str) -> tuple[str, ...]:

@@ -128,6 +128,31 @@ class Metrics:
         return self.waiting / self.elapsed if self.elapsed > 0 else 0.0
 
 
+class QueueLength:
+    """The ready queue's length as a trace's events come, one at a time: an entry joins at
+    `ready` (a task, or a callback by its `item`) and leaves at the `run` that takes it; a
+    queue that is a set (threads) holds a task once. `Metrics.longest_queue` is its most."""
+
+    __slots__ = ("_as_set", "_queued", "size")
+
+    def __init__(self, discipline: str) -> None:
+        self._as_set = discipline == "set"
+        self._queued: Counter[str] = Counter()
+        self.size = 0
+
+    def ready(self, task: str | None, item: object) -> None:
+        entry = task if task is not None else "\0" + str(item)
+        if not (self._as_set and self._queued[entry]):
+            self._queued[entry] += 1
+            self.size += 1
+
+    def run(self, task: str | None, item: object) -> None:
+        entry = task if task is not None else "\0" + str(item)
+        if self._queued[entry] > 0:  # a gevent timer switches in with no queue entry
+            self._queued[entry] -= 1
+            self.size -= 1
+
+
 class _Open:
     """A step execution in progress, while measuring."""
 
@@ -144,9 +169,8 @@ def measure(trace: TraceLike) -> Metrics:
     """The figures of one run, in one pass over its events."""
     kind, t_of, task_of, field = trace.kind, trace.t, trace.task, trace.field
     discipline = queue_discipline(trace.header)
-    as_set = discipline == "set"
-    queued: Counter[str] = Counter()
-    size = longest = 0
+    queue = QueueLength(discipline)
+    longest = 0
     switches = callbacks = preemptions = 0
     blocked = waiting = 0.0
     since: dict[str, float] = {}
@@ -169,16 +193,10 @@ def measure(trace: TraceLike) -> Metrics:
             switches += 1
             if task is None:
                 callbacks += 1
-            entry = task if task is not None else "\0" + str(field(i, "item"))
-            if queued[entry] > 0:  # a gevent timer switches in with no queue entry
-                queued[entry] -= 1
-                size -= 1
+            queue.run(task, field(i, "item") if task is None else None)
         elif k == "ready":
-            entry = task if task is not None else "\0" + str(field(i, "item"))
-            if not (as_set and queued[entry]):  # a set holds a thread once
-                queued[entry] += 1
-                size += 1
-                longest = max(longest, size)
+            queue.ready(task, field(i, "item") if task is None else None)
+            longest = max(longest, queue.size)
         elif task is None:
             continue
         elif k == "step":

@@ -72,6 +72,47 @@ class RunResult:
     """Set when the run produced no usable trace: why, in plain words."""
 
 
+class Admission:
+    """Which lanes may start now, by the rules of the module's docstring: `next()` gives
+    the first waiting lane that fits (and counts it alive), `ended()` frees its place.
+    The runner and the TUI's compare screen both start their workers by it."""
+
+    def __init__(self, lanes: Sequence[Lane], jobs: int | None = None) -> None:
+        self.jobs = jobs
+        self.n_cores = cores()
+        self.waiting = deque(lanes)
+        self.alive: set[int] = set()
+        self.busy: set[int] = set()
+        self.needs_core = {lane.index: computes(lane.scenario) for lane in lanes}
+        self.peak = 0
+        self.peak_computing = 0
+
+    def fits(self, lane: Lane) -> bool:
+        if self.jobs is not None:
+            return len(self.alive) < self.jobs
+        if len(self.alive) >= WAITING_PER_CORE * self.n_cores:
+            return False
+        return not self.needs_core[lane.index] or len(self.busy) < self.n_cores
+
+    def next(self) -> Lane | None:
+        # The first lane that fits starts: a waiting run need not queue behind one that
+        # waits for a core.
+        lane = next((la for la in self.waiting if self.fits(la)), None)
+        if lane is None:
+            return None
+        self.waiting.remove(lane)
+        self.alive.add(lane.index)
+        if self.needs_core[lane.index]:
+            self.busy.add(lane.index)
+        self.peak = max(self.peak, len(self.alive))
+        self.peak_computing = max(self.peak_computing, len(self.busy))
+        return lane
+
+    def ended(self, index: int) -> None:
+        self.alive.discard(index)
+        self.busy.discard(index)
+
+
 class Runner:
     """Runs lanes in worker processes; `run()` returns their results in lane order."""
 
@@ -101,42 +142,22 @@ class Runner:
             worker.kill(reason)
 
     def run(self) -> list[RunResult]:
-        n_cores = cores()
-        waiting = deque(self.lanes)
-        busy: set[int] = set()
-        alive: set[int] = set()
+        admission = Admission(self.lanes, self.jobs)
         results: dict[int, RunResult] = {}
-        needs_core = {lane.index: computes(lane.scenario) for lane in self.lanes}
-
-        def fits(lane: Lane) -> bool:
-            if self.jobs is not None:
-                return len(alive) < self.jobs
-            if len(alive) >= WAITING_PER_CORE * n_cores:
-                return False
-            return not needs_core[lane.index] or len(busy) < n_cores
-
-        while waiting or alive:
-            while self.killed is None and waiting:
-                # The first lane that fits starts: a waiting run need not queue behind one
-                # that waits for a core.
-                lane = next((la for la in waiting if fits(la)), None)
+        while admission.waiting or admission.alive:
+            while self.killed is None:
+                lane = admission.next()
                 if lane is None:
                     break
-                waiting.remove(lane)
-                alive.add(lane.index)
-                if needs_core[lane.index]:
-                    busy.add(lane.index)
-                self.peak = max(self.peak, len(alive))
-                self.peak_computing = max(self.peak_computing, len(busy))
                 self._start(lane)
-            if self.killed is not None and not alive:
+            self.peak, self.peak_computing = admission.peak, admission.peak_computing
+            if self.killed is not None and not admission.alive:
                 break
             try:
                 index = self._exited.get(timeout=0.2)
             except Empty:
                 continue
-            alive.discard(index)
-            busy.discard(index)
+            admission.ended(index)
             result = self._result(index)
             results[index] = result
             if self.on_done is not None:
@@ -165,15 +186,21 @@ class Runner:
             worker.kill(self.killed)
 
     def _result(self, index: int) -> RunResult:
-        lane = self.lanes[index]
         worker = self._workers.pop(index)
         worker.wait(5.0)
-        trace = self._traces.pop(index)
-        problem = self._errors.get(index)
-        if problem is None and trace.end is None:
-            problem = (worker.error_text.splitlines() or ["the worker ended without a trace "
-                                                          f"(exit {worker.returncode})"])[-1]
-        return RunResult(lane, trace, measure(trace), problem)
+        return result_of(self.lanes[index], self._traces.pop(index), worker,
+                         self._errors.get(index))
+
+
+def result_of(lane: Lane, trace: Trace, worker: WorkerProcess,
+              broken: str | None = None) -> RunResult:
+    """A finished run's result: its figures, and why it has no usable trace if so
+    (`broken`: its stream was not a trace; else what the worker said as it died)."""
+    problem = broken
+    if problem is None and trace.end is None:
+        problem = (worker.error_text.splitlines() or ["the worker ended without a trace "
+                                                      f"(exit {worker.returncode})"])[-1]
+    return RunResult(lane, trace, measure(trace), problem)
 
 
 def run_lanes(lanes: Sequence[Lane], jobs: int | None = None) -> list[RunResult]:

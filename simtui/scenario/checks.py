@@ -72,6 +72,7 @@ class _Checks:
         runtimes = self.check_runtimes(final, runtime, w.runtime_node is not None, listed,
                                        supported, ruled_out)
         self.check_warnings(final, dict(w.queue_nodes))
+        self.check_compare(runtimes)
         return Verdict(runtime, runtimes,
                        {rt: why for rt, (_, why) in ruled_out.items()
                         if rt in supported and not listed})
@@ -259,6 +260,25 @@ class _Checks:
                          f"{chosen} (the chosen runtime) is not in `runtimes` "
                          f"({', '.join(runtimes)}); add it there to run this scenario on it")
         return runtimes
+
+    def check_compare(self, runtimes: tuple[str, ...]) -> None:
+        """`compare:` names only runtimes the scenario runs on, and varies only their
+        options: what `simtui compare` would refuse is refused where it is written."""
+        spec, nodes = self.written.compare, self.written.compare_nodes
+        if spec is None:
+            return
+        for rt in spec.runtimes:
+            if rt not in runtimes:
+                self.err(nodes[f"runtimes.{rt}"],
+                         f"`compare.runtimes` lists {rt}, which this scenario does not run "
+                         f"on; it runs on {', '.join(runtimes)}")
+        compared = spec.runtimes or runtimes
+        for v in spec.vary:
+            rt, dot, _ = v.key.partition(".")
+            if dot and rt not in compared:
+                self.err(nodes[f"vary.{v.key}"],
+                         f"`compare.vary` varies an option of {rt}, which is not among the "
+                         f"runtimes compared ({', '.join(compared)})")
 
     def refuse_ops(self, defs: dict[str, TaskDef], runtime: str, what: str) -> None:
         """Every step `runtime` cannot do is a problem, at the step."""

@@ -15,10 +15,15 @@ from types import MappingProxyType
 from simtui import durations
 
 TOP_KEYS: tuple[str, ...] = ("name", "title", "description", "runtime", "runtimes", "main",
-                             "time_scale", "timeout", "options", "queues", "tasks")
+                             "time_scale", "timeout", "options", "queues", "compare",
+                             "tasks")
 TASK_KEYS: tuple[str, ...] = ("steps", "count")
 """The keys of a task written as a mapping (a template when it has `count`)."""
 QUEUE_KEYS: tuple[str, ...] = ("maxsize",)
+COMPARE_KEYS: tuple[str, ...] = ("runtimes", "vary", "expect")
+"""The keys of `compare:`, the comparison a scenario is for."""
+COMPARE_TIME_SCALE = "time_scale"
+"""The `compare.vary` key that scales time for every runtime (as `--vary time_scale=…`)."""
 OP_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "put": ("queue", "item"),
     "repeat": ("times", "steps"),

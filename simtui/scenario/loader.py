@@ -200,4 +200,5 @@ def _read(src: Source, chosen: str | None) -> Scenario:
         text=src.text,
         warnings=tuple(sorted(set(src.warnings), key=lambda p: (p.line, p.col))),
         excluded=verdict.excluded,
+        compare=written.compare,
     )

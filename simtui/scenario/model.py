@@ -157,6 +157,29 @@ class Options:
 
 
 @dataclass(frozen=True, slots=True)
+class Varied:
+    """One variant a scenario's `compare:` declares: a key as `--vary` writes it
+    (`gevent.monkey_patch`, `time_scale`) and its values, with where the key is written."""
+
+    key: str
+    values: tuple[OptionValue, ...]
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompareSpec:
+    """The comparison a scenario is for (its `compare:` key): what `simtui compare NAME`
+    and the compare screen run when nothing else is said. Flags override each part."""
+
+    runtimes: tuple[str, ...] = ()
+    """The runtimes to compare on; empty: the scenario's own."""
+    vary: tuple[Varied, ...] = ()
+    expect: tuple[str, ...] = ()
+    """The statuses every run is expected to end with; empty: `ok`."""
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     """A loaded, validated scenario."""
 
@@ -182,6 +205,8 @@ class Scenario:
     excluded: Mapping[str, str] = field(default_factory=dict)
     """Runtimes that can do every op but not this scenario's options on this Python → why
     (`asyncio.eager_tasks` before 3.12); they are not in `runtimes`."""
+    compare: CompareSpec | None = None
+    """The comparison the scenario declares (`compare:`); None when it declares none."""
 
     def ops_used(self) -> frozenset[str]:
         found: set[str] = set()

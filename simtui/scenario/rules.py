@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -21,6 +21,8 @@ from simtui import durations
 from simtui.runtimespec import SPECS, OptionSpec
 from simtui.scenario.grammar import (
     ANNOTATION,
+    COMPARE_KEYS,
+    COMPARE_TIME_SCALE,
     DEFAULT_MAIN,
     DEFAULT_TIME_SCALE,
     DEFAULT_TIMEOUT,
@@ -49,11 +51,13 @@ from simtui.scenario.model import (
     ONE_REF_OPS,
     OPS,
     RUNTIMES,
+    CompareSpec,
     Instance,
     Options,
     OptionValue,
     Step,
     TaskDef,
+    Varied,
     flat,
 )
 from simtui.scenario.yamlsource import (
@@ -99,6 +103,10 @@ class Written:
     instances: Mapping[str, Instance]
     uses_item: yaml.Node | None
     """The first template that uses `{item}`, for the warning when nothing `get`s."""
+    compare: CompareSpec | None = None
+    compare_nodes: Mapping[str, yaml.Node] = field(default_factory=dict)
+    """Where `compare:` writes each runtime (`runtimes.gevent`) and variant key
+    (`vary.gevent.monkey_patch`): the whole-scenario checks report there."""
 
 
 class FormatReader:
@@ -339,6 +347,8 @@ class FormatReader:
         options, option_nodes = self.options(top["options"][1]) if "options" in top else (
             Options(), {})
         queues, queue_nodes = self.queues(top["queues"][1]) if "queues" in top else ({}, {})
+        compare, compare_nodes = (self.compare(top["compare"][1]) if "compare" in top
+                                  else (None, {}))
 
         if "tasks" not in top:
             src.err(root, "the scenario has no `tasks`: add `tasks:` with at least a `main` "
@@ -378,28 +388,30 @@ class FormatReader:
             option_nodes=MappingProxyType(option_nodes), queues=MappingProxyType(queues),
             queue_nodes=MappingProxyType(queue_nodes), tasks=MappingProxyType(final),
             instances=MappingProxyType(instances), uses_item=self.uses_item,
+            compare=compare, compare_nodes=MappingProxyType(compare_nodes),
         )
 
-    def runtimes(self, node: yaml.Node | None) -> list[tuple[str, yaml.Node]]:
+    def runtimes(self, node: yaml.Node | None, what: str = "`runtimes`"
+                 ) -> list[tuple[str, yaml.Node]]:
         listed: list[tuple[str, yaml.Node]] = []
         if node is None or not self.visit(node):
             return listed
         if not isinstance(node, yaml.SequenceNode):
-            self.err(node, f"`runtimes` must be a list such as [asyncio, gevent], not "
+            self.err(node, f"{what} must be a list such as [asyncio, gevent], not "
                            f"{kind_of(node)}")
             return listed
         if not node.value:
-            self.err(node, "`runtimes` is empty: list at least one runtime, or leave it out")
+            self.err(node, f"{what} is empty: list at least one runtime, or leave it out")
         seen: set[str] = set()
         for item in node.value:
-            value = self.text_value(item, "an entry of `runtimes`")
+            value = self.text_value(item, f"an entry of {what}")
             if value is None:
                 continue
             if value not in RUNTIMES:
                 self.err(item, f"unknown runtime `{clip(value)}`; choose from "
                                f"{', '.join(RUNTIMES)}{self.did_you_mean(value, RUNTIMES)}")
             elif value in seen:
-                self.err(item, f"`{value}` is listed twice in `runtimes`")
+                self.err(item, f"`{value}` is listed twice in {what}")
             else:
                 seen.add(value)
                 listed.append((value, item))
@@ -448,6 +460,108 @@ class FormatReader:
             self.err(node, f"{what} must be at least {durations.format(low)}{why}")
             return None
         return value
+
+    def compare(self, node: yaml.Node) -> tuple[CompareSpec | None, dict[str, yaml.Node]]:
+        """The comparison the scenario is for: `runtimes`, `vary` (each key as `--vary`
+        writes it, with a list of values of the option's kind) and `expect`.
+
+        Keys and kinds are the runtimes' specs, as for `--vary`; whether this Python can
+        honour a value (`asyncio.eager_tasks: [true]` before 3.12) is asked only when the
+        comparison is made, so the scenario still loads for the player.
+        """
+        entries = self.mapping(node, "`compare`", optional=True)
+        if entries is None:
+            return None, {}
+        self.check_keys(entries, COMPARE_KEYS, "`compare`")
+        nodes: dict[str, yaml.Node] = {}
+        runtimes: list[str] = []
+        if "runtimes" in entries and not (is_null(entries["runtimes"][1])
+                                          and self.visit(entries["runtimes"][1])):
+            for rt, item in self.runtimes(entries["runtimes"][1], "`compare.runtimes`"):
+                runtimes.append(rt)
+                nodes[f"runtimes.{rt}"] = item
+        vary: list[Varied] = []
+        if "vary" in entries:
+            sub = self.mapping(entries["vary"][1], "`compare.vary`", optional=True) or {}
+            for key, (key_node, value_node) in sub.items():
+                if key.startswith(ANNOTATION):
+                    continue
+                values = self.variant(key, key_node, value_node)
+                if values is not None:
+                    line, col = self.locate(key_node)
+                    vary.append(Varied(key, values, line, col))
+                    nodes[f"vary.{key}"] = key_node
+        expect: list[str] = []
+        if "expect" in entries:
+            expect = self.statuses(entries["expect"][1])
+        return CompareSpec(tuple(runtimes), tuple(vary), tuple(expect)), nodes
+
+    def variant(self, key: str, key_node: yaml.Node, node: yaml.Node
+                ) -> tuple[OptionValue, ...] | None:
+        """The values of one `compare.vary` key, each read by the option's kind."""
+        what = f"`compare.vary.{clip(key)}`"
+        reader: Callable[[yaml.Node, str], OptionValue | None]
+        if key == COMPARE_TIME_SCALE:
+            def reader(n: yaml.Node, w: str) -> OptionValue | None:
+                return self.number(n, w, MAX_TIME_SCALE)
+        else:
+            runtime, dot, option = key.partition(".")
+            spec = SPECS.get(runtime)
+            if not dot or spec is None:
+                examples = ", ".join([COMPARE_TIME_SCALE] + [f"{rt}.{o.key}" for rt, sp
+                                                             in SPECS.items() for o in sp.options])
+                self.err(key_node, f"{what} is neither `{COMPARE_TIME_SCALE}` nor "
+                                   f"RUNTIME.OPTION; choose among {examples}")
+                return None
+            try:
+                opt = spec.option(option)
+            except KeyError:
+                known = ", ".join(f"{runtime}.{o.key}" for o in spec.options) or "none"
+                self.err(key_node, f"{runtime} has no option `{clip(option)}` (its options: "
+                                   f"{known})")
+                return None
+
+            def reader(n: yaml.Node, w: str) -> OptionValue | None:
+                return self.option(n, w, opt)
+        if not self.visit(node):
+            return None
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            self.err(node, f"{what} must be a list of the values to run with, such as "
+                           f"[true, false], not {kind_of(node)}")
+            return None
+        values: list[OptionValue] = []
+        for item in node.value:
+            value = reader(item, f"a value of {what}")
+            if value is None:
+                continue
+            if any(v == value and type(v) is type(value) for v in values):
+                self.err(item, f"{what} lists the value {clip(str(item.value))} twice")
+                continue
+            values.append(value)
+        return tuple(values) if len(values) == len(node.value) else None
+
+    def statuses(self, node: yaml.Node) -> list[str]:
+        """`compare.expect`: the statuses a run may end with."""
+        from simtui.trace.events import END_STATUSES
+
+        if not self.visit(node) or is_null(node):
+            return []
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            self.err(node, f"`compare.expect` must be a list of statuses such as [ok], not "
+                           f"{kind_of(node)}")
+            return []
+        out: list[str] = []
+        for item in node.value:
+            value = self.text_value(item, "an entry of `compare.expect`")
+            if value is None:
+                continue
+            if value not in END_STATUSES:
+                self.err(item, f"`{clip(value)}` is not a status a run ends with; they are "
+                               f"{', '.join(sorted(END_STATUSES))}"
+                               f"{self.did_you_mean(value, sorted(END_STATUSES))}")
+            elif value not in out:
+                out.append(value)
+        return out
 
     def queues(self, node: yaml.Node) -> tuple[dict[str, int], dict[str, yaml.Node]]:
         entries = self.mapping(node, "`queues`", optional=True)

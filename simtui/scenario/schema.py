@@ -17,6 +17,7 @@ from simtui import durations
 from simtui.runtimespec import NAMES, SPECS, OptionSpec
 from simtui.scenario.grammar import (
     ANNOTATION,
+    COMPARE_TIME_SCALE,
     DEFAULT_MAIN,
     DEFAULT_TIME_SCALE,
     DEFAULT_TIMEOUT,
@@ -216,6 +217,40 @@ def _options() -> Schema:
     }, "Per-runtime options.", nullable=True)
 
 
+def _compare(runtime: Schema) -> Schema:
+    """`compare:`: the comparison the scenario is for, variant keys as `--vary` writes them."""
+    from simtui.trace.events import END_STATUSES
+
+    vary: Schema = {
+        COMPARE_TIME_SCALE: {"type": "array", "minItems": 1, "uniqueItems": True,
+                             "items": {"type": "number", "exclusiveMinimum": 0,
+                                       "maximum": MAX_TIME_SCALE},
+                             "description": "Time scales to run every runtime at (each "
+                                            "multiplies the scenario's own)."},
+    }
+    for name, spec in SPECS.items():
+        for o in spec.options:
+            item = _option(o)
+            vary[f"{name}.{o.key}"] = {
+                "type": "array", "minItems": 1, "uniqueItems": True,
+                "items": item["anyOf"][0],
+                "description": f"Run {name} once per value: {item['description']}"}
+    return _object({
+        "runtimes": _nullable({"type": "array", "items": runtime, "minItems": 1,
+                               "uniqueItems": True, "description": (
+            "The runtimes to compare on, each one of the scenario's (default: all of "
+            "them); `-r` replaces it.")}),
+        "vary": _object(vary, "Options (and time scales) to run once per value, as "
+                              "`--vary` takes them; a `--vary` of the same key replaces "
+                              "its values.", nullable=True),
+        "expect": _nullable({"type": "array", "minItems": 1, "uniqueItems": True,
+                             "items": {"type": "string", "enum": sorted(END_STATUSES)},
+                             "description": "How every run is expected to end (default: "
+                                            "[ok]); `--expect` replaces it."}),
+    }, "The comparison this scenario is for: what `simtui compare NAME` runs without flags.",
+        nullable=True)
+
+
 def _top_level(definitions: Schema) -> Schema:
     runtime = {"type": "string", "enum": list(NAMES),
                "description": "A runtime: " + "; ".join(
@@ -257,6 +292,7 @@ def _top_level(definitions: Schema) -> Schema:
             }[k] for k in QUEUE_KEYS}, "A queue's bound.", nullable=True)},
             "additionalProperties": False,
         },
+        "compare": _compare(runtime),
         "tasks": {
             "type": "object",
             "description": (f"The tasks by name. `{DEFAULT_MAIN}` (or the task `main` names) "

@@ -1,4 +1,5 @@
-"""The Textual app: holds the player screen and the stylesheet; `run_tui` is the entry point."""
+"""The Textual app: holds the player (or compare) screen and the stylesheet; `run_tui` and
+`run_compare` are the entry points."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App
+from textual.screen import Screen
 from textual.theme import Theme
 
 from simtui.safe import printable
 from simtui.tui import settings
+from simtui.tui.compare_session import CompareRequest
 from simtui.tui.screens.player import PlayerScreen
 
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -32,24 +35,47 @@ class SimtuiApp(App[int]):
         runtime: str | None = None,
         time_scale: float = 1.0,
         speed: float | None = None,
+        compare: CompareRequest | None = None,
     ) -> None:
         super().__init__()
         self.player = PlayerScreen(scenario, trace_path, runtime, time_scale, speed)
+        self.first: Screen[None] = self.player
+        """The screen the app opens on: the player, or the compare screen (`compare`)."""
+        if compare is not None:
+            from simtui.tui.screens.compare import CompareScreen
+
+            self.first = CompareScreen(compare)
         self._signal_handlers: list[int] = []
         self.settings_path = settings.settings_path()
         """Where the theme the user picks is kept across runs."""
         self._settings, self._settings_notice = settings.load(self.settings_path)
         self._saved_theme: str | None = None
 
-    def get_default_screen(self) -> PlayerScreen:
-        # The player is the app's first screen (not pushed over an empty default one).
-        return self.player
+    def get_default_screen(self) -> Screen[None]:
+        # The first screen is the app's own (not pushed over an empty default one).
+        return self.first
 
     def on_editor_screen_saved(self, message: Any) -> None:
-        """The editor (another screen) saved the scenario: the player re-runs it."""
+        """The editor saved the scenario: the screen it was opened from (the player, or the
+        compare screen) runs it again."""
+        from simtui.tui.screens.editor import EditorScreen
+
         path = getattr(message, "path", None)
-        if path is not None:
-            self.player.scenario_saved(Path(path))
+        if path is None:
+            return
+        for screen in reversed(self.screen_stack):
+            saved = getattr(screen, "scenario_saved", None)
+            if not isinstance(screen, EditorScreen) and saved is not None:
+                saved(Path(path))
+                return
+
+    def stop_runs(self) -> None:
+        """Kill every worker of every screen (the player's run, the comparison's lanes)."""
+        screens = [*self.screen_stack, self.first, self.player]
+        for screen in dict.fromkeys(screens):
+            stop = getattr(screen, "stop_run", None)
+            if stop is not None:
+                stop()
 
     def on_mount(self) -> None:
         # The theme chosen in an earlier run; one this Textual does not have is said, not
@@ -92,11 +118,11 @@ class SimtuiApp(App[int]):
                 self._signal_handlers.append(signum)
 
     def _quit_on_signal(self, signum: int) -> None:
-        self.player.stop_run()
+        self.stop_runs()
         self.exit(128 + signum, return_code=128 + signum)
 
     def on_unmount(self) -> None:
-        self.player.stop_run()  # no worker outlives the app, however it ends
+        self.stop_runs()  # no worker outlives the app, however it ends
         loop = asyncio.get_running_loop()
         while self._signal_handlers:
             loop.remove_signal_handler(self._signal_handlers.pop())
@@ -113,7 +139,7 @@ class SimtuiApp(App[int]):
         self._quit_now()
 
     def _quit_now(self) -> None:
-        self.player.stop_run()
+        self.stop_runs()
         self.exit(0)
 
 
@@ -129,5 +155,15 @@ def run_tui(
     try:
         result = app.run()
     finally:
-        app.player.stop_run()
+        app.stop_runs()
+    return result if isinstance(result, int) else 0
+
+
+def run_compare(request: CompareRequest) -> int:
+    """Open the TUI on the compare screen of a comparison (`simtui compare` on a terminal)."""
+    app = SimtuiApp(compare=request)
+    try:
+        result = app.run()
+    finally:
+        app.stop_runs()
     return result if isinstance(result, int) else 0

@@ -46,10 +46,55 @@ PLAYER_BINDINGS: list[Binding] = [
             tooltip="Show the raw event log"),
     Binding("d", "description", "about", show=False, id="simtui.description",
             tooltip="Show the scenario's description"),
+    Binding("c", "compare", "compare", id="simtui.compare",
+            tooltip="Compare: run the scenario on each of its runtimes at once, side by side"),
+    Binding("escape", "back", "back", id="simtui.back",
+            tooltip="Back to the comparison this run was opened from"),
     Binding("question_mark", "help", "help", key_display="?", id="simtui.help",
             tooltip="List every key"),
     Binding("q", "quit", "quit", id="simtui.quit", tooltip="Quit simtui"),
 ]
+
+COMPARE_BINDINGS: list[Binding] = [
+    Binding("right,l", "step(1)", "later", key_display="→", id="simtui.compare.later",
+            tooltip="Move the cursor of every lane later: a column of time, or one switch"),
+    Binding("left,h", "step(-1)", "earlier", key_display="←", id="simtui.compare.earlier",
+            tooltip="Move the cursor of every lane earlier"),
+    Binding("pagedown,right_square_bracket", "page(1)", "page", show=False,
+            key_display="] / [", id="simtui.compare.page_later",
+            tooltip="Move every lane's cursor a tenth of the axis later"),
+    Binding("pageup,left_square_bracket", "page(-1)", "page back", show=False,
+            key_display="[", id="simtui.compare.page_earlier",
+            tooltip="Move every lane's cursor a tenth of the axis earlier"),
+    Binding("home", "first", "start", show=False, id="simtui.compare.first",
+            tooltip="Every lane at its start"),
+    Binding("end", "last", "end", show=False, id="simtui.compare.last",
+            tooltip="Every lane at the newest moment (and follow the runs that record)"),
+    Binding("o", "next_output", "next print", id="simtui.compare.next_output",
+            tooltip="The selected run's next printed line: every lane to its own print of "
+                    "that line"),
+    Binding("O", "prev_output", "previous print", show=False, key_display="O",
+            id="simtui.compare.prev_output",
+            tooltip="The selected run's previous printed line, in every lane"),
+    Binding("down,j", "select_next", "lane", key_display="↓/↑", id="simtui.compare.down",
+            tooltip="Select the next lane"),
+    Binding("up,k", "select_prev", "lane up", show=False, key_display="↑",
+            id="simtui.compare.up", tooltip="Select the previous lane"),
+    Binding("enter", "open_player", "player", key_display="⏎", id="simtui.compare.player",
+            tooltip="Open the selected lane in the player, at the cursor's moment"),
+    Binding("x", "axis", "axis", id="simtui.compare.axis",
+            tooltip="Axis: real time shared by every run, or each run's own switches"),
+    Binding("e", "edit", "edit", id="simtui.compare.edit",
+            tooltip="Edit the scenario (ctrl+s saves and re-runs every lane, esc leaves)"),
+    Binding("R", "rerun", "rerun", id="simtui.compare.rerun",
+            tooltip="Run every lane again"),
+    Binding("escape", "back", "back", id="simtui.compare.back",
+            tooltip="Back to the player"),
+    Binding("question_mark", "help", "help", key_display="?", id="simtui.compare.help",
+            tooltip="List every key"),
+    Binding("q", "quit", "quit", id="simtui.compare.quit", tooltip="Quit simtui"),
+]
+"""The compare screen's keys: its footer and its help screen read this table."""
 
 UNAVAILABLE_BINDINGS: list[Binding] = [
     Binding(key, f"unavailable('{action}')", "", show=False, id=f"{ident}.why")
@@ -63,6 +108,8 @@ bindings in order and skips one whose action is unavailable, so these come secon
 FOOTER_RANK: dict[str, int] = {
     "help": 10, "quit": 10, "play_pause": 9, "next_switch": 8, "prev_switch": 8,
     "choose_runtime": 6, "edit": 5, "rerun": 4, "faster": 3, "next_event": 2,
+    "back": 9, "compare": 5, "step(1)": 8, "step(-1)": 8, "next_output": 8,
+    "open_player": 7, "select_next": 6, "axis": 4,
 }
 """Which keys the footer keeps when the terminal is narrow: the lowest rank goes first."""
 

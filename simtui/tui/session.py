@@ -169,6 +169,27 @@ class Session:
         self.target_switch = None
         return True
 
+    def show_run(self, trace: Trace, scenario: Scenario, runtime: str, index: int,
+                 label: str, live: bool = False) -> None:
+        """Replay a run recorded elsewhere (a lane of the compare screen) at event `index`.
+        Nothing is run here: like a saved trace, it is replayed; `live`: it was still
+        recording when opened, so it shows what was recorded until then."""
+        self.trace_path = ""  # a replay (`is_replay`), of no file
+        self.scenario_path = ""
+        self.runtime = runtime
+        self.scenario = scenario
+        self.source = Source(scenario.source, scenario.text)
+        self._steps = step_table(scenario)
+        self.title = (f"{scenario.name} — {label} (from the comparison"
+                      f"{', recorded so far' if live else ''})")
+        self.run_id += 1
+        self.trace, self.replay = trace, Replay(trace)
+        self.lifecycle = "replay"
+        self.playing = self.follow = False
+        self.target_switch = None
+        self.cursor = -1
+        self.seek(index)
+
     def read_disk(self) -> tuple[Path | None, bytes | None, str]:
         """The scenario file: its path, its bytes (None when it cannot be read) and why not.
 
@@ -518,6 +539,10 @@ class Session:
             if self.is_replay:
                 return False
             return True if self.scenario_path else None
+        if action == "compare":
+            if self.is_replay:
+                return False
+            return True if self.scenario is not None else None
         if action == "save_trace":
             return True if n else None
         if action == "description":
@@ -528,6 +553,9 @@ class Session:
         """Why `action` cannot be done now, in a sentence for a notice."""
         verb = {"choose_runtime": "choose a runtime", "rerun": "re-run",
                 "edit": "edit"}.get(action, action)
+        if self.trace_path == "":
+            return (f"This run is replayed from the comparison: there is nothing to {verb} "
+                    "here (esc goes back to it, where R re-runs and e edits).")
         if self.is_replay:
             return (f"This is a saved trace, replayed: there is no scenario to {verb} "
                     "(o opens a scenario to run).")

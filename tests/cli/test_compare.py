@@ -233,3 +233,65 @@ def test_progress_goes_to_stderr_only_when_it_is_a_terminal() -> None:
     assert {label for _, label in steps} == {"asyncio", "gevent", "threads"}
     assert all(" ok in " in line for line in lines[1:])
     assert out.decode().startswith("gather10: 3 runs")  # the table is on stdout, as always
+
+
+def test_a_scenario_declares_its_comparison_and_flags_override_each_part() -> None:
+    # gevent_monkey's `compare:` runs gevent patched and unpatched, and threads.
+    proc = simtui("compare", "gevent_monkey", "--time-scale", "0.1", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["comparison"]["vary"] == {"gevent.monkey_patch": [True, False]}
+    runs = {r["run"]: r for r in doc["runs"]}
+    assert list(runs) == ["gevent monkey_patch=true", "gevent monkey_patch=false", "threads"]
+    assert runs["gevent monkey_patch=false"]["elapsed"] > 2.5 * runs[
+        "gevent monkey_patch=true"]["elapsed"]  # ≈ 3 s against ≈ 1 s, scaled
+    # -r replaces the runtimes; the declared variant of gevent, no longer compared, goes.
+    proc = simtui("compare", "gevent_monkey", "-r", "threads", "--time-scale", "0.05",
+                  "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert [r["run"] for r in json.loads(proc.stdout)["runs"]] == ["threads"]
+    # A --vary of the same key replaces the declared values.
+    proc = simtui("compare", "gevent_monkey", "--vary", "gevent.monkey_patch=false",
+                  "--time-scale", "0.05", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert [r["run"] for r in json.loads(proc.stdout)["runs"]] == [
+        "gevent monkey_patch=false", "threads"]
+
+
+def test_a_declared_expect_is_the_verdict_and_expect_on_the_command_line_replaces_it(
+        tmp_path: Path) -> None:
+    path = tmp_path / "stuck.yaml"
+    path.write_text("compare:\n  runtimes: [asyncio]\n  expect: [deadlock]\n"
+                    "tasks:\n  main:\n    - wait: never\n", encoding="utf-8")
+    proc = simtui("compare", str(path), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["comparison"]["expect"] == ["deadlock"] and doc["as_expected"]
+    proc = simtui("compare", str(path), "--expect", "ok")
+    assert proc.returncode == 1, proc.stderr
+
+
+def test_a_broken_compare_key_is_located_and_runs_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("compare:\n  runtimes: [greenlet]\n  vary:\n    gevent.monkey: [true]\n"
+                    "tasks:\n  main: [yield]\n", encoding="utf-8")
+    proc = simtui("compare", str(path))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        f"{path}:2:14: `compare.runtimes` lists greenlet, which this scenario does not run "
+        "on; it runs on asyncio, gevent, threads",
+        f"{path}:4:5: gevent has no option `monkey` (its options: gevent.monkey_patch)",
+    ]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="eager tasks exist from 3.12 on")
+def test_a_declared_variant_this_python_cannot_run_is_located_when_compared(
+        tmp_path: Path) -> None:
+    path = tmp_path / "eager.yaml"
+    path.write_text("compare:\n  vary:\n    asyncio.eager_tasks: [true, false]\n"
+                    "tasks:\n  main: [yield]\n", encoding="utf-8")
+    assert simtui("check", str(path)).returncode == 0  # it still loads for the player
+    proc = simtui("compare", str(path))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith(f"simtui compare: {path}:3:5: compare.vary "
+                                  "asyncio.eager_tasks needs Python 3.12 or later")

@@ -176,6 +176,10 @@ def test_every_bundled_scenario_satisfies_the_schema(path: Path) -> None:
     "tasks:\n  main: [{call: [w]}, {spawn: ' v [0] '}, {join: ['v[0]']}]\n  w: [print: 1]\n"
     "  v: {count: 1, steps: [print: '{name}']}\n",
     "main: start\ntasks:\n  start: [yield]\n",
+    "compare:\n  runtimes: [asyncio, threads]\n  vary:\n    asyncio.debug: [true, false]\n"
+    "    threads.switch_interval: [5ms, 0.0005]\n    time_scale: [1, 0.5]\n"
+    "  expect: [ok, deadlock]\ntasks:\n  main: [yield]\n",
+    "compare:\ntasks:\n  main: [yield]\n",
     "name:\ntitle:\nruntime:\nruntimes:\nmain:\ntime_scale:\ntimeout:\noptions:\nqueues:\n"
     "tasks:\n  main: [yield]\n",
 ])
@@ -214,6 +218,12 @@ def test_schema_accepts_what_the_loader_accepts(text: str) -> None:
     "tasks:\n  main: [{put: {queue: q, item: '{id}'}}, {get: q}]\n",
     "options: {greenlet: {}}\ntasks:\n  main: [yield]\n",         # greenlet has no options
     "queues: {'a b': {maxsize: 1}}\ntasks:\n  main: [yield]\n",
+    "compare: {runtime: [asyncio]}\ntasks:\n  main: [yield]\n",
+    "compare: {vary: {gevent.monkey: [true]}}\ntasks:\n  main: [yield]\n",
+    "compare: {vary: {gevent.monkey_patch: [yes, 3]}}\ntasks:\n  main: [yield]\n",
+    "compare: {vary: {time_scale: []}}\ntasks:\n  main: [yield]\n",
+    "compare: {vary: {time_scale: 0.5}}\ntasks:\n  main: [yield]\n",
+    "compare: {expect: [fine]}\ntasks:\n  main: [yield]\n",
 ])
 def test_schema_refuses_what_the_loader_refuses(text: str) -> None:
     assert not _loads(text)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from simtui.compare.comparison import Comparison, lanes, parse_vary
+from simtui.compare.comparison import Comparison, declared, lanes, parse_vary
 from simtui.compare.metrics import StepGroup
 from simtui.compare.runner import WAITING_PER_CORE, Runner, RunResult, computes, cores
 from simtui.compare.wording import Run, manner, sentences
@@ -22,8 +22,9 @@ from tests.tracehelp import validate
 
 def compare(*names: str, runtimes: tuple[str, ...] = (), vary: Sequence[str] = (),
             time_scale: float = 1.0) -> dict[str, RunResult]:
-    c = Comparison(tuple(load_scenario(n) for n in names), runtimes=runtimes,
-                   variants=tuple(parse_vary(v) for v in vary), time_scale=time_scale)
+    # As `simtui compare` makes it: a scenario compared alone brings its `compare:` key.
+    c = declared(tuple(load_scenario(n) for n in names), runtimes=runtimes,
+                 variants=tuple(parse_vary(v) for v in vary), time_scale=time_scale)
     results = Runner(lanes(c)).run()
     for r in results:
         assert r.problem is None, r.problem
@@ -87,7 +88,8 @@ def test_gather10_against_gather10_blocking_shows_the_loop_blocked_for_each_slee
 
 def test_monkey_patching_makes_the_three_sleeps_overlap_and_without_it_the_hub_blocks() -> None:
     scale = 0.2
-    runs = compare("gevent_monkey", vary=["gevent.monkey_patch=true,false"], time_scale=scale)
+    runs = compare("gevent_monkey", time_scale=scale)  # the variant is the scenario's own
+    assert list(runs) == ["gevent monkey_patch=true", "gevent monkey_patch=false", "threads"]
     patched = runs["gevent monkey_patch=true"].metrics
     unpatched = runs["gevent monkey_patch=false"].metrics
     assert 0.95 <= patched.elapsed / scale < 1.5          # ≈ 1 s: the longest
@@ -106,7 +108,8 @@ def test_monkey_patching_makes_the_three_sleeps_overlap_and_without_it_the_hub_b
 
 def test_threads_cpu_takes_the_sum_on_threads_and_on_asyncio_for_different_reasons() -> None:
     scale = 0.2
-    runs = compare("threads_cpu", runtimes=("threads", "asyncio"), time_scale=scale)
+    runs = compare("threads_cpu", time_scale=scale)  # threads and asyncio: its `compare:`
+    assert list(runs) == ["threads", "asyncio"]
     threads, aio = runs["threads"], runs["asyncio"]
     one, total = 1 * scale, 3 * scale
     for r in (threads, aio):
@@ -128,7 +131,8 @@ def test_threads_cpu_takes_the_sum_on_threads_and_on_asyncio_for_different_reaso
 
 
 def test_locust_users_overlap_their_requests_on_gevent_threads_and_asyncio() -> None:
-    runs = compare("locust_users", runtimes=("gevent", "threads", "asyncio"))
+    runs = compare("locust_users")  # gevent, threads and asyncio: its `compare:`
+    assert list(runs) == ["gevent", "threads", "asyncio"]
     chain = 3 * (0.3 + 0.2)  # one user's requests and waits, one after another
     for r in runs.values():
         m = r.metrics

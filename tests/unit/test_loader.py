@@ -233,6 +233,30 @@ RULES = [
     ("list-key", "tasks: {main: [yield]}\n? [a]\n: 1\n", 2, 3, "must be a name, not a list"),
     ("control-char", "tasks: {main: [yield]}\nx-a: \"\x01\"\n", 2, 7, "U+0001"),
     ("nul", "tasks: {main: [yield]}\x00\n", 1, 23, "NUL"),
+    ("compare-key", "compare: {runtime: [asyncio]}\ntasks: {main: [yield]}\n", 1, 11,
+     "unknown key `runtime` in `compare` (did you mean `runtimes`?)"),
+    ("compare-runtime", "compare: {runtimes: [greenlet]}\ntasks: {main: [yield]}\n", 1, 22,
+     "`compare.runtimes` lists greenlet, which this scenario does not run on"),
+    ("compare-runtime-twice", "compare: {runtimes: [asyncio, asyncio]}\n"
+     "tasks: {main: [yield]}\n", 1, 31, "`asyncio` is listed twice in `compare.runtimes`"),
+    ("compare-vary-key", "compare: {vary: {monkey_patch: [true]}}\ntasks: {main: [yield]}\n",
+     1, 18, "is neither `time_scale` nor RUNTIME.OPTION"),
+    ("compare-vary-option", "compare: {vary: {gevent.monkey: [true]}}\n"
+     "tasks: {main: [yield]}\n", 1, 18, "gevent has no option `monkey` (its options: "
+     "gevent.monkey_patch)"),
+    ("compare-vary-kind", "compare: {vary: {gevent.monkey_patch: [yes, 3]}}\n"
+     "tasks: {main: [yield]}\n", 1, 45, "must be true or false"),
+    ("compare-vary-bound", "compare: {vary: {threads.switch_interval: [0s]}}\n"
+     "tasks: {main: [yield]}\n", 1, 44, "`compare.vary.threads.switch_interval`"),
+    ("compare-vary-list", "compare: {vary: {time_scale: 0.5}}\ntasks: {main: [yield]}\n",
+     1, 30, "must be a list of the values to run with"),
+    ("compare-vary-twice", "compare: {vary: {time_scale: [1, 1.0]}}\ntasks: {main: [yield]}\n",
+     1, 34, "lists the value 1.0 twice"),
+    ("compare-vary-runtime", "compare: {runtimes: [asyncio], vary: {gevent.monkey_patch: "
+     "[false]}}\ntasks: {main: [yield]}\n", 1, 39, "varies an option of gevent, which is "
+     "not among the runtimes compared (asyncio)"),
+    ("compare-expect", "compare: {expect: [fine]}\ntasks: {main: [yield]}\n", 1, 20,
+     "`fine` is not a status a run ends with"),
     ("empty", "", 1, 1, "the file is empty"),
     ("comments", "# only\n# comments\n", 1, 1, "the file is empty"),
     # where the parser gives up depends on its depth limit: any position

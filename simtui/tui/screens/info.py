@@ -19,12 +19,17 @@ _CLOSE = [Binding("escape,q", "dismiss", "close", id="simtui.close")]
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key of the player, from the same table as the footer and the palette."""
+    """Every key of a screen (the player's unless told), from the table its footer reads."""
 
     BINDINGS = [*_CLOSE, Binding("question_mark", "dismiss", "close", show=False)]
 
+    def __init__(self, bindings: list[Binding] | None = None) -> None:
+        super().__init__()
+        self.keys = PLAYER_BINDINGS if bindings is None else bindings
+        """The screen's table of keys (the player's unless another screen's is given)."""
+
     def compose(self) -> ComposeResult:
-        rows = [(key_label(b), b.tooltip) for b in PLAYER_BINDINGS]
+        rows = [(key_label(b), b.tooltip) for b in self.keys]
         rows.append(("ctrl+p", "Command palette: every action by name"))
         width = max(len(key) for key, _ in rows)
         text = Text()

@@ -87,6 +87,15 @@ class PlayerScreen(Screen[None]):
         self._availability: tuple[object, ...] = ()
         self._banner = ""
 
+    @classmethod
+    def for_run(cls, trace: Any, scenario: Any, runtime: str, index: int, label: str,
+                live: bool = False) -> PlayerScreen:
+        """A player over a run recorded elsewhere (a lane of the compare screen), at event
+        `index`; esc goes back there."""
+        screen = cls()
+        screen.session.show_run(trace, scenario, runtime, index, label, live)
+        return screen
+
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -281,6 +290,8 @@ class PlayerScreen(Screen[None]):
     # -- actions -----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":  # only over another screen (the comparison it came from)
+            return self.is_attached and self.app.screen_stack[0] is not self
         if action == "unavailable":
             # The stand-in behind r, R and e: it takes the key only when the action itself
             # cannot, to say why instead of doing nothing.
@@ -401,6 +412,18 @@ class PlayerScreen(Screen[None]):
 
         if self.session.scenario is not None:
             self.app.push_screen(DescriptionScreen(self.session.scenario))
+
+    def action_compare(self) -> None:
+        from simtui.tui.compare_session import CompareRequest
+        from simtui.tui.screens.compare import CompareScreen
+
+        s = self.session
+        if s.scenario_path:
+            self.app.push_screen(CompareScreen(CompareRequest((s.scenario_path,),
+                                                              time_scale=s.time_scale)))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
 
     def action_help(self) -> None:
         from simtui.tui.screens.info import HelpScreen
