@@ -22,11 +22,13 @@ from simtui.compare.comparison import CompareError, Comparison, Lane, Vary, decl
 from simtui.compare.metrics import QueueLength, measure
 from simtui.compare.report import table
 from simtui.compare.runner import Admission, RunResult, result_of
-from simtui.replay.model import Trace, TraceError
 from simtui.scenario.errors import ScenarioError
 from simtui.scenario.loader import load_scenario
 from simtui.trace.events import queue_discipline
+from simtui.trace.model import Trace
+from simtui.trace.reader import TraceError
 from simtui.trace.stream import WorkerProcess
+from simtui.trace.wire import Batch
 from simtui.tui.live import LiveRun
 
 IDLE, RUNNING, CALLBACK, BLOCKING = 0, 1, 2, 3
@@ -144,7 +146,7 @@ class LaneRun:
         self.result: RunResult | None = None
         self.broken: str | None = None
 
-    def take_in(self, events: list[dict[str, Any]]) -> None:
+    def take_in(self, events: list[dict[str, Any]] | list[Batch]) -> None:
         """The one place a lane's events enter (from its live run, or a recorded one)."""
         if not events or self.broken is not None:
             return

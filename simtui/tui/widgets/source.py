@@ -169,8 +169,8 @@ class SourcePane(RowsView):
         run = 0
         for c in range(1, len(line) + 1):
             if c == len(line) or names[c] != names[run]:
-                name = names[run]
-                parts.append((line[run:c], _plus(base, syntax.get(name) if name else None)))
+                capture = names[run]
+                parts.append((line[run:c], _plus(base, syntax.get(capture) if capture else None)))
                 run = c
         return parts
 
