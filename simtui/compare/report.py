@@ -30,7 +30,9 @@ def as_expected(result: RunResult, comparison: Comparison) -> bool:
 
 
 def run_sentences(results: Sequence[RunResult]) -> list[str]:
-    return sentences([Run(r.lane, r.metrics) for r in results])
+    """The comparison's sentences as they are shown: each ending with a full stop."""
+    return [s if s.endswith(".") else s + "."
+            for s in sentences([Run(r.lane, r.metrics) for r in results])]
 
 
 def compact_order(tasks: Sequence[str]) -> str:

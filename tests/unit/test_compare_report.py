@@ -88,3 +88,10 @@ def test_the_output_of_another_scenario_is_compared_only_when_it_prints_the_same
     doc = document(comparison, [first, different])
     assert doc["runs"][1]["output_compared"] is False
     assert doc["runs"][1]["output_differs_at"] is None
+
+
+def test_each_sentence_under_the_table_ends_with_a_full_stop() -> None:
+    comparison = Comparison((SCENARIO,), runtimes=("asyncio", "gevent"))
+    doc = document(comparison, [result("asyncio", 0, switches=4),
+                                result("gevent", 1, switches=40, status="timeout")])
+    assert doc["sentences"] and all(s.endswith(".") for s in doc["sentences"])
