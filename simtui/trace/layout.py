@@ -90,7 +90,9 @@ _T_BYTES = range(0, 7) if _LITTLE else range(1, 8)
 _TASK_WORD, _X_WORD = (2, 3) if _LITTLE else (3, 2)
 
 
-def columns(data: bytes | bytearray | memoryview) -> tuple[bytes, array, array, array]:
+def columns(
+    data: bytes | bytearray | memoryview,
+) -> tuple[bytes, array[int], array[int], array[int]]:
     """Cut whole records into columns: kinds (one byte each), t (ns since t0), task, x.
 
     Every step is a strided copy done in C: nothing is done once per event in Python.
