@@ -61,12 +61,6 @@ def test_a_detail_never_repeats_its_reason() -> None:
 def test_items_read_back_to_their_kind(item: str, kind: str, subject: str) -> None:
     it = labels.read_item(item)
     assert (it.kind, it.subject) == (kind, subject)
-    assert labels.gloss(item)
-
-
-def test_gloss_says_what_a_notifier_does() -> None:
-    assert "worker[0]" in labels.gloss("worker[0].notify_links")
-    assert "result" in labels.gloss("AsyncResult.notify_links")
 
 
 def test_a_stuck_entry_reads_back_to_the_wait_it_was_written_from() -> None:
