@@ -111,9 +111,6 @@ class RuntimeSpec:
                 return o
         raise KeyError(f"{self.name} has no option {key!r}")
 
-    def defaults(self) -> dict[str, bool | float | None]:
-        return {o.key: o.default for o in self.options}
-
     def can_run(self, ops: frozenset[str] | set[str]) -> bool:
         return not (set(ops) & self.unsupported.keys())
 

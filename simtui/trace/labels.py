@@ -139,11 +139,6 @@ def read_wait(reason: str | None, detail: str | None) -> Wait:
     return Wait(reason or "", subject, tuple(notes))
 
 
-def waiting_on(reason: str, detail: str | None = None) -> str:
-    """The `waiting_on` of an `end.stuck` entry for a task suspended with reason and detail."""
-    return read_wait(reason, detail).text()
-
-
 def read_waiting_on(text: str) -> Wait:
     """An `end.stuck` entry's `waiting_on` (`lock db, held by w[0]`), read back: the
     inverse of `waiting_on`."""

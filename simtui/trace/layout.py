@@ -75,14 +75,6 @@ def callback_key(name_id: int) -> int:
     return -2 - name_id
 
 
-def unpack(w0: int, w1: int) -> tuple[int, int, int, int]:
-    """(kind, t nanoseconds since t0, task, x) of one record."""
-    task = w1 & _LOW
-    if task & 0x80000000:
-        task -= 1 << 32
-    return w0 >> T_BITS, w0 & T_MASK, task, w1 >> 32
-
-
 # Where each field sits in the record's 16 bytes, on this machine's byte order.
 _LITTLE = sys.byteorder == "little"
 _KIND_BYTE = 7 if _LITTLE else 0
