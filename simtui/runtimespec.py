@@ -3,13 +3,16 @@
 A runtime is described here by what the rest of simtui needs to know about it — the ops
 it cannot do (with the hint the loader gives), its options, how its ready queue is
 ordered, whether it preempts, what its scheduler is called, whether it needs monkey
-patching before anything is imported, how often the worker flushes its records, and where
-its code (the module with `run(scenario, probe, ctx)`) and its voice (the module that
-explains its switches) live. The loader, the schema, the CLI, the worker, the replay
-model, the explanations and the TUI read these fields; only a runtime's own modules
-know more about it. This module imports nothing of simtui, so anything may import it.
+patching before anything is imported, how often the worker flushes its records, whether
+the trace checker lets it switch to a woken task without queueing it, and where its code
+(the module with `run(scenario, probe, ctx)`), its voice (the module that explains its
+switches) and its `simtui bench` workload live. The loader, the schema, the CLI, the
+worker, the trace checker, `simtui bench`, the replay model, the explanations and the TUI
+read these fields; only a runtime's own modules know more about it. This module imports
+nothing of simtui, so anything may import it.
 
-Adding a runtime is an entry in `SPECS`, a runtime module and a voice module.
+Adding a runtime is an entry in `SPECS`, a runtime module and a voice module (and, for
+`simtui bench` to measure it, a bench module).
 """
 
 from __future__ import annotations
@@ -55,6 +58,18 @@ class OptionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class BenchSpec:
+    """How `simtui bench` measures one switch of a runtime, with no recording at all."""
+
+    module: str
+    """The module whose `switch() -> float` runs the workload: seconds per switch."""
+    what: str
+    """The workload, as `simtui bench` prints it beside the figure."""
+    baseline: bool = False
+    """The switch every other runtime's is shown as a multiple of (one runtime has it)."""
+
+
+@dataclass(frozen=True, slots=True)
 class RuntimeSpec:
     """A runtime, as the rest of simtui knows it."""
 
@@ -84,15 +99,17 @@ class RuntimeSpec:
     a flush perturbs (threads contend with the flusher for the GIL) flush less often."""
     snapshots: bool = False
     """Whether `--snapshots` can read the runtime's real ready queue."""
+    direct_wake: bool = False
+    """Whether a woken task may be switched to straight from a timer or an I/O watcher,
+    never entering the ready queue (gevent's hub does; the trace checker allows it)."""
+    bench: BenchSpec | None = None
+    """How `simtui bench` measures its switch; None: it is not measured."""
 
     def option(self, key: str) -> OptionSpec:
         for o in self.options:
             if o.key == key:
                 return o
         raise KeyError(f"{self.name} has no option {key!r}")
-
-    def defaults(self) -> dict[str, bool | float | None]:
-        return {o.key: o.default for o in self.options}
 
     def can_run(self, ops: frozenset[str] | set[str]) -> bool:
         return not (set(ops) & self.unsupported.keys())
@@ -124,6 +141,7 @@ ASYNCIO = RuntimeSpec(
         OptionSpec("debug", "bool", False, "run the loop in asyncio's debug mode"),
     ),
     snapshots=True,
+    bench=BenchSpec("simtui.bench.asyncio", "await asyncio.sleep(0), 100 tasks, via the loop"),
 )
 
 GREENLET = RuntimeSpec(
@@ -146,6 +164,8 @@ GREENLET = RuntimeSpec(
         "put": _NO_SCHEDULER + "; queues need one",
         "get": _NO_SCHEDULER + "; queues need one",
     }),
+    bench=BenchSpec("simtui.bench.greenlet", "greenlet.switch() between two greenlets",
+                    baseline=True),
 )
 
 GEVENT = RuntimeSpec(
@@ -166,6 +186,8 @@ GEVENT = RuntimeSpec(
     ),
     patch_option="monkey_patch",
     snapshots=True,
+    direct_wake=True,
+    bench=BenchSpec("simtui.bench.gevent", "gevent.sleep(0), 100 greenlets, via the hub"),
 )
 
 THREADS = RuntimeSpec(
@@ -188,6 +210,7 @@ THREADS = RuntimeSpec(
                    interpreter_default=sys.getswitchinterval),
     ),
     flush_interval=0.1,
+    bench=BenchSpec("simtui.bench.threads", "threading.Event handoff between two threads"),
 )
 
 SPECS: Mapping[str, RuntimeSpec] = MappingProxyType(

@@ -19,9 +19,10 @@ from simtui.replay.model import Replay
 from simtui.replay.state import State, TaskView
 from simtui.replay.voices._words import Moment, wait_of, waits_for
 from simtui.replay.voices.neutral import Voice
+from simtui.trace import labels
 from simtui.trace.model import Trace
 
-__all__ = ["Narrator", "explain", "voice_for", "waits"]
+__all__ = ["Narrator", "explain", "gloss", "voice_for", "waits"]
 
 
 @functools.cache
@@ -46,6 +47,12 @@ def explain(
     """
     voice = voice_for(runtime)
     return voice.explain(Moment(voice.spec, state, prev, switch_interval))
+
+
+def gloss(runtime: str | None, item: str | None) -> str:
+    """What a queued callback does, in plain words and in `runtime`'s voice: for a pane
+    beside the callback's internal name (`AsyncResult.notify_links`)."""
+    return voice_for(runtime or "").gloss(labels.read_item(item))
 
 
 def waits(view: TaskView) -> str:

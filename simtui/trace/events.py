@@ -40,15 +40,6 @@ QUEUE_DISCIPLINES = frozenset({"fifo", "set", "none"})
 ALWAYS = frozenset({"parent", "from"})
 
 
-def to_dict(seq: int, t: float, kind: str, task: str | None, values: tuple) -> dict:
-    """Build the JSON object of one event from its recorded values (FIELDS order)."""
-    ev: dict = {"seq": seq, "t": t, "type": kind, "task": task}
-    for name, value in zip(FIELDS[kind], values, strict=False):
-        if value is not None or name in ALWAYS:
-            ev[name] = value
-    return ev
-
-
 def queue_discipline(header: Mapping[str, Any]) -> str:
     """`fifo`, `set` or `none`: how the trace's runtime orders its ready queue.
 

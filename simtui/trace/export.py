@@ -133,7 +133,7 @@ class JsonlWriter:
 
 def describe(event: Event) -> str:
     """What happened, in a few words (the text format and the TUI's event log)."""
-    kind = event["type"]
+    kind: str = event["type"]
     if kind == "create":
         parent = event.get("parent")
         return f"created by {parent}" if parent else "created"

@@ -139,11 +139,6 @@ def read_wait(reason: str | None, detail: str | None) -> Wait:
     return Wait(reason or "", subject, tuple(notes))
 
 
-def waiting_on(reason: str, detail: str | None = None) -> str:
-    """The `waiting_on` of an `end.stuck` entry for a task suspended with reason and detail."""
-    return read_wait(reason, detail).text()
-
-
 def read_waiting_on(text: str) -> Wait:
     """An `end.stuck` entry's `waiting_on` (`lock db, held by w[0]`), read back: the
     inverse of `waiting_on`."""
@@ -232,32 +227,3 @@ def read_item(item: str | None) -> Item:
     if dot and owner and method.isidentifier():
         return Item("notify", owner, method, raw=text)
     return Item("other", text, raw=text)
-
-
-_GLOSSES = {
-    "notify_links": "wakes whoever waits for {owner} to finish",
-    "unlock": "wakes a greenlet waiting on {owner}",
-}
-
-
-def gloss(item: str | None) -> str:
-    """What a queued callback does, in plain words (for a pane beside its internal name)."""
-    it = read_item(item)
-    if it.kind == "timer":
-        return f"{it.subject}'s sleep is over: running it wakes {it.subject}"
-    if it.kind == "gather_done":
-        return f"counts {it.subject} as finished for the gather"
-    if it.kind == "stop_loop":
-        return "main is done: this stops the loop"
-    if it.kind == "cancelled":
-        return "cancelled after it was queued: the loop skips it"
-    if it.kind == "io":
-        return "asyncio's socket and stream machinery: connecting, reading, writing"
-    if it.kind == "notify":
-        template = _GLOSSES.get(it.method)
-        if it.subject == "AsyncResult":
-            return "wakes whoever waits on a gevent result (a socket's or a thread's)"
-        if template:
-            return template.format(owner=it.subject)
-        return f"gevent calls {it.method} of {it.subject}"
-    return "the runtime's own work, not a task"

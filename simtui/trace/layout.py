@@ -75,14 +75,6 @@ def callback_key(name_id: int) -> int:
     return -2 - name_id
 
 
-def unpack(w0: int, w1: int) -> tuple[int, int, int, int]:
-    """(kind, t nanoseconds since t0, task, x) of one record."""
-    task = w1 & _LOW
-    if task & 0x80000000:
-        task -= 1 << 32
-    return w0 >> T_BITS, w0 & T_MASK, task, w1 >> 32
-
-
 # Where each field sits in the record's 16 bytes, on this machine's byte order.
 _LITTLE = sys.byteorder == "little"
 _KIND_BYTE = 7 if _LITTLE else 0
@@ -90,7 +82,9 @@ _T_BYTES = range(0, 7) if _LITTLE else range(1, 8)
 _TASK_WORD, _X_WORD = (2, 3) if _LITTLE else (3, 2)
 
 
-def columns(data: bytes | bytearray | memoryview) -> tuple[bytes, array, array, array]:
+def columns(
+    data: bytes | bytearray | memoryview,
+) -> tuple[bytes, array[int], array[int], array[int]]:
     """Cut whole records into columns: kinds (one byte each), t (ns since t0), task, x.
 
     Every step is a strided copy done in C: nothing is done once per event in Python.

@@ -209,7 +209,7 @@ class Trace:
             self.header = check_header(first)
         else:
             it = itertools.chain((first,), it)
-        while batch := list(itertools.islice(it, 1 << 16)):  # type: ignore[arg-type]
+        while batch := list(itertools.islice(it, 1 << 16)):
             self._fed_by = False  # numbered here: a stream's names and extras no longer line up
             self._append(batch)  # type: ignore[arg-type]
 

@@ -24,6 +24,7 @@ from typing import Any, TypeGuard
 
 import orjson
 
+from simtui import runtimespec
 from simtui.safe import printable
 from simtui.trace.events import (
     END_STATUSES,
@@ -49,16 +50,18 @@ class Rules:
     """A woken task may be switched to straight from a timer or I/O watcher, never queued."""
 
 
-# The rules of the runtimes the format names. A header's own `queue` field, when present,
-# decides the discipline; this table is the fallback for traces whose header has none
-# (traces written before every runtime wrote it), and the only source of `direct_wake`,
-# which trace-format.md states for gevent alone.
-RUNTIME_RULES: dict[str, Rules] = {
-    "asyncio": Rules("fifo"),
-    "gevent": Rules("fifo", direct_wake=True),
-    "greenlet": Rules("none"),
-    "threads": Rules("set"),
-}
+
+def rules_for(runtime: str, queue: str | None) -> Rules | None:
+    """The rules a trace of `runtime` is checked against; None when nothing says them.
+
+    A header's own `queue` field, when present, decides the discipline; the runtime's spec
+    is the fallback for traces whose header has none (written before every runtime wrote
+    it), and the only source of `direct_wake`, which the trace header does not carry.
+    """
+    spec = runtimespec.SPECS.get(runtime)
+    if spec is None:
+        return Rules(queue) if queue is not None else None
+    return Rules(queue or spec.queue, spec.direct_wake)
 
 # What each extra field of an event, required (REQUIRED) or optional, must hold.
 _NAME, _TEXT, _NUMBER, _COUNT, _POSITION, _LIST = "name", "text", "number", "count", "pos", "list"
@@ -201,14 +204,13 @@ class _Checker:
             queue = None
         if not isinstance(runtime, str) or not runtime:
             self.problem(f"header runtime {_show(runtime)} is not a runtime's name")
-        known = RUNTIME_RULES.get(runtime) if isinstance(runtime, str) else None
-        if known is None and queue is None and isinstance(runtime, str) and runtime:
+        rules = rules_for(runtime, queue) if isinstance(runtime, str) else None
+        if rules is None and isinstance(runtime, str) and runtime:
             self.problem(
                 f"unknown runtime {_show(runtime)} and no header queue field: "
                 "its ready queue cannot be checked"
             )
-        base = known or Rules("fifo")
-        self.rules = Rules(queue or base.queue, base.direct_wake)
+        self.rules = rules or Rules(queue or "fifo")  # still checked, as a FIFO
         for name in ("scenario", "source", "python", "simtui", "title"):
             if name in h and not isinstance(h[name], str):
                 self.problem(f"header {name} {_show(h[name])} is not text")

@@ -134,9 +134,9 @@ class Batch:
     start: int
     """The `seq` of the first event."""
     kinds: bytes = b""
-    tasks: array = field(default_factory=lambda: array("i"))
-    ts: array = field(default_factory=lambda: array("d"))
-    xs: array = field(default_factory=lambda: array("i"))
+    tasks: array[int] = field(default_factory=lambda: array("i"))
+    ts: array[float] = field(default_factory=lambda: array("d"))
+    xs: array[int] = field(default_factory=lambda: array("i"))
     names: int = 0
     extras: int = 0
     header: dict[str, Any] | None = None
@@ -287,7 +287,7 @@ class Decoder:
                 raise WireError(f"a record that refers to nothing (after event {self.seq})")
         return self._batch(kinds, t, tasks, xs)
 
-    def _batch(self, kinds: bytes, t: array, tasks: array, xs: array,
+    def _batch(self, kinds: bytes, t: array[int], tasks: array[int], xs: array[int],
                header: dict[str, Any] | None = None) -> Batch:
         # The trace's clock never goes back, whatever order two threads' clock readings
         # reached the records in (a check in C; the running maximum only when needed);
@@ -298,7 +298,7 @@ class Decoder:
                 self._last_ns = t[-1]
             else:
                 ns = itertools.accumulate(t, max, initial=self._last_ns)
-                next(ns)  # type: ignore[call-overload]
+                next(ns)
                 self._last_ns = max(self._last_ns, max(t))
         repeat = itertools.repeat
         ts = array("d", map(operator.truediv, map(operator.floordiv, ns, repeat(100)),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, overload
 
 from simtui import durations
+from simtui.replay.explain import gloss
 from simtui.replay.state import State, TaskView
 from simtui.runtimespec import RuntimeSpec
 from simtui.scenario.model import DURATION_OPS, Scenario, Step
@@ -279,7 +280,7 @@ def running_lines(state: State, spec: RuntimeSpec | None, queue: str,
     if state.running is None:
         if state.running_item:
             lines.append((f"callback {state.running_item}", "title"))
-            lines.append((labels.gloss(state.running_item), ""))
+            lines.append((gloss(spec.name if spec else None, state.running_item), ""))
             lines.append(("the scheduler runs it between tasks", "dim"))
         elif state.status:
             lines.append((f"run ended: {state.status}", "title"))

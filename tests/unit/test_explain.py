@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from simtui.replay.explain import explain
+from simtui.replay.explain import explain, gloss
 from simtui.replay.state import Held, ReadyEntry, State, TaskView
 from simtui.scenario.model import RUNTIMES
+from simtui.trace import labels
 
 
 def tv(name: str, status: str = "waiting", **kw: Any) -> TaskView:
@@ -417,3 +418,48 @@ def test_a_scaled_sleep_says_how_long_it_really_is() -> None:
 def test_a_cancelled_asyncio_handle_is_named_as_such() -> None:
     text = explain("asyncio", st(ev("run", None, item="NoneType", **{"from": "u"})))
     assert "cancelled" in text and "NoneType" not in text
+
+
+# -- queued callbacks in plain words ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("runtime", "item", "words"),
+    [
+        ("asyncio", labels.timer("coco[0]"), "coco[0]'s sleep is over: running it wakes coco[0]"),
+        ("asyncio", labels.gather_done("coco[3]"), "counts coco[3] as finished for the gather"),
+        ("asyncio", labels.STOP_LOOP, "main is done: this stops the loop"),
+        ("asyncio", labels.CANCELLED, "cancelled after it was queued: the loop skips it"),
+        ("asyncio", labels.io_callback("sock_connect_cb"),
+         "asyncio's socket and stream machinery: connecting, reading, writing"),
+        ("asyncio", "something", "the runtime's own work, not a task"),
+        ("gevent", labels.notifier("worker[0]", "_notify_links"),
+         "wakes whoever waits for worker[0] to finish"),
+        ("gevent", labels.notifier("lock db", "unlock"), "wakes a greenlet waiting on lock db"),
+        ("gevent", "AsyncResult.notify_links",
+         "wakes whoever waits on a gevent result (a socket's or a thread's)"),
+        ("gevent", "Hub.run_callback", "gevent calls run_callback of Hub"),
+        ("gevent", "something", "the runtime's own work, not a task"),
+    ],
+)
+def test_a_queued_callback_is_glossed_in_its_runtimes_words(
+    runtime: str, item: str, words: str
+) -> None:
+    assert gloss(runtime, item) == words
+
+
+@pytest.mark.parametrize(
+    ("runtime", "item", "foreign"),
+    [
+        # A Task that is not one of the scenario's, with a dotted name, reads as a notifier.
+        ("asyncio", "task helper.<locals>.step", "gevent"),
+        ("gevent", labels.io_callback("sock_connect_cb"), "asyncio"),
+        ("trio", "Hub.run_callback", "gevent"),
+        ("trio", labels.io_callback("sock_connect_cb"), "asyncio"),
+    ],
+)
+def test_no_runtime_glosses_a_callback_in_another_runtimes_words(
+    runtime: str, item: str, foreign: str
+) -> None:
+    said = gloss(runtime, item)
+    assert said and foreign not in said, said

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import subprocess
 import sys
@@ -25,6 +26,14 @@ def test_unsupported_ops_are_real_ops_with_a_hint(name: str) -> None:
     for op, hint in get(name).unsupported.items():
         assert op in OPS
         assert hint.strip()
+
+
+def test_one_measured_runtime_is_the_bench_baseline_and_each_has_a_switch() -> None:
+    benched = [spec for spec in SPECS.values() if spec.bench is not None]
+    assert [spec.name for spec in benched if spec.bench and spec.bench.baseline] == ["greenlet"]
+    for spec in benched:
+        assert spec.bench is not None and spec.bench.what.strip()
+        assert callable(importlib.import_module(spec.bench.module).switch), spec.bench.module
 
 
 def test_the_patch_option_is_a_bool_option_of_its_runtime() -> None:

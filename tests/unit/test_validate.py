@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from simtui import runtimespec
 from simtui.trace import validate as V
 from simtui.trace.validate import check_events, check_file, check_lines
 from tests.tracehelp import ROOT, run_trace
@@ -108,7 +109,7 @@ def test_a_real_run_on_each_runtime_is_valid(runtime: str) -> None:
     events = run_trace(name, runtime, time_scale=0.01, snapshots=runtime in ("asyncio", "gevent"))
     report = check_events(events)
     assert report.ok, report.messages[:5]
-    assert report.queue == V.RUNTIME_RULES[runtime].queue
+    assert report.queue == runtimespec.get(runtime).queue
     assert report.events == len(events) - 1
 
 
@@ -437,6 +438,16 @@ def test_gevent_may_switch_to_a_woken_task_straight_from_the_hub() -> None:
     no_wake = drop(direct, wake_ready - 1)
     no_wake[0]["runtime"] = "gevent"
     assert_one(no_wake, wake_ready - 1, "main runs but was never made ready")
+
+
+def test_a_header_queue_field_keeps_the_runtimes_direct_wake() -> None:
+    # The header's `queue` says how the queue is ordered, not whether the runtime may
+    # switch to a woken task without queueing it: that stays the runtime's own fact.
+    events = base("gevent", queue="fifo")
+    direct = drop(events, line_of(events, "ready", "main", 1))
+    assert problems(direct) == []
+    direct[0]["runtime"] = "asyncio"
+    assert problems(direct) != []
 
 
 def test_a_snapshot_that_differs_from_the_derived_queue_is_reported() -> None:

@@ -163,6 +163,17 @@ class AsyncioVoice(Voice):
         head = "the next ready entry" if m.state.departed == task else "a ready entry"
         return f"the loop runs {head}, {task}{self.fresh(m, task)}{self.woken_tail(m, task)}"
 
+    def gloss(self, item: labels.Item) -> str:
+        if item.kind == "stop_loop":
+            return "main is done: this stops the loop"
+        if item.kind == "cancelled":
+            return "cancelled after it was queued: the loop skips it"
+        if item.kind == "io":
+            return "asyncio's socket and stream machinery: connecting, reading, writing"
+        if item.kind == "notify":  # a Task not the scenario's, whose name has a dot in it
+            return "the runtime's own work, not a task"
+        return super().gloss(item)
+
     def run_callback(self, m: Moment, item: labels.Item) -> str:
         if item.kind == "timer":
             who = item.subject

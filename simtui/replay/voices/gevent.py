@@ -43,6 +43,12 @@ _OPS = {
     "put": "gevent Queue.put()", "get": "gevent Queue.get()",
 }
 
+_GLOSSES = {
+    "notify_links": "wakes whoever waits for {owner} to finish",
+    "unlock": "wakes a greenlet waiting on {owner}",
+}
+"""What the hub's notifier methods do, said of the object whose method it is."""
+
 
 class GeventVoice(Voice):
     """The hub's chapter."""
@@ -82,6 +88,16 @@ class GeventVoice(Voice):
         cause = self.woken(wait_of(before), v.woken_by if v else None, task)
         return (f"{m.sentence(cause)}: the hub queued a callback{where} that will switch back into "
                 f"{task}.")
+
+    def gloss(self, item: labels.Item) -> str:
+        if item.kind == "notify":
+            if item.subject == "AsyncResult":
+                return "wakes whoever waits on a gevent result (a socket's or a thread's)"
+            template = _GLOSSES.get(item.method)
+            if template:
+                return template.format(owner=item.subject)
+            return f"gevent calls {item.method} of {item.subject}"
+        return super().gloss(item)
 
     def ready_callback(self, m: Moment, item: labels.Item) -> str:
         where = position(m.state, item.raw, callback=True)

@@ -116,7 +116,20 @@ class Voice:
 
     def ready_callback(self, m: Moment, item: labels.Item) -> str:
         where = position(m.state, item.raw, callback=True)
-        return f"{cap(self.scheduler)} queued {item.raw}{where}: {labels.gloss(item.raw)}."
+        return f"{cap(self.scheduler)} queued {item.raw}{where}: {self.gloss(item)}."
+
+    def gloss(self, item: labels.Item) -> str:
+        """What a queued callback does, in plain words (a clause, for a pane beside its
+        internal name as much as for a sentence)."""
+        if item.kind == "timer":
+            return f"{item.subject}'s sleep is over: running it wakes {item.subject}"
+        if item.kind == "gather_done":
+            return f"counts {item.subject} as finished for the gather"
+        if item.kind == "cancelled":
+            return f"cancelled after it was queued: {self.scheduler} skips it"
+        if item.kind == "notify":
+            return f"{self.scheduler} calls {item.method} of {item.subject}"
+        return "the runtime's own work, not a task"
 
     def run(self, m: Moment) -> str:
         task = m.event.get("task")
@@ -147,7 +160,7 @@ class Voice:
         return f"{task} starts running: it is the first to run."
 
     def run_callback(self, m: Moment, item: labels.Item) -> str:
-        return f"{cap(self.scheduler)} runs {item.raw}: {labels.gloss(item.raw)}."
+        return f"{cap(self.scheduler)} runs {item.raw}: {self.gloss(item)}."
 
     def resume(self, m: Moment, task: str) -> str:
         """`task` runs again, and no other task ran since it stopped."""

@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from simtui.replay.explain import gloss
 from simtui.safe import printable
 from simtui.trace import labels
 from simtui.tui.view import PlayerView, clock, wait_text
@@ -163,7 +164,7 @@ class ReadyQueuePane(RowsView):
             parts.append(("  + new", self.style("ready--arrived")))
         if entry.callback and labels.read_item(entry.name).kind in INTERNAL:
             # An internal name (`AsyncResult.notify_links`), said in plain words beside it.
-            parts.append((f"  {labels.gloss(entry.name)}", self.style("ready--note")))
+            parts.append((f"  {gloss(view.runtime, entry.name)}", self.style("ready--note")))
         return self.strip(*parts)
 
 
