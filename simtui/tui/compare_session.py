@@ -16,14 +16,16 @@ import time
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from simtui.compare.comparison import CompareError, Comparison, Lane, Vary, declared, lanes
 from simtui.compare.metrics import QueueLength, measure
 from simtui.compare.report import table
 from simtui.compare.runner import Admission, RunResult, result_of
+from simtui.files import read_regular, reason
 from simtui.scenario.errors import ScenarioError
-from simtui.scenario.loader import load_scenario
+from simtui.scenario.loader import load_scenario, resolve
 from simtui.trace.events import queue_discipline
 from simtui.trace.model import Trace
 from simtui.trace.reader import TraceError
@@ -247,6 +249,8 @@ class CompareSession:
         """Columns of the lanes' bars (the screen says): one time step is one column."""
         self.started = 0.0
         self._summary: tuple[int, tuple[str, ...]] = (-1, ())
+        self.on_disk: tuple[bytes | str, ...] = ()
+        """The files' contents as the last `load` read them."""
 
     # -- the runs ------------------------------------------------------------------------
 
@@ -254,6 +258,7 @@ class CompareSession:
         """Read the scenarios again, make the comparison's lanes and start them (the
         running ones are killed first). On a problem the last lanes stay, with the error."""
         r = self.request
+        self.on_disk = self.read_disk()
         try:
             scenarios = tuple(load_scenario(name) for name in r.names)
             comparison = declared(scenarios, r.runtimes, r.variants, r.time_scale, r.expect)
@@ -278,6 +283,33 @@ class CompareSession:
         self.following = True
         self.started = self._clock()
         self.admit()
+        return True
+
+    def files(self) -> list[Path]:
+        """The scenario files of the comparison (what the screen watches and edits)."""
+        found = (resolve(name) for name in self.request.names)
+        return [path for path in found if path is not None]
+
+    def read_disk(self) -> tuple[bytes | str, ...]:
+        """What the comparison's files hold now: each one's bytes, or why it can't be read."""
+        out: list[bytes | str] = []
+        for name in self.request.names:
+            path = resolve(name)
+            try:
+                out.append(read_regular(path) if path is not None else f"{name}: not found")
+            except OSError as e:
+                out.append(reason(e))
+        return tuple(out)
+
+    def file_changed(self) -> bool:
+        """A file of the comparison changed on disk: every lane runs again.
+
+        False when the files hold what was last loaded (the in-app editor's own save,
+        already run, or a second event for the same write).
+        """
+        if self.read_disk() == self.on_disk:
+            return False
+        self.load()
         return True
 
     def admit(self) -> None:

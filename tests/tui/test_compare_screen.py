@@ -151,6 +151,27 @@ async def test_an_edit_saved_in_the_editor_runs_every_lane_again(scenario_copy) 
             assert outputs[-1] == "all done", run.lane.label
 
 
+async def test_an_outside_edit_of_the_file_runs_every_lane_again(scenario_copy) -> None:  # type: ignore[no-untyped-def]
+    path: Path = scenario_copy("gather10")
+    app = _app(str(path), scale=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        session = _session(app)
+        await wait_until(pilot, lambda: _over(session), timeout=60)
+        generation = session.generation
+        # Another editor window saves the file: the lanes run it again, no key pressed.
+        path.write_text(path.read_text(encoding="utf-8").replace("모든 코루틴 종료", "all done"),
+                        encoding="utf-8")
+        await wait_until(pilot, lambda: session.generation > generation and _over(session),
+                         timeout=60)
+        for run in session.lanes:
+            outputs = [run.trace.field(i, "text") for i in run.series.outputs]
+            assert outputs[-1] == "all done", run.lane.label
+        # A change event for bytes already run (a second event of the same write) does not
+        # run the lanes once more.
+        again = session.generation
+        assert session.file_changed() is False and session.generation == again
+
+
 async def test_hostile_names_and_printed_text_are_shown_escaped(tmp_path: Path) -> None:
     path = tmp_path / "hostile.yaml"
     path.write_text(HOSTILE, encoding="utf-8")

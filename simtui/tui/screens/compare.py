@@ -21,6 +21,7 @@ from simtui.scenario.loader import MAX_FILE_BYTES, resolve
 from simtui.tui.bindings import COMPARE_BINDINGS, PlayerFooter
 from simtui.tui.compare_session import CompareRequest, CompareSession, CompareView
 from simtui.tui.messages import EventsArrived, RunExited
+from simtui.tui.watch import watch_file
 from simtui.tui.widgets.lanes import LABEL, LanesPane
 
 TICK = 0.25
@@ -68,6 +69,21 @@ class CompareScreen(Screen[None]):
     def _start(self) -> None:
         if not self.session.lanes:  # (runs shown from a recording are not run again)
             self._do(self.session.load)
+            self._watch_files()
+
+    def _watch_files(self) -> None:
+        """Re-run every lane when a scenario of the comparison changes on disk (edited in
+        another window), as the player does for its one scenario."""
+        self.workers.cancel_group(self, "watch-scenarios")
+        for path in self.session.files():
+            self.run_worker(watch_file(path, self._files_changed, self._report),
+                            group="watch-scenarios", exit_on_error=False)
+
+    def _files_changed(self) -> None:
+        try:
+            self._do(self.session.file_changed)
+        except Exception as e:  # noqa: BLE001 - one bad change must not end the watch
+            self._report(f"could not run the comparison again after a change: {e}")
 
     def on_resize(self, event: events.Resize) -> None:
         self.session.columns = max(1, event.size.width - LABEL - 3)
@@ -224,6 +240,9 @@ class CompareScreen(Screen[None]):
             from dataclasses import replace
 
             self.session.request = replace(request, names=names)
+            self._do(self.session.load)
+            self._watch_files()  # a copy: its folder is the one to watch now
+            return
         self._do(self.session.load)
 
     def _report(self, message: str) -> None:

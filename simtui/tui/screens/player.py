@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +29,7 @@ from simtui.tui.bindings import (
 from simtui.tui.messages import EventsArrived, RunExited
 from simtui.tui.session import Session
 from simtui.tui.view import PlayerView
+from simtui.tui.watch import watch_file
 from simtui.tui.widgets.panes import (
     ExplanationPane,
     HeaderBar,
@@ -222,41 +221,9 @@ class PlayerScreen(Screen[None]):
         handling fails is reported and the next one is handled as usual, and a watch that
         fails or stops by itself (the folder went away) is started again.
         """
-        from watchfiles import awatch
-
         path = resolve(self.session.scenario_path)
-        if path is None:
-            return
-        path = Path(os.path.realpath(path))
-        name = path.name
-
-        folder = str(path.parent)
-
-        def mine(_change: object, changed: str) -> bool:
-            # The folder itself too: once it is deleted, a watch on it sees nothing more.
-            return changed == folder or Path(changed).name == name
-
-        failures = 0
-        started = False
-        while True:
-            if started:
-                self._scenario_changed()  # catch up with what changed while not watching
-            started = True
-            if not os.path.isdir(folder):
-                await asyncio.sleep(1.0)  # until the folder is back (a checkout, a restore)
-                continue
-            try:
-                async for _changes in awatch(folder, watch_filter=mine, debounce=150,
-                                             step=30, rust_timeout=500):
-                    failures = 0
-                    if not os.path.isdir(folder):
-                        break
-                    self._scenario_changed()
-            except Exception as e:  # noqa: BLE001 - a cancelled watch raises CancelledError
-                failures += 1
-                if failures == 1:
-                    self._report(f"watching {folder} for changes failed ({e}); trying again")
-            await asyncio.sleep(min(5.0, 0.5 * (failures + 1)))
+        if path is not None:
+            await watch_file(path, self._scenario_changed, self._report)
 
     def _scenario_changed(self) -> None:
         """One change of the scenario file on disk: re-run it, never raising into the watch."""
