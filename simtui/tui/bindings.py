@@ -32,7 +32,8 @@ PLAYER_BINDINGS: list[Binding] = [
     Binding("minus", "slower", "slower", show=False, key_display="-", id="simtui.slower",
             tooltip="Play slower"),
     Binding("x", "axis", "axis", show=False, id="simtui.axis",
-            tooltip="Timeline axis: one slot per switch, or real time"),
+            tooltip="Timeline axis: one slot per stop (a switch, the scheduler idle or "
+                    "blocked), or real time"),
     Binding("r", "choose_runtime", "runtime", id="simtui.runtime",
             tooltip="Run the scenario on another runtime it supports"),
     Binding("R", "rerun", "rerun", id="simtui.rerun", tooltip="Run the same scenario again"),

@@ -133,7 +133,10 @@ class PlayerScreen(Screen[None]):
 
     def _title_timeline(self, axis: str) -> None:
         self.query_one("#timeline").border_title = (
-            f"Timeline (by {axis})   █ running  ░ ready  · waiting  ▓ blocking the scheduler"
+            # The switch axis has a column per stop: each switch, and each moment the
+            # scheduler idles or is blocked (its axis row is labelled "stop" too).
+            f"Timeline (by {'stop' if axis == 'switch' else axis})"
+            "   █ running  ░ ready  · waiting  ▓ blocking the scheduler"
         )
 
     # -- the one way state reaches the panes ---------------------------------------------
