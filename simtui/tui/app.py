@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ class SimtuiApp(App[int]):
 
             self.first = CompareScreen(compare)
         self._signal_handlers: list[int] = []
+        self.exit_notes: list[str] = []
+        """What the user must know once the app has ended (printed on stderr)."""
         self.settings_path = settings.settings_path()
         """Where the theme the user picks is kept across runs."""
         self._settings, self._settings_notice = settings.load(self.settings_path)
@@ -119,7 +122,22 @@ class SimtuiApp(App[int]):
 
     def _quit_on_signal(self, signum: int) -> None:
         self.stop_runs()
+        self.keep_unsaved()
         self.exit(128 + signum, return_code=128 + signum)
+
+    def keep_unsaved(self) -> None:
+        """Ending without asking: every editor's unsaved text goes to a file of its own
+        (`exit_notes` says where, printed once the terminal is restored)."""
+        from simtui.tui.screens.editor import EditorScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, EditorScreen):
+                try:
+                    note = screen.keep_unsaved()
+                except Exception as e:  # noqa: BLE001 - the app must still end
+                    note = f"unsaved edits of {screen.path} could not be kept: {e}"
+                if note is not None:
+                    self.exit_notes.append(note)
 
     def on_unmount(self) -> None:
         self.stop_runs()  # no worker outlives the app, however it ends
@@ -156,6 +174,7 @@ def run_tui(
         result = app.run()
     finally:
         app.stop_runs()
+        _print_notes(app)
     return result if isinstance(result, int) else 0
 
 
@@ -166,4 +185,10 @@ def run_compare(request: CompareRequest) -> int:
         result = app.run()
     finally:
         app.stop_runs()
+        _print_notes(app)
     return result if isinstance(result, int) else 0
+
+
+def _print_notes(app: SimtuiApp) -> None:
+    for note in app.exit_notes:  # the terminal is restored by now: plain stderr
+        sys.stderr.write(f"simtui: {printable(note)}\n")

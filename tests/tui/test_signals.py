@@ -105,3 +105,30 @@ def test_a_signal_restores_the_terminal_and_kills_the_worker(signum: int) -> Non
     assert b"Traceback" not in after
     for pid in workers:
         assert _group_gone(pid), f"worker group {pid} outlived the app"
+
+
+def test_a_signal_keeps_the_editors_unsaved_text_in_a_file_of_its_own(tmp_path: Path) -> None:
+    # Nothing the user typed is lost, even when the app is told to end without asking:
+    # the scenario stays as it was on disk, the typed text goes beside it, and the user
+    # is told where once the terminal is theirs again.
+    scenario = tmp_path / "mine.yaml"
+    original = (ROOT / "scenarios" / "coroutine_basics.yaml").read_bytes()
+    scenario.write_bytes(original)
+    term = _Terminal(str(scenario), "--time-scale", "0.05")
+    try:
+        term.wait_for(lambda: b"coroutine_basics" in term.out, "first frame")
+        os.write(term.master, b"e")
+        term.wait_for(lambda: b"ctrl+s" in term.out, "the editor")
+        time.sleep(0.5)
+        os.write(term.master, b"# typed, never saved\r")
+        term.wait_for(lambda: b"typed, never saved" in term.out, "the typed text")
+        term.proc.send_signal(signal.SIGTERM)
+        code = term.proc.wait(30)
+        term.reader.join(5)
+    finally:
+        term.close()
+    assert code == 128 + signal.SIGTERM
+    assert scenario.read_bytes() == original
+    kept = tmp_path / "mine.unsaved.yaml"
+    assert b"# typed, never saved" in kept.read_bytes()
+    assert b"were kept in " in term.out and b"mine.unsaved.yaml" in term.out

@@ -397,6 +397,35 @@ class EditorScreen(Screen[Path | None]):
             return False
         return self._write(self.path, text)
 
+    def keep_unsaved(self) -> str | None:
+        """The app is ending without asking (SIGTERM, SIGHUP): write unsaved text to a file
+        of its own, never over the scenario, and say where (None: nothing was unsaved).
+
+        The file is `NAME.unsaved.yaml` beside the scenario (in the folder a save of a
+        bundled scenario would copy to, for those), or in the current directory when that
+        folder cannot be written; an existing file is never replaced.
+        """
+        if not self.dirty:
+            return None
+        data = self.format.encode(self.text)
+        folders = [self._copy_dir() if is_bundled(self.path) else self.path.parent, Path.cwd()]
+        problem = ""
+        for folder in dict.fromkeys(folders):
+            for n in range(1, 100):
+                suffix = "" if n == 1 else f"-{n}"
+                target = folder / f"{self.path.stem}.unsaved{suffix}{self.path.suffix}"
+                try:
+                    atomic_write(target, data, overwrite=False)
+                except FileExistsError:
+                    continue
+                except OSError as e:
+                    problem = reason(e)
+                    break
+                return f"unsaved edits of {_shown(self.path)} were kept in {_shown(target)}"
+            else:
+                problem = f"every name like {self.path.stem}.unsaved-N is taken in {folder}"
+        return f"unsaved edits of {_shown(self.path)} could not be kept: {problem}"
+
     def _copy_dir(self) -> Path:
         """Where saving a bundled scenario writes its copy: the current directory, or the
         home directory when that is inside simtui's package."""
