@@ -6,6 +6,8 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
 from simtui.tui.app import SimtuiApp
 from simtui.tui.screens.player import PlayerScreen
 from simtui.tui.view import PlayerView
@@ -435,3 +437,43 @@ async def test_the_banner_shows_its_text_as_it_is_never_as_markup() -> None:
         await pilot.pause()
         banner = player.query_one("#banner", Static)
         assert str(banner.visual) == "exit 1: [bold]boom[/bold] \\x1b[2J"
+
+
+BACKLOG = """
+timeout: 60
+tasks:
+  main:
+    - gather: coco
+  coco:
+    count: 200
+    steps:
+      - repeat: {times: 60, steps: [yield]}
+"""
+
+
+async def test_the_screen_repaints_while_a_backlog_of_events_is_taken_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A run that records faster than the UI takes its events in: the screen takes them a
+    # slice per turn, and must repaint (so show keys' effects) between slices, not only
+    # once the whole backlog is in. Small slices make the backlog certain: the worker
+    # writes its ~50,000 events long before the UI has taken 100 slices of 500.
+    from simtui.tui.session import Session
+
+    monkeypatch.setattr(Session.pump, "__defaults__", (500,))
+    app = SimtuiApp(scenario=_scenario(tmp_path, BACKLOG))
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        session = player.session
+        await wait_until(pilot, lambda: session.live is not None and session.live.has_pending()
+                         and len(session.replay) > 0, timeout=30)
+        painted: list[tuple[int, bool]] = []
+
+        def after_paint() -> None:
+            live = session.live
+            painted.append((len(session.replay), live is not None and live.has_pending()))
+
+        player.call_after_refresh(after_paint)
+        await wait_until(pilot, lambda: bool(painted), timeout=30)
+        taken, still_pending = painted[0]
+        assert still_pending, f"the first repaint came only after all {taken} events were in"
+        await wait_until(pilot, lambda: _ended(player), timeout=60)
