@@ -6,8 +6,6 @@ import os
 import signal
 from pathlib import Path
 
-import pytest
-
 from simtui.tui.app import SimtuiApp
 from simtui.tui.screens.player import PlayerScreen
 from simtui.tui.view import PlayerView
@@ -447,33 +445,44 @@ tasks:
   coco:
     count: 200
     steps:
-      - repeat: {times: 60, steps: [yield]}
+      - repeat: {times: 250, steps: [yield]}
 """
 
 
-async def test_the_screen_repaints_while_a_backlog_of_events_is_taken_in(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def _first_repaint(pilot, player: PlayerScreen) -> tuple[int, bool]:  # type: ignore[no-untyped-def]
+    """(events taken in, whether some were still buffered) at the next repaint."""
+    session = player.session
+    painted: list[tuple[int, bool]] = []
+
+    def after_paint() -> None:
+        live = session.live
+        painted.append((len(session.replay), live is not None and live.has_pending()))
+
+    player.call_after_refresh(after_paint)
+    await wait_until(pilot, lambda: bool(painted), timeout=30)
+    return painted[0]
+
+
+async def test_the_screen_repaints_while_a_backlog_of_events_is_taken_in(tmp_path: Path) -> None:
     # A run that records faster than the UI takes its events in: the screen takes them a
     # slice per turn, and must repaint (so show keys' effects) between slices, not only
-    # once the whole backlog is in. Small slices make the backlog certain: the worker
-    # writes its ~50,000 events long before the UI has taken 100 slices of 500.
-    from simtui.tui.session import Session
+    # once the whole backlog is in. The backlog is made certain: the test holds the UI's
+    # event loop (a blocking wait on this thread) until the worker has exited, so the
+    # reader thread has buffered the whole run, ~200,000 events, many slices.
+    import time
 
-    monkeypatch.setattr(Session.pump, "__defaults__", (500,))
     app = SimtuiApp(scenario=_scenario(tmp_path, BACKLOG))
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
         session = player.session
-        await wait_until(pilot, lambda: session.live is not None and session.live.has_pending()
-                         and len(session.replay) > 0, timeout=30)
-        painted: list[tuple[int, bool]] = []
-
-        def after_paint() -> None:
-            live = session.live
-            painted.append((len(session.replay), live is not None and live.has_pending()))
-
-        player.call_after_refresh(after_paint)
-        await wait_until(pilot, lambda: bool(painted), timeout=30)
-        taken, still_pending = painted[0]
+        await wait_until(pilot, lambda: session.live is not None and len(session.replay) > 0,
+                         timeout=30)
+        live = session.live
+        assert live is not None
+        deadline = time.monotonic() + 60
+        while live.worker.returncode is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # nothing on the UI's loop runs meanwhile
+        assert live.worker.returncode == 0 and live.has_pending()
+        taken, still_pending = await _first_repaint(pilot, player)
         assert still_pending, f"the first repaint came only after all {taken} events were in"
         await wait_until(pilot, lambda: _ended(player), timeout=60)

@@ -183,7 +183,9 @@ class PlayerScreen(Screen[None]):
 
     def on_run_exited(self, message: RunExited) -> None:
         if self._do(self.session.exited, message.run_id, message.worker):
-            self.post_message(RunExited(message.run_id, message.worker))
+            # Events still buffered: the rest after the next repaint, as above.
+            self.call_after_refresh(self.post_message,
+                                    RunExited(message.run_id, message.worker))
 
     def stop_run(self) -> None:
         """Kill the live worker, if any, with its whole process group."""
