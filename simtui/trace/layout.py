@@ -78,7 +78,7 @@ def callback_key(name_id: int) -> int:
 # Where each field sits in the record's 16 bytes, on this machine's byte order.
 _LITTLE = sys.byteorder == "little"
 _KIND_BYTE = 7 if _LITTLE else 0
-_T_BYTES = range(0, 7) if _LITTLE else range(1, 8)
+"""The kind's byte within word 0 (its most significant one)."""
 _TASK_WORD, _X_WORD = (2, 3) if _LITTLE else (3, 2)
 
 
@@ -88,14 +88,17 @@ def columns(
     """Cut whole records into columns: kinds (one byte each), t (ns since t0), task, x.
 
     Every step is a strided copy done in C: nothing is done once per event in Python.
+    Word 0 is taken whole (one copy of 8-byte items) and its kind byte then zeroed in one
+    strided write, which costs less than half of copying its seven time bytes one by
+    one: this runs on every byte the parent reads from a worker.
     """
     view = memoryview(data).cast("B")
     n = len(view) // RECORD_BYTES
     view = view[: n * RECORD_BYTES]
-    kinds = view[_KIND_BYTE::RECORD_BYTES].tobytes()
-    t_bytes = bytearray(8 * n)
-    for b in _T_BYTES:  # word 0 without its kind byte
-        t_bytes[b::8] = view[b::RECORD_BYTES]
+    word0 = view.cast("q")[0::WORDS].tobytes()
+    kinds = word0[_KIND_BYTE::8]
+    t_bytes = bytearray(word0)
+    t_bytes[_KIND_BYTE::8] = bytes(n)  # word 0 without its kind byte
     t = array("q")
     t.frombytes(t_bytes)
     halves = view.cast("i")

@@ -435,3 +435,54 @@ async def test_the_banner_shows_its_text_as_it_is_never_as_markup() -> None:
         await pilot.pause()
         banner = player.query_one("#banner", Static)
         assert str(banner.visual) == "exit 1: [bold]boom[/bold] \\x1b[2J"
+
+
+BACKLOG = """
+timeout: 60
+tasks:
+  main:
+    - gather: coco
+  coco:
+    count: 200
+    steps:
+      - repeat: {times: 250, steps: [yield]}
+"""
+
+
+async def _first_repaint(pilot, player: PlayerScreen) -> tuple[int, bool]:  # type: ignore[no-untyped-def]
+    """(events taken in, whether some were still buffered) at the next repaint."""
+    session = player.session
+    painted: list[tuple[int, bool]] = []
+
+    def after_paint() -> None:
+        live = session.live
+        painted.append((len(session.replay), live is not None and live.has_pending()))
+
+    player.call_after_refresh(after_paint)
+    await wait_until(pilot, lambda: bool(painted), timeout=30)
+    return painted[0]
+
+
+async def test_the_screen_repaints_while_a_backlog_of_events_is_taken_in(tmp_path: Path) -> None:
+    # A run that records faster than the UI takes its events in: the screen takes them a
+    # slice per turn, and must repaint (so show keys' effects) between slices, not only
+    # once the whole backlog is in. The backlog is made certain: the test holds the UI's
+    # event loop (a blocking wait on this thread) until the worker has exited, so the
+    # reader thread has buffered the whole run, ~200,000 events, many slices.
+    import time
+
+    app = SimtuiApp(scenario=_scenario(tmp_path, BACKLOG))
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        session = player.session
+        await wait_until(pilot, lambda: session.live is not None and len(session.replay) > 0,
+                         timeout=30)
+        live = session.live
+        assert live is not None
+        deadline = time.monotonic() + 60
+        while live.worker.returncode is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # nothing on the UI's loop runs meanwhile
+        assert live.worker.returncode == 0 and live.has_pending()
+        taken, still_pending = await _first_repaint(pilot, player)
+        assert still_pending, f"the first repaint came only after all {taken} events were in"
+        await wait_until(pilot, lambda: _ended(player), timeout=60)

@@ -121,3 +121,21 @@ def test_compare_quick_prints_the_walls_and_the_ratio_to_one_run() -> None:
         assert re.search(rf"{re.escape(what)}\s+wall \d+\.\d\d s", out), out
     assert re.search(rf"compare ÷ one run, 1 alternated rounds: {RATIO}", out), out
     assert re.search(r"beyond its longest run's elapsed: -?\d+\.\d\d s", out), out
+
+
+def test_decode_prints_the_parents_rate_on_a_whole_stream() -> None:
+    # The child writes the recorded trace and the parent decodes and replays all of it: a
+    # stream cut short (or never started) would fail the script's own check.
+    out = _run("decode.py", "--events", "20000", "--reps", "1")
+    assert re.search(r"run 1: +[\d,]+ events/s; parent CPU [\d.]+ µs/event", out), out
+    assert re.search(r"P6 decode: median [\d,]+ events/s decoded and replayed "
+                     r"\(target ≥ 1,000,000\)", out), out
+
+
+def test_tui_stream_quick_answers_keys_while_a_real_run_streams() -> None:
+    # The real app and a real worker: keys go through the bindings while events arrive.
+    out = _run("tui_stream.py", "--quick")
+    assert re.search(r"keys every [\d.]+ s while it streams in: [1-9]\d* keys; "
+                     r"the UI took in [\d,]+ events", out), out
+    assert re.search(r"P10 key → repaint while 300 tasks stream in: median [\d.]+ ms, "
+                     r"p95 [\d.]+, max [\d.]+", out), out

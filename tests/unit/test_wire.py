@@ -174,3 +174,21 @@ def test_a_probe_that_does_not_record_records_nothing() -> None:
     probe = Probe(TASKS, record=False)
     record_every_type(probe)
     assert not probe.recording and len(probe.records) == 0
+
+
+
+def test_columns_give_back_every_field_of_every_record() -> None:
+    # Extremes of each field: the largest time (56 bits), every kind, "none" (-1),
+    # callback keys and the largest int32; a torn record at the end is left out.
+    import random
+    import struct
+
+    rnd = random.Random(7)
+    fields = [(rnd.randrange(len(layout.KIND)),
+               rnd.choice([0, 1, layout.T_MASK, rnd.randrange(layout.T_MASK)]),
+               rnd.choice([layout.NONE, layout.callback_key(5), 0, 2**31 - 1]),
+               rnd.choice([layout.NONE, 0, 3, 2**31 - 1])) for _ in range(1000)]
+    data = b"".join(struct.pack("=qq", t | kind << layout.T_BITS, layout.word1(task, x))
+                    for kind, t, task, x in fields)
+    kinds, ts, tasks, xs = layout.columns(data + b"\x01" * 9)
+    assert list(zip(kinds, ts, tasks, xs, strict=True)) == fields

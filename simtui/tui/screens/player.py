@@ -185,11 +185,18 @@ class PlayerScreen(Screen[None]):
 
     def on_events_arrived(self, message: EventsArrived) -> None:
         if self._do(self.session.pump, message.run_id):
-            self.post_message(EventsArrived(message.run_id))
+            # More is buffered: come back for it once the screen has repainted. Posted at
+            # once, the message would keep this screen's queue from ever being empty, and
+            # Textual repaints (and lets the event loop run anything else) only then: a
+            # run that records faster than the UI takes it in froze the screen, keys'
+            # effects unseen, until the whole backlog was in.
+            self.call_after_refresh(self.post_message, EventsArrived(message.run_id))
 
     def on_run_exited(self, message: RunExited) -> None:
         if self._do(self.session.exited, message.run_id, message.worker):
-            self.post_message(RunExited(message.run_id, message.worker))
+            # Events still buffered: the rest after the next repaint, as above.
+            self.call_after_refresh(self.post_message,
+                                    RunExited(message.run_id, message.worker))
 
     def stop_run(self) -> None:
         """Kill the live worker, if any, with its whole process group."""
