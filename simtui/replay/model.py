@@ -961,17 +961,6 @@ class Replay:
         s = self._segs_of(task)
         return s.index if s is not None else array("i")
 
-    def segment_stops(self, task: str) -> Sequence[int]:
-        """For each of `segments(task)`, the first stop at which it is in effect, counted
-        from 1 (an axis of stops: the column of stop p shows each task as it is at stop p).
-
-        A state that begins and ends between two stops (a thread's instant in the ready
-        set between its wake and its run) shows at none; one that spans a stop (a sleep,
-        which an idle stop marks) shows from that stop on.
-        """
-        stops = self._stops
-        return [bisect.bisect_left(stops, i) + 1 for i in self.segment_indices(task)]
-
     def status_at(self, task: str, t: float) -> str:
         """The task's status at trace time t (after every event at t); `new` before it exists."""
         s = self._segs_of(task)

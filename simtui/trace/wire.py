@@ -23,7 +23,7 @@ import marshal
 import operator
 import struct
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -323,9 +323,3 @@ class Decoder:
         if kind == layout.END:
             self.ended = True
         return batch
-
-
-def iter_events(batches: list[Batch]) -> Iterator[Event]:
-    """Every event of `batches`, header first, as dicts."""
-    for batch in batches:
-        yield from batch.events()
