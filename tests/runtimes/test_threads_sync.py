@@ -30,6 +30,38 @@ tasks:
     assert woke["t"] <= next(e["t"] for e in of(events, "run", "main") if e["seq"] > woke["seq"])
 
 
+def test_an_event_waiter_and_a_joiner_say_themselves_when_they_woke() -> None:
+    # Not at the setter's `set`, not at the joined thread's `done`: each waiting thread
+    # records its wake when its blocking call has returned and it holds the GIL again,
+    # with its `ready` (inferred: when the OS made it runnable nobody sees) and its run,
+    # all at that one clock reading.
+    text = """
+tasks:
+  main:
+    - spawn: late
+    - wait: go
+    - join: late
+  late:
+    - sleep: 0.05
+    - set: go
+    - cpu: 0.05
+"""
+    events = run_trace(text, runtime="threads")
+    assert validate(events) == []
+    assert end(events)["status"] == "ok"
+    for reason in ("event", "join"):  # the last `event` wake: the first ends Thread.start
+        woke = [e for e in of(events, "wake", "main") if e["reason"] == reason][-1]
+        ready, ran = events[woke["seq"] + 2], events[woke["seq"] + 3 :]
+        assert (ready["type"], ready["task"], ready.get("inferred")) == ("ready", "main", True)
+        first_run = next(e for e in ran if e["type"] == "run")
+        assert (first_run["task"], first_run["t"]) == ("main", woke["t"])
+    (set_step,) = [e for e in of(events, "step", "late") if e["op"] == "set"]
+    (done,) = of(events, "done", "late")
+    event_wake, join_wake = [e for e in of(events, "wake", "main") if e["seq"] > set_step["seq"]]
+    assert event_wake["t"] > set_step["t"]  # the setter runs on past its `set` (cpu)
+    assert join_wake["t"] >= done["t"] and join_wake["seq"] > done["seq"]
+
+
 def test_a_scenario_error_ends_the_task_and_the_run_with_error() -> None:
     text = """
 tasks:
