@@ -48,6 +48,7 @@ there is no ready-queue data structure to read.
 from __future__ import annotations
 
 import queue
+import struct
 import sys
 import threading
 import time
@@ -107,6 +108,9 @@ scenarios may start thousands of them."""
 
 # Waits the deadlock watcher counts: nothing but another scenario thread can end them.
 _PRIMITIVE_WAITS = frozenset({"lock", "event", "get", "put", "join"})
+
+pack4 = struct.Struct("=8q").pack
+"""Four records at one clock reading: a handoff seen at a yield (see `_ThreadsRun._steps`)."""
 
 # The slot (`_ThreadsRun.gil`): who holds the GIL as the records say, who ran last, and
 # whether the holder's last record was a yield.
@@ -178,8 +182,8 @@ class _ThreadsRun:
         self.from_w = [x_word(x((name, None))) for name in self.names]
         self.from_w.append(x_word(x((None, None))))  # [NONE]: the first run comes from nobody
         self.ready_inferred = x_word(x((None, True)))
-        self.lost = {False: x_word(x(("preempt", None, None, True))),
-                     True: x_word(x(("yield", None, None, True)))}
+        self.lost = [x_word(x(("preempt", None, None, True))),
+                     x_word(x(("yield", None, None, True)))]
         """A holder's inferred suspend: preempted, or (its last record a yield) yielded."""
         self.wakes = {reason: x_word(x((reason,)))
                       for reason in ("sleep", "io", "lock", "event", "queue", "join", "gather")}
@@ -375,8 +379,11 @@ class _ThreadsRun:
         is a plain call of this. Returns the item a `get` took last."""
         record = self.record
         lock, gil, clock, put = self.lock, self.gil, self.clock, self.put
-        step_at, output_at = self.o[STEP], self.o[OUTPUT]
-        tw = self.tw[me]
+        o = self.o
+        step_at, output_at = o[STEP], o[OUTPUT]
+        suspend_at, ready_at, run_at = o[SUSPEND], o[READY], o[RUN]
+        tws, from_w, lost, ready_inferred = self.tw, self.from_w, self.lost, self.ready_inferred
+        tw = tws[me]
         scale = self.scale
         waiting = self.waiting
         sleep = time.sleep
@@ -387,14 +394,24 @@ class _ThreadsRun:
         for ins in program.steps():
             op = ins.op
             if op is YIELD:
+                # The hot path of a yielding workload: `_take` written out, with its
+                # records and the step's packed at once.
                 if record:
                     with lock:
                         t = clock()
-                        if gil[_HOLDER] != me:
-                            put(take(me, t))
-                        put(pack(t - step_at, tw | ins.xw))
+                        held = gil[0]
+                        if held == me:
+                            put(pack(t - step_at, tw | ins.xw))
+                        elif held == NONE:
+                            put(pack2(t - run_at, tw | from_w[gil[1]], t - step_at, tw | ins.xw))
+                            gil[0] = gil[1] = me
+                        else:
+                            put(pack4(t - suspend_at, tws[held] | lost[gil[2]],
+                                      t - ready_at, tws[held] | ready_inferred,
+                                      t - run_at, tw | from_w[held], t - step_at, tw | ins.xw))
+                            gil[0] = gil[1] = me
                         # Whether it gave the GIL away, the next thread to record says.
-                        gil[_YIELDED] = True
+                        gil[2] = True
                 sleep(0)
                 continue
             if op is PRINT:
