@@ -18,10 +18,15 @@ for itself, when it sees it, straight into the probe's records:
   answered leaves the thread running, and the trace says no more than its step.
 - A blocking call (`time.sleep`, a socket, a lock, an event, a queue, a join,
   `Thread.start`) is recorded by the thread that makes it: `suspend` just before the
-  call, and when the call returns, at one clock reading, `wake` (what it observed),
-  `ready` (inferred: the OS made it runnable at some moment before, which nobody sees,
-  and it then waited for the GIL) and `run`. Nothing is placed by anyone else: not a
-  sleeper's wake at its deadline, not a waiter's at the setter's `set`.
+  call, and when the call returns, at one clock reading, `wake` (what it observed) and
+  `run`. Nobody else places its wake: not at a sleeper's deadline, not at the setter's
+  `set`. Its `ready` is inferred: the OS makes it runnable at a moment nobody sees, and
+  it then waits for the GIL. A thread that knowingly ends another's wait records that
+  `ready` as it does (a new thread's first record for its starter, `set` for the event's
+  waiters, a thread's end for the joiner it was the last to keep waiting), so a waiter
+  waiting for the GIL is never shown as waiting for its event; otherwise (sleep, I/O, a
+  lock or a queue, whose waiter the OS or a timer picks) the waiter records it itself,
+  with its wake.
 - `Thread.start()` is recorded by the starter as it calls it: the new thread's `create`
   and `ready`, and the starter's own `suspend` (start() waits until the new thread has
   signalled that it runs). The new thread records its first `run` when it first records.
@@ -124,9 +129,10 @@ class _TaskError(Exception):
 class _Wait:
     """What one blocked thread waits on, for the deadlock watcher and the stuck list."""
 
-    __slots__ = ("kind", "detail", "target", "reason")
+    __slots__ = ("kind", "detail", "target", "reason", "task", "left")
 
-    def __init__(self, kind: str, detail: str, target: Any, reason: str = "") -> None:
+    def __init__(self, kind: str, detail: str, target: Any, reason: str = "",
+                 task: int = NONE) -> None:
         self.kind = kind
         """lock, event, get, put, join (primitives); sleep, io, start (they end by themselves)."""
         self.detail = detail
@@ -135,6 +141,10 @@ class _Wait:
         """The primitive, or for joins the tuple of task names waited for."""
         self.reason = reason or {"get": "queue", "put": "queue", "start": "event"}.get(kind, kind)
         """The trace's suspend reason (`join` or `gather` for joins, `queue` for get/put)."""
+        self.task = task
+        """For joins: the waiting task's id, whom the last joined thread to end releases."""
+        self.left: set[str] = set(target) if kind == "join" else set()
+        """For joins: the joined tasks not yet ended."""
 
 
 def run(scenario: Scenario, probe: Probe, ctx: RunContext) -> Outcome:
@@ -170,6 +180,15 @@ class _ThreadsRun:
         """Lock name → the thread holding it, to say whom a waiter waits for."""
         self.all_done = threading.Event()
         self.failed = False
+        # Who releases whom (all under `lock`): a thread suspended in a wait another
+        # thread knowingly ends (its starter's Thread.start, an event's set, the end of
+        # the threads it joins) is made ready by that thread, inferred, as it ends it.
+        self.suspended: set[int] = set()
+        """Threads between their `suspend` and their `wake`."""
+        self.released: set[int] = set()
+        """Suspended threads another thread has made ready (their wake then has no ready)."""
+        self.event_waiters: dict[str, set[int]] = {}
+        self.join_waits: dict[str, list[_Wait]] = {}
         # Created before any thread starts: no race on first mention.
         self.shared = Run(scenario, probe)
         self.shared.primitives(threading.Lock, threading.Event, queue.Queue)
@@ -314,10 +333,15 @@ class _ThreadsRun:
             self.gil[_YIELDED] = False
         self.put(pack(t - self.o[STEP], self.tw[me] | xw))
 
-    def _give_up(self, me: int, extras: tuple[Any, ...], unique: bool = False) -> None:
-        """`me` is about to block in a call that releases the GIL: its `suspend`."""
+    def _give_up(self, me: int, extras: tuple[Any, ...], unique: bool = False,
+                 register: Callable[[], None] | None = None) -> None:
+        """`me` is about to block in a call that releases the GIL: its `suspend`;
+        `register` tells whoever will end the wait (called with the lock held)."""
         probe = self.probe
         with self.lock:
+            self.suspended.add(me)
+            if register is not None:
+                register()
             t = self.clock()
             if self.gil[_HOLDER] != me:
                 self.put(self._take(me, t))
@@ -329,23 +353,43 @@ class _ThreadsRun:
             self.put(pack(t - self.o[SUSPEND], self.tw[me] | x_word(x)))
             self.gil[_HOLDER] = NONE
 
-    def _back(self, me: int, reason: str) -> None:
-        """`me`'s blocking call returned and it holds the GIL again: what it observes."""
+    def _back(self, me: int, reason: str, waiters: set[int] | None = None) -> None:
+        """`me`'s blocking call returned and it holds the GIL again: what it observes.
+        Its `ready` is inferred, here unless the thread that ended the wait recorded it."""
         with self.lock:
             t = self.clock()
             o, tw = self.o, self.tw
-            self.put(pack2(t - o[WAKE], tw[me] | self.wakes[reason],
-                           t - o[READY], tw[me] | self.ready_inferred))
+            self.suspended.discard(me)
+            if waiters is not None:
+                waiters.discard(me)
+            if me in self.released:
+                self.released.discard(me)
+                self.put(pack(t - o[WAKE], tw[me] | self.wakes[reason]))
+            else:
+                self.put(pack2(t - o[WAKE], tw[me] | self.wakes[reason],
+                               t - o[READY], tw[me] | self.ready_inferred))
             self.put(self._take(me, t))
+
+    def _release(self, waiter: int, t: int) -> None:
+        """`waiter`'s wait was just ended by the recording thread, which knows it: it is
+        runnable from now on (lock held). Its `ready`, inferred: it is not the waiter's
+        own observation (the waiter says when it woke, later, as it holds the GIL)."""
+        if waiter in self.suspended and waiter not in self.released:
+            self.released.add(waiter)
+            self.put(pack(t - self.o[READY], self.tw[waiter] | self.ready_inferred))
 
     # ----------------------------------------------------------------- threads
 
-    def _body(self, name: str) -> None:
+    def _body(self, name: str, starter: int = NONE) -> None:
         me = self.probe.tasks[name]
         if self.record:
-            # Its first observation: it runs (its create and ready are its starter's).
+            # Its first observation: it runs (its create and ready are its starter's),
+            # and its starter's Thread.start() can return: it signalled that it runs.
             with self.lock:
-                self.put(self._take(me, self.clock()))
+                t = self.clock()
+                self.put(self._take(me, t))
+                if starter != NONE:
+                    self._release(starter, t)
         try:
             self._steps(name, me)
         except _TaskError as e:
@@ -370,6 +414,11 @@ class _ThreadsRun:
                     x = x_word(self.probe.x((error,)))
                     self.put(pack(t - self.o[ERROR], self.tw[me] | x))
                 self.gil[_HOLDER] = NONE
+                # A joiner can go on once the last thread it joins has ended.
+                for wait in self.join_waits.pop(name, ()):
+                    wait.left.discard(name)
+                    if not wait.left:
+                        self._release(wait.task, t)
         self.live.discard(name)
         if not self.live:
             self.all_done.set()
@@ -468,10 +517,18 @@ class _ThreadsRun:
                 event = self.events[step.name]
                 if not event.is_set():
                     self._block(name, me, _Wait("event", labels.event(step.name), event),
-                                event.wait)
+                                event.wait, self.event_waiters.setdefault(step.name, set()))
             elif op is SET:
-                # Its waiters say themselves when their wait returns.
                 self.events[step.name].set()
+                # Its waiters are runnable from now on; each says when it woke itself.
+                waiters = self.event_waiters.get(step.name)
+                if record and waiters:
+                    with lock:
+                        t = clock()
+                        if gil[_HOLDER] != me:
+                            put(take(me, t))
+                        for waiter in list(waiters):
+                            self._release(waiter, t)
             elif op is PUT:
                 q = self.queues[step.name]
                 text = shared.text(ins, name, item)
@@ -508,16 +565,18 @@ class _ThreadsRun:
                     if gil[_HOLDER] != me:  # looked again with the lock: it is so
                         put(take(me, clock()))
 
-    def _block(self, name: str, me: int, wait: _Wait, call: Callable[[], object]) -> object:
+    def _block(self, name: str, me: int, wait: _Wait, call: Callable[[], object],
+               waiters: set[int] | None = None) -> object:
         """Suspend on a primitive that is not available now, block on it, wake; what
-        the blocking call returned."""
+        the blocking call returned. `waiters`: where a releaser that knows it looks."""
         self.waiting[name] = wait
         if self.record:
-            self._give_up(me, (wait.reason, wait.detail, None))
+            register = None if waiters is None else partial(waiters.add, me)
+            self._give_up(me, (wait.reason, wait.detail, None), register=register)
         result = call()
         del self.waiting[name]
         if self.record:
-            self._back(me, wait.reason)
+            self._back(me, wait.reason, waiters)
         return result
 
     def _io(self, name: str, me: int, written: float, seconds: float) -> None:
@@ -551,7 +610,7 @@ class _ThreadsRun:
         waits on the new thread's `started` event until the new thread runs."""
         if ref in self.threads:
             raise _TaskError(f"{ref} was already started (threads can only be started once)")
-        thread = threading.Thread(target=self._body, args=(ref,), name=ref, daemon=True)
+        thread = threading.Thread(target=self._body, args=(ref, me), name=ref, daemon=True)
         self.threads[ref] = thread
         self.live.add(ref)
         detail = labels.thread_start(ref)
@@ -570,6 +629,7 @@ class _ThreadsRun:
                                t - o[READY], tw[new] | x_word(NONE),
                                t - o[SUSPEND], tw[me] | suspended))
                 self.gil[_HOLDER] = NONE
+                self.suspended.add(me)
         refused = None
         try:
             thread.start()
@@ -603,9 +663,14 @@ class _ThreadsRun:
                 thread.join()
             return
         detail = labels.gather(pending)
-        self.waiting[name] = _Wait("join", detail, pending, reason)
+        wait = self.waiting[name] = _Wait("join", detail, pending, reason, me)
+
+        def register() -> None:  # a joined thread that ended meanwhile never tells
+            for ref in pending:
+                self.join_waits.setdefault(ref, []).append(wait)
+
         if self.record:
-            self._give_up(me, (reason, detail, None))
+            self._give_up(me, (reason, detail, None), register=register)
         for thread in threads:
             thread.join()
         del self.waiting[name]

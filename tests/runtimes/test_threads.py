@@ -195,9 +195,10 @@ def test_a_sleeper_wakes_when_its_sleep_returns_not_at_its_deadline(
 
 def inferred_problems(events: list[Event]) -> list[str]:
     """Events that are neither a thread's own observation nor marked inferred: only a
-    lost GIL (a preempt, or a yield another thread answered) and the `ready` that goes
-    with it, or with a wake, are deduced; a thread's wake, run, steps and end are its own,
-    and a `wake` is recorded with its ready and run at the waking thread's clock reading."""
+    lost GIL (a preempt, or a yield another thread answered) and every `ready` but a new
+    thread's (its starter's, at its create) are deduced; a thread's wake, run, steps and
+    end are its own, and a `wake` is recorded at the waking thread's clock reading, the
+    instant it runs."""
     problems = []
     body = events[1:-1]
     for j, e in enumerate(body):
@@ -206,9 +207,8 @@ def inferred_problems(events: list[Event]) -> list[str]:
             if inferred is not True:
                 problems.append(f"seq {e['seq']}: {e['reason']} of {e['task']} not inferred")
         elif kind == "ready":
-            after_wake = j > 0 and body[j - 1]["type"] == "wake"
-            after_lost = j > 0 and body[j - 1]["type"] == "suspend" and body[j - 1].get("inferred")
-            if (after_wake or after_lost) != (inferred is True):
+            created = j > 0 and body[j - 1]["type"] == "create"
+            if created == (inferred is True):
                 problems.append(f"seq {e['seq']}: ready of {e['task']} inferred={inferred}")
         elif inferred is not None:
             problems.append(f"seq {e['seq']}: {kind} of {e['task']} marked inferred")

@@ -32,9 +32,10 @@ tasks:
 
 def test_an_event_waiter_and_a_joiner_say_themselves_when_they_woke() -> None:
     # Not at the setter's `set`, not at the joined thread's `done`: each waiting thread
-    # records its wake when its blocking call has returned and it holds the GIL again,
-    # with its `ready` (inferred: when the OS made it runnable nobody sees) and its run,
-    # all at that one clock reading.
+    # records its wake when its blocking call has returned and it holds the GIL again, at
+    # the instant it runs. The thread that ended the wait knows it did: it records the
+    # waiter's `ready` as it does so, marked inferred (the waiter is runnable from then
+    # on, waiting for the GIL, but it did not see that itself).
     text = """
 tasks:
   main:
@@ -49,17 +50,21 @@ tasks:
     events = run_trace(text, runtime="threads")
     assert validate(events) == []
     assert end(events)["status"] == "ok"
-    for reason in ("event", "join"):  # the last `event` wake: the first ends Thread.start
-        woke = [e for e in of(events, "wake", "main") if e["reason"] == reason][-1]
-        ready, ran = events[woke["seq"] + 2], events[woke["seq"] + 3 :]
-        assert (ready["type"], ready["task"], ready.get("inferred")) == ("ready", "main", True)
-        first_run = next(e for e in ran if e["type"] == "run")
-        assert (first_run["task"], first_run["t"]) == ("main", woke["t"])
     (set_step,) = [e for e in of(events, "step", "late") if e["op"] == "set"]
     (done,) = of(events, "done", "late")
-    event_wake, join_wake = [e for e in of(events, "wake", "main") if e["seq"] > set_step["seq"]]
-    assert event_wake["t"] > set_step["t"]  # the setter runs on past its `set` (cpu)
-    assert join_wake["t"] >= done["t"] and join_wake["seq"] > done["seq"]
+    for reason, released_by in (("event", set_step), ("join", done)):
+        # The last `event` wake: the first one ends main's Thread.start.
+        woke = [e for e in of(events, "wake", "main") if e["reason"] == reason][-1]
+        assert "inferred" not in woke
+        ran = next(e for e in events[woke["seq"] + 1 :] if e["type"] == "run")
+        assert (ran["task"], ran["t"]) == ("main", woke["t"])
+        readies = [e for e in of(events, "ready", "main")
+                   if released_by["seq"] < e["seq"] < woke["seq"]]
+        assert len(readies) == 1 and readies[0]["inferred"] is True, readies
+        assert readies[0]["t"] >= released_by["t"]
+    # The setter ran on past its `set` (its cpu step) before main could wake.
+    assert [e for e in of(events, "wake", "main") if e["reason"] == "event"][-1]["t"] > \
+        set_step["t"]
 
 
 def test_a_scenario_error_ends_the_task_and_the_run_with_error() -> None:
