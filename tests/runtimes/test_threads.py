@@ -169,8 +169,9 @@ def test_waiting_threads_overlap(io_trace: list[Event]) -> None:
     # holds whenever the waits overlapped, whatever the clock says.
     waits = [b - a for a, b in zip(suspended, woken, strict=True)]
     assert sum(waits) > max(woken) - min(suspended), (waits, suspended, woken)
-    # A blocking sleep is never shorter than asked, however busy the machine is.
-    assert waits[-1] >= 1.5 * SCALE, waits
+    # A blocking sleep is never shorter than asked, however busy the machine is (less
+    # the trace clock's 0.1 µs resolution).
+    assert waits[-1] >= 1.5 * SCALE - 2e-7, waits
     reasons = {e["task"]: e["reason"] for e in of(io_trace, "suspend")
                if e["task"] in waiters and e["reason"] != "preempt"}
     assert reasons == {"fetch[0]": "io", "fetch[1]": "io", "fetch[2]": "io", "nap": "sleep"}
