@@ -704,7 +704,7 @@ class Replay:
             if k == SUSPEND:
                 tid = tcol[i]
                 waiting_since[tid] = i
-                reason, detail, _ = extras[xcol[i]]
+                reason, detail = extras[xcol[i]][:2]
                 if reason == "preempt":
                     preempts += 1
                 elif reason == "lock":
@@ -854,7 +854,7 @@ class Replay:
         if si >= 0 and tr._task[si] == tid:
             kind = tr._kind[si]
             if kind == SUSPEND:
-                reason, detail, until = tr._extras[tr._x[si]]
+                reason, detail, until = tr._extras[tr._x[si]][:3]
             elif kind == BLOCK:
                 reason, duration = tr._extras[tr._x[si]]
                 if isinstance(duration, int | float):
@@ -866,7 +866,7 @@ class Replay:
         parent = tr.field(self._created_idx[rank], "parent") if rank is not None else None
         waited = waited_detail = waited_since = None
         if sw >= 0:
-            waited, waited_detail, _ = tr._extras[tr._x[sw]]
+            waited, waited_detail = tr._extras[tr._x[sw]][:2]
             waited_since = tr._t[sw]
         view = TaskView(
             name=tr.names.list[tid],

@@ -165,9 +165,12 @@ class Probe:
         """A snapshot of the runtime's real ready queue, read from its own data structure."""
         self.emit(layout.QUEUE, NONE, self.unique((ready,)))
 
-    def end(self, status: str, stuck: list[dict[str, str]] | None = None) -> None:
-        """The run is over. `stuck` lists `{"task", "waiting_on"}` of tasks left waiting."""
-        self.emit(layout.END, NONE, self.unique((status, round(self.now(), 7), stuck, None)))
+    def end(self, status: str, stuck: list[dict[str, str]] | None = None,
+            recorder: dict[str, float] | None = None) -> None:
+        """The run is over. `stuck` lists `{"task", "waiting_on"}` of tasks left waiting;
+        `recorder` is what recording cost the run (the worker's `Flusher.cost`)."""
+        self.emit(layout.END, NONE,
+                  self.unique((status, round(self.now(), 7), stuck, None, recorder)))
 
     def step(self, task: str, index: int, op: str, line: int, col: int) -> None:
         """`task` starts step `index` of its scenario (`op` at `line`:`col`)."""

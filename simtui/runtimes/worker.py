@@ -43,6 +43,8 @@ _allocate_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
 _real_sleep = time.sleep
 _monotonic = time.monotonic
+_thread_cpu = time.thread_time
+_process_cpu = time.process_time
 _set_handler = signal.signal
 _pthread_kill = signal.pthread_kill
 
@@ -95,6 +97,11 @@ class Flusher:
         self.written = 0
         """Records written so far: the next one's `seq`."""
         self.sender = wire.Sender(len(probe.tasks))
+        self.cpu_at_start = _process_cpu()
+        self.flusher_cpu = 0.0
+        """The flusher thread's CPU so far (all of it: waking up is part of its cost)."""
+        self.backlog_cpu = 0.0
+        """The main thread's CPU spent writing a backlog itself."""
 
     def start(self) -> None:
         # The main thread runs the scenario (asyncio, gevent, greenlet) or supervises the
@@ -116,7 +123,9 @@ class Flusher:
             return  # the flusher thread is writing, or the run is closing
         try:
             if not self.finished:
+                c0 = _thread_cpu()
                 self.flush()
+                self.backlog_cpu += _thread_cpu() - c0
         except OSError:
             os._exit(Exit.CUT)
         finally:
@@ -175,6 +184,15 @@ class Flusher:
             self.written += len(part) // RECORD_BYTES
         return True
 
+    def cost(self) -> dict[str, float]:
+        """What recording has cost the run so far, for `end.recorder`: the CPU the writer
+        took, and its share of the whole process's CPU since the flusher started. Two clock
+        readings per flush: cheap enough to measure on every run."""
+        run = _process_cpu() - self.cpu_at_start
+        writer = self.flusher_cpu + self.backlog_cpu
+        return {"writer_cpu": round(writer, 6), "run_cpu": round(run, 6),
+                "writer_share": round(writer / run, 4) if run > 0 else 0.0}
+
     def _loop(self) -> None:
         while True:
             _real_sleep(self.interval)
@@ -183,6 +201,7 @@ class Flusher:
                     return
                 try:
                     self.flush()
+                    self.flusher_cpu = _thread_cpu()
                     if self._past_deadline():
                         self._finish_early("timeout")
                 except OSError:
@@ -223,7 +242,7 @@ class Flusher:
         elapsed = round(probe.now(), 7)
         x = self.sender.extras_sent
         t = probe.clock() - probe.offsets[layout.END]
-        self._write(wire.declare_frame([], [(status, elapsed, stuck, None)]),
+        self._write(wire.declare_frame([], [(status, elapsed, stuck, None, self.cost())]),
                     *self.sender.records(pack(t, layout.word1(layout.NONE, x))))
         self.finished = True
         os._exit(Exit.CUT)
@@ -277,11 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         outcome = runtime.run(scenario, probe, RunContext(scale=scale, cpu=cpu, io_port=port))
         flusher.run_over()
-        probe.end(outcome.status, outcome.stuck)
+        probe.end(outcome.status, outcome.stuck, flusher.cost())
     except BaseException:  # a bug in simtui, not in the scenario: say so, end the trace
         flusher.run_over()
         sys.stderr.write(traceback.format_exc())
-        probe.end("error", None)
+        probe.end("error", None, flusher.cost())
         status = Exit.BUG
     try:
         flusher.close()

@@ -15,11 +15,14 @@ FORMAT = "simtui-trace"
 VERSION = 1
 
 # Extra fields of each event type, in order; `None` values are left out of the JSON.
+# `inferred` (true, or absent) marks an event deduced at the next observation point rather
+# than seen as it happened (threads: who lost the GIL, seen when the next holder records);
+# `recorder` on `end` is what recording cost the run, known only once it is over.
 FIELDS: dict[str, tuple[str, ...]] = {
     "create": ("parent",),
-    "ready": ("item",),
+    "ready": ("item", "inferred"),
     "run": ("from", "item"),
-    "suspend": ("reason", "detail", "until"),
+    "suspend": ("reason", "detail", "until", "inferred"),
     "wake": ("reason",),
     "step": ("index", "op", "line", "col"),
     "output": ("text",),
@@ -27,7 +30,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "done": (),
     "error": ("message",),
     "queue": ("ready",),
-    "end": ("status", "elapsed", "stuck", "message"),
+    "end": ("status", "elapsed", "stuck", "message", "recorder"),
 }
 TYPES = tuple(FIELDS)
 SUSPEND_REASONS = frozenset(

@@ -133,6 +133,12 @@ class JsonlWriter:
 
 def describe(event: Event) -> str:
     """What happened, in a few words (the text format and the TUI's event log)."""
+    text = _describe(event)
+    # Deduced at the next observation point, not seen as it happened: say so.
+    return f"{text} (inferred)" if event.get("inferred") is True else text
+
+
+def _describe(event: Event) -> str:
     kind: str = event["type"]
     if kind == "create":
         parent = event.get("parent")

@@ -260,12 +260,16 @@ class Trace:
             return len(extras) - 1
 
         def ready(e: dict[str, Any]) -> int:
-            item = e.get("item")
+            item, inferred = e.get("item"), e.get("inferred")
+            if inferred is not None:
+                return intern[(item, inferred)]
             return -1 if item is None else intern[(item,)]
 
         def suspend(e: dict[str, Any]) -> int:
-            until = e.get("until")
-            tup = (e["reason"], e.get("detail"), until)
+            until, inferred = e.get("until"), e.get("inferred")
+            tup: tuple[Any, ...] = (e["reason"], e.get("detail"), until)
+            if inferred is not None:
+                tup += (inferred,)
             return intern[tup] if until is None else unique(tup)
 
         return [
@@ -280,7 +284,8 @@ class Trace:
             lambda e: -1,
             lambda e: intern[(e["message"],)],
             lambda e: unique((e["ready"],)),
-            lambda e: unique((e["status"], e["elapsed"], e.get("stuck"))),
+            lambda e: unique((e["status"], e["elapsed"], e.get("stuck"), e.get("message"),
+                              e.get("recorder"))),
         ]
 
     def _append(self, batch: list[dict[str, Any]]) -> None:

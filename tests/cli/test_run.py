@@ -103,3 +103,13 @@ def test_run_scenario_error_exits_1(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "release lock db" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_text_format_says_which_threads_events_were_inferred() -> None:
+    proc = simtui("run", "threads_cpu", "--format", "text", "--time-scale", "0.05")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    preempts = [line for line in lines if "suspends: preempt" in line]
+    assert preempts and all(line.endswith("suspends: preempt (inferred)") for line in preempts)
+    # A thread's own observations are not marked.
+    assert not [line for line in lines if " run " in line and "inferred" in line]

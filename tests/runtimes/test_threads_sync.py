@@ -30,6 +30,43 @@ tasks:
     assert woke["t"] <= next(e["t"] for e in of(events, "run", "main") if e["seq"] > woke["seq"])
 
 
+def test_an_event_waiter_and_a_joiner_say_themselves_when_they_woke() -> None:
+    # Not at the setter's `set`, not at the joined thread's `done`: each waiting thread
+    # records its wake when its blocking call has returned and it holds the GIL again, at
+    # the instant it runs. The thread that ended the wait knows it did: it records the
+    # waiter's `ready` as it does so, marked inferred (the waiter is runnable from then
+    # on, waiting for the GIL, but it did not see that itself).
+    text = """
+tasks:
+  main:
+    - spawn: late
+    - wait: go
+    - join: late
+  late:
+    - sleep: 0.05
+    - set: go
+    - cpu: 0.05
+"""
+    events = run_trace(text, runtime="threads")
+    assert validate(events) == []
+    assert end(events)["status"] == "ok"
+    (set_step,) = [e for e in of(events, "step", "late") if e["op"] == "set"]
+    (done,) = of(events, "done", "late")
+    for reason, released_by in (("event", set_step), ("join", done)):
+        # The last `event` wake: the first one ends main's Thread.start.
+        woke = [e for e in of(events, "wake", "main") if e["reason"] == reason][-1]
+        assert "inferred" not in woke
+        ran = next(e for e in events[woke["seq"] + 1 :] if e["type"] == "run")
+        assert (ran["task"], ran["t"]) == ("main", woke["t"])
+        readies = [e for e in of(events, "ready", "main")
+                   if released_by["seq"] < e["seq"] < woke["seq"]]
+        assert len(readies) == 1 and readies[0]["inferred"] is True, readies
+        assert readies[0]["t"] >= released_by["t"]
+    # The setter ran on past its `set` (its cpu step) before main could wake.
+    assert [e for e in of(events, "wake", "main") if e["reason"] == "event"][-1]["t"] > \
+        set_step["t"]
+
+
 def test_a_scenario_error_ends_the_task_and_the_run_with_error() -> None:
     text = """
 tasks:
