@@ -374,7 +374,7 @@ def test_patched_gevent_explains_the_cooperative_sleep() -> None:
 def test_cpu_threads_explain_the_gil_handoff() -> None:
     _need("threads_cpu", "threads")
     assert _has("threads_cpu", "threads", "lost the GIL", "switch interval (5 ms in this run)",
-                "the OS gave it to")
+                "the OS gave it to", "no hook sees the handoff: the trace infers it from")
 
 
 def test_queue_snapshots_do_not_hide_a_direct_switch_from_the_hub() -> None:

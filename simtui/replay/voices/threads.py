@@ -124,7 +124,10 @@ class ThreadsVoice(Voice):
             if v.op == "yield":
                 return f"{came} yielded (time.sleep(0)) and the OS gave the GIL to {task}"
             if v.reason == "preempt" or v.op not in _WAITING_OPS:
-                return (f"{came} lost the GIL: a thread that had waited "
+                # No hook sees a GIL handoff: the trace infers it (`inferred: true`)
+                # from the first record of the thread that now runs.
+                return (f"{came} lost the GIL (no hook sees the handoff: the trace infers "
+                        f"it from {task}'s next record): a thread that had waited "
                         f"{m.switch_interval()} for it asked for it, {came} dropped it at "
                         f"its next check, and the OS gave it to {task}")
             return (f"{came}'s `{v.op}` is over and it is runnable again, but the GIL went "
