@@ -169,26 +169,20 @@ def run_tui(
     speed: float | None = None,
 ) -> int:
     """Open the TUI on a scenario (run live) or a saved trace (replayed); the exit status."""
-    app = SimtuiApp(scenario, trace_path, runtime, time_scale, speed)
-    try:
-        result = app.run()
-    finally:
-        app.stop_runs()
-        _print_notes(app)
-    return result if isinstance(result, int) else 0
+    return _run(SimtuiApp(scenario, trace_path, runtime, time_scale, speed))
 
 
 def run_compare(request: CompareRequest) -> int:
     """Open the TUI on the compare screen of a comparison (`simtui compare` on a terminal)."""
-    app = SimtuiApp(compare=request)
+    return _run(SimtuiApp(compare=request))
+
+
+def _run(app: SimtuiApp) -> int:
+    """Run the app to its end, no worker left; what it has to say goes to stderr after."""
     try:
         result = app.run()
     finally:
         app.stop_runs()
-        _print_notes(app)
+        for note in app.exit_notes:  # the terminal is restored by now: plain stderr
+            sys.stderr.write(f"simtui: {printable(note)}\n")
     return result if isinstance(result, int) else 0
-
-
-def _print_notes(app: SimtuiApp) -> None:
-    for note in app.exit_notes:  # the terminal is restored by now: plain stderr
-        sys.stderr.write(f"simtui: {printable(note)}\n")
