@@ -158,13 +158,13 @@ class _Tally:
     for, in the order first waited for.
     """
 
-    __slots__ = ("blocks", "waits", "since", "preempts", "locks")
+    __slots__ = ("blocks", "waits", "woke", "preempts", "locks")
 
     def __init__(self) -> None:
         self.blocks: dict[str, list[float]] = {}
         self.waits: dict[str, list[float]] = {}
-        self.since = array("i")
-        """Per name id: the `suspend` its open wait began with (-1: none open)."""
+        self.woke = array("i")
+        """Per name id: the `suspend` whose wait a wake last ended (-1: none yet)."""
         self.preempts = 0
         self.locks: dict[str, None] = {}
 
@@ -172,13 +172,6 @@ class _Tally:
         t = self.blocks.get(reason)
         if t is None:
             t = self.blocks[reason] = [0, 0.0]
-        t[0] += 1
-        t[1] += seconds
-
-    def wait(self, reason: str, seconds: float) -> None:
-        t = self.waits.get(reason)
-        if t is None:
-            t = self.waits[reason] = [0, 0.0]
         t[0] += 1
         t[1] += seconds
 
@@ -426,9 +419,9 @@ class Replay:
             switches_append = self.switches.append
             stops_append = self._stops.append
             tally = self._tally
-            wsince = tally.since
-            if len(wsince) < len(status):
-                wsince.extend(array("i", [-1]) * (len(status) - len(wsince)))
+            woke, waits = tally.woke, tally.waits
+            if len(woke) < len(status):
+                woke.extend(array("i", [-1]) * (len(status) - len(woke)))
             suspends, wakes, wakers = self._suspends, self._wakes, self._wakers
             while len(suspends) < len(status):
                 suspends.append(array("i"))
@@ -490,8 +483,6 @@ class Replay:
                 came_from = extras[xcol[i]][0]
                 last_run = i
                 if tid >= 0:
-                    if head:
-                        wsince[tid] = -1
                     running = tid
                     running_item = -1
                     if status[tid] != RUNNING:
@@ -526,8 +517,6 @@ class Replay:
                     status[tid] = S_READY
                     sidx[tid] = i
                     waiting.pop(tid, None)
-                    if head:
-                        wsince[tid] = -1
                     if head and lastc[tid] != S_READY:
                         lastc[tid] = S_READY
                         ch_i(i)
@@ -569,7 +558,6 @@ class Replay:
                 sidx[tid] = i
                 if head:
                     suspends[tid].append(i)
-                    wsince[tid] = i
                     if reason == "preempt" or reason == "lock":
                         tally.suspend(reason, extras[xcol[i]][1])
                     if lastc[tid] != code:
@@ -583,10 +571,17 @@ class Replay:
                         idle_at, idle_how, pending = i, IDLE_AFTER_SUSPEND, True
             elif k == WAKE:
                 if head and tid >= 0:
-                    si = wsince[tid]
-                    if si >= 0:  # the wait its last suspend began is over
-                        wsince[tid] = -1
-                        tally.wait(extras[xcol[si]][0], tcolumn[i] - tcolumn[si])
+                    # A wake ends the wait the task's last suspend began when nothing set
+                    # its status since (it did not run, queue, block or end in between),
+                    # once: the tally needs no bookkeeping on any other event.
+                    si = sidx[tid]
+                    if si >= 0 and kinds[si] == SUSPEND and woke[tid] != si:
+                        woke[tid] = si
+                        w = waits.get(extras[xcol[si]][0])
+                        if w is None:
+                            w = waits[extras[xcol[si]][0]] = [0, 0.0]
+                        w[0] += 1
+                        w[1] += tcolumn[i] - tcolumn[si]
                 if tid >= 0 and status[tid] == WAITING:
                     status[tid] = WOKEN
                     if head:
@@ -628,7 +623,6 @@ class Replay:
                 status[tid] = BLOCKING
                 sidx[tid] = i
                 if head:
-                    wsince[tid] = -1
                     if lastc[tid] != BLOCKING:
                         lastc[tid] = BLOCKING
                         ch_i(i)
@@ -651,7 +645,6 @@ class Replay:
                 status[tid] = code
                 sidx[tid] = i
                 if head:
-                    wsince[tid] = -1
                     if lastc[tid] != code:
                         lastc[tid] = code
                         ch_i(i)
