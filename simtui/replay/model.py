@@ -148,13 +148,25 @@ class _Keyframe:
         m.last_run = self.last_run
 
 
-class _Blocks:
-    """The blocking calls the head pass has seen end: per reason, how many and how long."""
+class _Tally:
+    """What the run summary counts, kept by the head pass as it takes events in, so that
+    the summary at the end of a run of millions of events costs nothing to show.
 
-    __slots__ = ("blocks",)
+    The blocking calls seen to end, and the waits a wake ended (each is its task's last
+    `suspend` before that wake, unless the task ran, was queued, blocked or ended in
+    between): per reason, how many and how long; the GIL's preemptions; the locks waited
+    for, in the order first waited for.
+    """
+
+    __slots__ = ("blocks", "waits", "woke", "preempts", "locks")
 
     def __init__(self) -> None:
         self.blocks: dict[str, list[float]] = {}
+        self.waits: dict[str, list[float]] = {}
+        self.woke = array("i")
+        """Per name id: the `suspend` whose wait a wake last ended (-1: none yet)."""
+        self.preempts = 0
+        self.locks: dict[str, None] = {}
 
     def block(self, reason: str, seconds: float) -> None:
         t = self.blocks.get(reason)
@@ -162,6 +174,15 @@ class _Blocks:
             t = self.blocks[reason] = [0, 0.0]
         t[0] += 1
         t[1] += seconds
+
+    def suspend(self, reason: str, detail: str | None) -> None:
+        """A suspend other than a plain wait (only those two reasons are counted)."""
+        if reason == "preempt":
+            self.preempts += 1
+        elif reason == "lock":
+            subject = labels.read_wait(reason, detail).subject
+            if subject:
+                self.locks[subject] = None
 
 
 class _Segments:
@@ -336,7 +357,7 @@ class Replay:
         self._queued_by = array("i")
         """Callbacks queued while a task ran: the `ready` event's index, and that task."""
         self._item_kinds: dict[int, str] = {}
-        self._tally = _Blocks()
+        self._tally = _Tally()
         self._summary: RunSummary | None = None
         # Decided at the event after: an idle candidate (its index and what it followed)
         # and the last `block` event.
@@ -398,6 +419,9 @@ class Replay:
             switches_append = self.switches.append
             stops_append = self._stops.append
             tally = self._tally
+            woke, waits = tally.woke, tally.waits
+            if len(woke) < len(status):
+                woke.extend(array("i", [-1]) * (len(status) - len(woke)))
             suspends, wakes, wakers = self._suspends, self._wakes, self._wakers
             while len(suspends) < len(status):
                 suspends.append(array("i"))
@@ -524,7 +548,8 @@ class Replay:
                     running = -1
                     came_from = names[tid]
                 waiting.pop(tid, None)
-                if tid in inq or extras[xcol[i]][0] == "preempt":
+                reason = extras[xcol[i]][0]
+                if tid in inq or reason == "preempt":
                     code = S_READY
                 else:
                     code = WAITING
@@ -533,6 +558,8 @@ class Replay:
                 sidx[tid] = i
                 if head:
                     suspends[tid].append(i)
+                    if reason == "preempt" or reason == "lock":
+                        tally.suspend(reason, extras[xcol[i]][1])
                     if lastc[tid] != code:
                         lastc[tid] = code
                         ch_i(i)
@@ -543,6 +570,18 @@ class Replay:
                     if code == WAITING and was_running and can_idle and qhead == len(queue):
                         idle_at, idle_how, pending = i, IDLE_AFTER_SUSPEND, True
             elif k == WAKE:
+                if head and tid >= 0:
+                    # A wake ends the wait the task's last suspend began when nothing set
+                    # its status since (it did not run, queue, block or end in between),
+                    # once: the tally needs no bookkeeping on any other event.
+                    si = sidx[tid]
+                    if si >= 0 and kinds[si] == SUSPEND and woke[tid] != si:
+                        woke[tid] = si
+                        w = waits.get(extras[xcol[si]][0])
+                        if w is None:
+                            w = waits[extras[xcol[si]][0]] = [0, 0.0]
+                        w[0] += 1
+                        w[1] += tcolumn[i] - tcolumn[si]
                 if tid >= 0 and status[tid] == WAITING:
                     status[tid] = WOKEN
                     if head:
@@ -637,7 +676,7 @@ class Replay:
                 self._end_idx = i
                 stops_append(i)
                 self._stop_kind[i] = "end"
-                self._summary = None  # measured when first asked for (`_summary_of`)
+                self._summary = None  # made from the tally when first asked for (`_summary_of`)
         m.pos = stop
         m.running, m.running_item, m.came_from = running, running_item, came_from
         m.departed, m.last_run, m.qhead = departed, last_run, qhead
@@ -684,45 +723,12 @@ class Replay:
         self._recent.pop(index, None)  # a state made before the next event came is stale
 
     def _summary_of(self) -> RunSummary:
-        """What the finished run showed, measured from its events once, when first asked.
-
-        Every wait a wake ended is its task's last `suspend` before that wake: their
-        lengths, per reason, are read from the trace's columns here rather than summed
-        in the pass that takes every event in.
-        """
+        """What the finished run showed: the tally the head pass kept, made into a summary
+        when first asked for (O(reasons), whatever the length of the run)."""
         if self._summary is not None:
             return self._summary
         tr = self.trace
-        kinds, tcol, xcol, extras, ts = tr._kind, tr._task, tr._x, tr._extras, tr._t
-        waits: dict[str, list[float]] = {}
-        waiting_since: dict[int, int] = {}
-        preempts = 0
-        locks: dict[str, None] = {}
-        end = self._end_idx if self._end_idx is not None else len(tr)
-        for i in range(end):
-            k = kinds[i]
-            if k == SUSPEND:
-                tid = tcol[i]
-                waiting_since[tid] = i
-                reason, detail = extras[xcol[i]][:2]
-                if reason == "preempt":
-                    preempts += 1
-                elif reason == "lock":
-                    subject = labels.read_wait(reason, detail).subject
-                    if subject:
-                        locks[subject] = None
-            elif k == WAKE:
-                si = waiting_since.pop(tcol[i], -1)
-                if si >= 0:
-                    reason = extras[xcol[si]][0]
-                    w = waits.get(reason)
-                    if w is None:
-                        w = waits[reason] = [0, 0.0]
-                    w[0] += 1
-                    w[1] += ts[i] - ts[si]
-            elif k in (RUN, READY, DONE, ERROR, BLOCK) and tcol[i] in waiting_since:
-                # The task left its wait without a wake: a yield's re-queueing, a switch.
-                del waiting_since[tcol[i]]
+        tally = self._tally
         end_event = tr.end or {}
         elapsed = end_event.get("elapsed")
         header = tr.header
@@ -734,10 +740,10 @@ class Replay:
             time_scale=float(scale) if isinstance(scale, int | float) else 1.0,
             tasks=len(self._created),
             switches=len(self.switches),
-            waits={r: Total(int(c), t) for r, (c, t) in waits.items()},
-            blocks={r: Total(int(c), t) for r, (c, t) in self._tally.blocks.items()},
-            preempts=preempts,
-            locks=tuple(locks),
+            waits={r: Total(int(c), t) for r, (c, t) in tally.waits.items()},
+            blocks={r: Total(int(c), t) for r, (c, t) in tally.blocks.items()},
+            preempts=tally.preempts,
+            locks=tuple(tally.locks),
             switch_interval=float(interval) if isinstance(interval, int | float) else None,
         )
         return self._summary

@@ -59,17 +59,26 @@ class LiveRun:
         self._exited(self.run_id, worker)
 
     def take(self, limit: int | None = None) -> list[Batch]:
-        """The batches that arrived since the last call, in order: all of them, or whole
-        batches up to about `limit` events (the rest stay for the next call)."""
+        """The batches that arrived since the last call, in order: all of them, or at most
+        `limit` events (a batch is cut there; the rest stay for the next call)."""
         with self._lock:
+            pending = self._pending
             if limit is None:
-                batches, self._pending = self._pending, []
-            else:
-                n = count = 0
-                while n < len(self._pending) and (count < limit or n == 0):
-                    count += len(self._pending[n])
-                    n += 1
-                batches, self._pending = self._pending[:n], self._pending[n:]
+                batches, self._pending = pending, []
+                return batches
+            n = count = 0
+            while n < len(pending) and count + len(pending[n]) <= limit:
+                count += len(pending[n])
+                n += 1
+            batches = pending[:n]
+            rest = pending[n:]
+            if rest and count < limit:
+                # The reader decodes a whole read of the pipe into one batch (thousands of
+                # events): the piece a turn of the UI takes in must not be a whole batch.
+                head, tail = _cut(rest[0], limit - count)
+                batches.append(head)
+                rest[0] = tail
+            self._pending = rest
         return batches
 
     def has_pending(self) -> bool:
@@ -81,3 +90,12 @@ class LiveRun:
         self.worker.on_events = None  # late batches of a killed run are not wanted
         self.worker.kill()
         self.worker.wait(wait)
+
+
+def _cut(batch: Batch, n: int) -> tuple[Batch, Batch]:
+    """The first `n` events of `batch`, and the rest (the header goes with the first)."""
+    head = Batch(batch.tables, batch.start, batch.kinds[:n], batch.tasks[:n], batch.ts[:n],
+                 batch.xs[:n], batch.names, batch.extras, batch.header)
+    tail = Batch(batch.tables, batch.start + n, batch.kinds[n:], batch.tasks[n:],
+                 batch.ts[n:], batch.xs[n:], batch.names, batch.extras)
+    return head, tail

@@ -37,7 +37,6 @@ from simtui.trace.export import describe
 from simtui.trace.model import Trace
 from simtui.trace.reader import TraceError
 from simtui.trace.stream import WorkerProcess
-from simtui.trace.wire import Batch
 from simtui.tui.live import LiveRun
 from simtui.tui.view import (
     EventRows,
@@ -59,8 +58,12 @@ SPEEDS = (0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 DEFAULT_SPEED = 4.0
 MAX_TICK = 0.25
 """Seconds of playback one tick may make up for (a stalled UI must not leap ahead)."""
-INGEST_SLICE = 20_000
-"""Events taken in per turn of the event loop while a run streams (~30 ms of work)."""
+INGEST_BUDGET = 0.008
+"""Seconds spent taking in a live run's events per turn of the event loop: a key waits at
+most about this long (and one piece more) behind the events being taken in, however fast
+the run records and however loaded the machine is."""
+INGEST_PIECE = 1_024
+"""Events taken in between two looks at the clock (a few milliseconds of work at most)."""
 AXES = ("switch", "time")
 
 Wake = Callable[[int], object]
@@ -132,6 +135,7 @@ class Session:
         self._budget = 0.0
         self._steps: dict[tuple[str, int], Step] = {}
         self._explained: tuple[int, int, str | None, str] = (-1, -2, None, "")
+        self._shown_path: tuple[object, str] = (None, "")
         if trace_path is not None:
             self.open_trace(trace_path)
 
@@ -339,28 +343,43 @@ class Session:
         if live is not None:
             live.stop()
 
-    def pump(self, run_id: int, limit: int = INGEST_SLICE) -> bool:
-        """Take in up to about `limit` of the buffered events of run `run_id`.
+    def pump(self, run_id: int, budget: float = INGEST_BUDGET) -> bool:
+        """Take in the buffered events of run `run_id` for about `budget` seconds.
 
         True when more are waiting (the caller comes back for them on a later turn, so a
         run that streams faster than the UI takes in never holds the event loop).
         """
         if run_id != self.run_id or self.live is None:
             return False
-        self._take_in(self.live.take(limit))
+        self._take_in(budget)
         return self.live is not None and self.live.has_pending()
 
-    def _take_in(self, events: list[Batch]) -> None:
-        """The one place a live run's events enter the session."""
-        if not events:
+    def _take_in(self, budget: float) -> None:
+        """The one place a live run's events enter the session: pieces of what is buffered,
+        until `budget` seconds have passed (by the clock, not by a count of events, whose
+        cost varies with the run and the machine's load) or nothing is left. The first
+        piece is always taken, so a backlog shrinks however slow each piece is."""
+        live = self.live
+        if live is None:
             return
-        try:
-            self.trace.extend(events)
-        except TraceError as e:  # a worker bug must not take the UI down: say so, keep going
-            self.error = f"the {self.runtime} worker sent a bad event: {e}"
-            self.stop()
-            self.lifecycle = "failed"
-        self.replay.sync()
+        start = self._clock()
+        taken = False
+        while True:
+            events = live.take(INGEST_PIECE)
+            if not events:
+                break
+            taken = True
+            try:
+                self.trace.extend(events)
+            except TraceError as e:  # a worker bug must not take the UI down: say so
+                self.error = f"the {self.runtime} worker sent a bad event: {e}"
+                self.stop()
+                self.lifecycle = "failed"
+            self.replay.sync()
+            if self.live is not live or self._clock() - start >= budget:
+                break
+        if not taken:
+            return
         if self.lifecycle == "starting":
             self.lifecycle = "live"
         n = len(self.replay)
@@ -383,7 +402,7 @@ class Session:
         if run_id != self.run_id:
             return False
         if self.live is not None and self.live.has_pending():
-            self._take_in(self.live.take(INGEST_SLICE))
+            self._take_in(INGEST_BUDGET)
             return True
         self.live = None
         end = self.trace.end
@@ -617,7 +636,15 @@ class Session:
     def _path_shown(self) -> str:
         """The scenario file as a person finds it: `./x.yaml` under the current directory,
         else its full path; nothing for a bundled scenario (its name says it) or a replay
-        (its title does)."""
+        (its title does). Found once per run: it asks the file system several times, and
+        each of those lets the worker's reader thread hold the interpreter for a while,
+        which a view made many times a second while a run streams in cannot afford."""
+        key = (self.run_id, self.scenario_path, self.trace_path)
+        if self._shown_path[0] != key:
+            self._shown_path = (key, self._find_path_shown())
+        return self._shown_path[1]
+
+    def _find_path_shown(self) -> str:
         if self.trace_path or not self.scenario_path:
             return ""
         path = resolve(self.scenario_path)

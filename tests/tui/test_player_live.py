@@ -486,3 +486,65 @@ async def test_the_screen_repaints_while_a_backlog_of_events_is_taken_in(tmp_pat
         taken, still_pending = await _first_repaint(pilot, player)
         assert still_pending, f"the first repaint came only after all {taken} events were in"
         await wait_until(pilot, lambda: _ended(player), timeout=60)
+
+
+WIDE_BACKLOG = """
+timeout: 60
+tasks:
+  main:
+    - gather: coco
+  coco:
+    count: 2000
+    steps:
+      - repeat: {times: 25, steps: [yield]}
+"""
+
+
+async def test_a_key_is_answered_while_a_backlog_is_taken_in_away_from_the_live_edge(
+        tmp_path: Path) -> None:
+    # With the cursor on an early event, a slice of the backlog changes nothing on screen,
+    # so Textual has nothing to repaint and runs the callbacks "after the next repaint" at
+    # once: the screen must still let a key in between two slices, not only once all is
+    # in. The backlog is made certain as above: the UI's loop is held until the worker
+    # exits; the key is sent once the screen is taking the backlog in.
+    import time
+
+    app = SimtuiApp(scenario=_scenario(tmp_path, WIDE_BACKLOG))
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.player
+        session = player.session
+        await wait_until(pilot, lambda: session.live is not None and len(session.replay) > 5,
+                         timeout=30)
+        live = session.live
+        assert live is not None
+        deadline = time.monotonic() + 60
+        while live.worker.returncode is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # nothing on the UI's loop runs meanwhile
+        assert live.worker.returncode == 0 and live.has_pending()
+        player.seek(0)  # as Home does
+        assert session.cursor == 0 and session.mode == "paused"
+        answered: list[tuple[int, bool]] = []
+        step = player.action_next_event
+
+        def timed() -> None:
+            step()
+            answered.append((session.cursor, live.has_pending()))
+
+        player.action_next_event = timed  # type: ignore[method-assign]
+        pump = session.pump
+        pumps = [0]
+
+        def pump_then_key(run_id: int) -> bool:
+            more = pump(run_id)
+            pumps[0] += 1
+            if pumps[0] == 2:  # `.` typed while the backlog is taken in, as a terminal sends it
+                app.simulate_key("full_stop")
+            return more
+
+        session.pump = pump_then_key  # type: ignore[method-assign]
+        await wait_until(pilot, lambda: bool(answered), timeout=60)
+        cursor, still_pending = answered[0]
+        assert cursor == 1, "the key moved the cursor one event on"
+        assert still_pending, "the key was answered only once the whole backlog was in"
+        await wait_until(pilot, lambda: _ended(player), timeout=60)
+        assert session.cursor == 1

@@ -259,6 +259,55 @@ def test_last_follows_the_live_run_until_space(wires: Wires, endless: str) -> No
         s.stop()
 
 
+BACKLOG = """
+timeout: 60
+tasks:
+  main:
+    - gather: coco
+  coco:
+    count: 50
+    steps:
+      - repeat: {times: 100, steps: [yield]}
+"""
+
+
+def test_a_key_is_handled_between_two_ingest_slices_while_a_backlog_is_taken_in(
+        wires: Wires, tmp_path: Path) -> None:
+    # Each look at the clock finds 5 ms more gone: a pump takes in one piece, looks (5 ms,
+    # under the budget), takes another and looks again (10 ms: over it), and returns with
+    # the rest of the backlog still buffered, so the screen handles a key before the next.
+    from simtui.tui.session import INGEST_BUDGET, INGEST_PIECE
+
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.005
+        return now[0]
+
+    assert 0.005 < INGEST_BUDGET <= 0.010
+    path = tmp_path / "backlog.yaml"
+    path.write_text(BACKLOG, encoding="utf-8")
+    s = wires.session(str(path), clock=clock)
+    assert s.reload()
+    live = s.live
+    assert live is not None
+    try:
+        assert live.worker.wait(30) == 0  # the whole run (~20,000 events) is buffered
+        s.last()  # following the run as it is taken in
+        assert s.pump(s.run_id), "more is buffered after one slice"
+        assert len(s.replay) == 2 * INGEST_PIECE
+        assert s.cursor == len(s.replay) - 1
+        s.first()  # the key, between two slices: the run is no longer followed
+        assert s.pump(s.run_id)
+        assert len(s.replay) == 4 * INGEST_PIECE, "the next slice is as long"
+        assert s.cursor == 0 and s.mode == "paused", "and keeps what the key did"
+        while s.pump(s.run_id):
+            pass
+        assert s.trace.end is not None and s.cursor == 0
+    finally:
+        s.stop()
+
+
 def test_a_run_that_ends_is_played_to_its_end(wires: Wires) -> None:
     s = wires.session("gather10", time_scale=0.02, speed=8)
     assert s.reload()

@@ -247,3 +247,54 @@ def test_a_long_run_whose_queue_is_compacted_still_equals_the_reducer():
     expected = reference_states(events)
     for i in [*range(0, len(expected), 7), *range(len(expected) - 1, 0, -97)]:
         assert observed(replay.state(i)) == expected[i], f"event {i}"
+
+
+def one_pass_waits(events):
+    """The run summary's waits, preemptions and locks, in one pass over the whole trace:
+    every wait a wake ended is its task's last `suspend` before it, unless the task ran,
+    was queued, blocked or ended in between."""
+    from simtui.trace import labels
+
+    waits: dict[str, list[float]] = {}
+    since: dict[str, dict] = {}
+    preempts = 0
+    locks: dict[str, None] = {}
+    for ev in events[1:]:
+        kind, task = ev["type"], ev.get("task")
+        if kind == "suspend":
+            since[task] = ev
+            if ev["reason"] == "preempt":
+                preempts += 1
+            elif ev["reason"] == "lock":
+                subject = labels.read_wait("lock", ev.get("detail")).subject
+                if subject:
+                    locks[subject] = None
+        elif kind == "wake":
+            began = since.pop(task, None)
+            if began is not None:
+                w = waits.setdefault(began["reason"], [0, 0.0])
+                w[0] += 1
+                w[1] += ev["t"] - began["t"]
+        elif kind in ("run", "ready", "done", "error", "block"):
+            since.pop(task, None)
+    return ({r: (c, round(t, 9)) for r, (c, t) in waits.items()}, preempts, tuple(locks))
+
+
+@SETTINGS
+@given(traces, st.lists(st.integers(1, 30), min_size=1, max_size=20))
+def test_the_run_summary_kept_as_events_come_in_equals_one_pass_over_the_trace(events, cuts):
+    live_trace = Trace()
+    live = Replay(live_trace)
+    pos = 0
+    while pos < len(events):
+        for cut in cuts:
+            live_trace.extend(events[pos : pos + cut])
+            pos += cut
+            live.sync()
+    summary = live.state(len(live) - 1).summary
+    if live_trace.end is None:
+        assert summary is None
+        return
+    assert summary is not None
+    waits = {r: (w.count, round(w.seconds, 9)) for r, w in summary.waits.items()}
+    assert (waits, summary.preempts, summary.locks) == one_pass_waits(events)

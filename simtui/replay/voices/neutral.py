@@ -149,8 +149,10 @@ class Voice:
             return ""
         new = []
         for e in m.prev.ready:
+            if not e.arrived or e.callback:
+                continue  # asked first: a task's view is built on access, per entry
             before = m.before(e.name)
-            if e.arrived and not e.callback and before is not None and before.step is None:
+            if before is not None and before.step is None:
                 new.append(e.name)
         if len(new) < 2:
             return ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +86,8 @@ class PlayerScreen(Screen[None]):
         self._last_tick = 0.0
         self._availability: tuple[object, ...] = ()
         self._banner = ""
+        self._pump_due: EventsArrived | None = None
+        """The pump posted to come after the next repaint, while one is."""
 
     @classmethod
     def for_run(cls, trace: Any, scenario: Any, runtime: str, index: int, label: str,
@@ -184,19 +187,37 @@ class PlayerScreen(Screen[None]):
     # -- the run's messages --------------------------------------------------------------
 
     def on_events_arrived(self, message: EventsArrived) -> None:
+        due = self._pump_due
+        if due is not None and due is not message and due.run_id == message.run_id:
+            # The reader found the buffer empty and woke the screen, but a pump of this
+            # run already comes after the next repaint and takes these in too. Taken in
+            # here as well, each such wake would start one more round of pumps that never
+            # ends while events keep coming: n of them take n slices per repaint, and the
+            # screen froze for seconds on a long run.
+            return
+        self._pump_due = None
         if self._do(self.session.pump, message.run_id):
             # More is buffered: come back for it once the screen has repainted. Posted at
             # once, the message would keep this screen's queue from ever being empty, and
             # Textual repaints (and lets the event loop run anything else) only then: a
             # run that records faster than the UI takes it in froze the screen, keys'
             # effects unseen, until the whole backlog was in.
-            self.call_after_refresh(self.post_message, EventsArrived(message.run_id))
+            self._pump_due = EventsArrived(message.run_id)
+            self.call_after_refresh(self._post_soon, self._pump_due)
 
     def on_run_exited(self, message: RunExited) -> None:
         if self._do(self.session.exited, message.run_id, message.worker):
             # Events still buffered: the rest after the next repaint, as above.
-            self.call_after_refresh(self.post_message,
-                                    RunExited(message.run_id, message.worker))
+            self.call_after_refresh(self._post_soon, RunExited(message.run_id, message.worker))
+
+    def _post_soon(self, message: EventsArrived | RunExited) -> None:
+        """Post `message` once the event loop has run what else is ready (a key).
+
+        A callback "after the next repaint" runs at once when a slice changed nothing on
+        screen (the cursor away from the live edge, on a part of the run that is already
+        in), and the screen's queue then never empties long enough for the event loop to
+        turn: keys waited, unanswered, until the whole backlog was in."""
+        asyncio.get_running_loop().call_soon(self.post_message, message)
 
     def stop_run(self) -> None:
         """Kill the live worker, if any, with its whole process group."""
