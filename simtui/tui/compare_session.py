@@ -32,12 +32,11 @@ from simtui.trace.reader import TraceError
 from simtui.trace.stream import WorkerProcess
 from simtui.trace.wire import Batch
 from simtui.tui.live import LiveRun
+from simtui.tui.session import INGEST_BUDGET, INGEST_PIECE
 
 IDLE, RUNNING, CALLBACK, BLOCKING = 0, 1, 2, 3
 """What a lane's scheduler does from an event on (its compressed timeline)."""
 AXES = ("time", "switch")
-INGEST_SLICE = 20_000
-"""Events taken in per lane per turn of the event loop while it streams."""
 PAGE = 10
 """The big step moves a tenth of the axis."""
 
@@ -341,14 +340,27 @@ class CompareSession:
                 live.stop()
         self.admission = None
 
-    def pump(self, run_id: int, limit: int = INGEST_SLICE) -> bool:
-        """Take in up to about `limit` of a lane's buffered events; True when more wait."""
+    def pump(self, run_id: int, budget: float = INGEST_BUDGET) -> bool:
+        """Take in a lane's buffered events for about `budget` seconds; True when more wait."""
         run = self.by_run.get(run_id)
         if run is None or run.live is None:
             return False
-        run.take_in(run.live.take(limit))
-        self._follow()
+        self._take_in(run, budget)
         return run.live is not None and run.live.has_pending()
+
+    def _take_in(self, run: LaneRun, budget: float) -> None:
+        """Pieces of what the lane has buffered until `budget` seconds have passed, as the
+        player takes a run in (by the clock: a key waits at most about that long); the
+        first piece always, so a backlog shrinks however slow a piece is."""
+        start = self._clock()
+        while run.live is not None:
+            events = run.live.take(INGEST_PIECE)
+            if not events:
+                break
+            run.take_in(events)
+            if self._clock() - start >= budget:
+                break
+        self._follow()
 
     def exited(self, run_id: int, worker: WorkerProcess) -> bool:
         """A lane's worker exited: True when its buffered events are to be taken in first."""
@@ -356,8 +368,7 @@ class CompareSession:
         if run is None or run.live is None:
             return False
         if run.live.has_pending():
-            run.take_in(run.live.take(INGEST_SLICE))
-            self._follow()
+            self._take_in(run, INGEST_BUDGET)
             return True
         run.finish(worker)
         if self.admission is not None:

@@ -224,3 +224,45 @@ def test_simtui_compare_on_a_terminal_opens_the_screen_and_q_quits() -> None:
         os.close(master)
     # The screen (the alternate screen, the lanes' rows), not the table printed.
     assert b"\x1b[?1049h" in seen and b"ready queue" in seen
+
+
+BACKLOG = """
+timeout: 60
+runtimes: [asyncio]
+tasks:
+  main:
+    - gather: coco
+  coco:
+    count: 50
+    steps:
+      - repeat: {times: 100, steps: [yield]}
+"""
+
+
+def test_a_lanes_backlog_is_taken_in_by_the_clock_a_piece_at_a_time(tmp_path: Path) -> None:
+    # As in the player: each look at the clock finds 5 ms more gone, so a pump takes in two
+    # pieces (5 ms, then 10 ms: over the budget) and returns with the rest still buffered;
+    # the screen answers a key before it comes back for more.
+    from simtui.tui.session import INGEST_BUDGET, INGEST_PIECE
+
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.005
+        return now[0]
+
+    assert 0.005 < INGEST_BUDGET <= 0.010
+    path = tmp_path / "backlog.yaml"
+    path.write_text(BACKLOG, encoding="utf-8")
+    session = CompareSession(CompareRequest((str(path),), time_scale=1.0), clock=clock)
+    assert session.load()
+    (run,) = session.lanes
+    try:
+        assert run.live is not None and run.live.worker.wait(30) == 0  # all buffered
+        assert session.pump(run.run_id), "more is buffered after one slice"
+        assert len(run.trace) == 2 * INGEST_PIECE
+        while session.pump(run.run_id):
+            pass
+        assert run.trace.end is not None
+    finally:
+        session.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -47,6 +48,8 @@ class CompareScreen(Screen[None]):
             exited=lambda run_id, worker: self.post_message(RunExited(run_id, worker)),
         )
         self._banner = ""
+        self._pump_due: dict[int, EventsArrived] = {}
+        """Per lane: the pump message already on its way (a wake meanwhile starts none)."""
         self._availability: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -146,12 +149,24 @@ class CompareScreen(Screen[None]):
     # -- the runs' messages --------------------------------------------------------------
 
     def on_events_arrived(self, message: EventsArrived) -> None:
+        if message.run_id in self._pump_due and self._pump_due[message.run_id] is not message:
+            return  # a pump of this lane is already due and takes these in too
+        self._pump_due.pop(message.run_id, None)
         if self._do(self.session.pump, message.run_id):
-            self.post_message(EventsArrived(message.run_id))
+            self._come_back(EventsArrived(message.run_id))
 
     def on_run_exited(self, message: RunExited) -> None:
         if self._do(self.session.exited, message.run_id, message.worker):
-            self.post_message(RunExited(message.run_id, message.worker))
+            self._come_back(RunExited(message.run_id, message.worker))
+
+    def _come_back(self, message: EventsArrived | RunExited) -> None:
+        """More of a lane is buffered: take it after the next repaint, once the event loop
+        has turned (a key in between is answered), as the player does. Posted at once, the
+        message would keep the screen's queue from ever emptying until every lane was in."""
+        if isinstance(message, EventsArrived):
+            self._pump_due[message.run_id] = message
+        loop = asyncio.get_running_loop()
+        self.call_after_refresh(loop.call_soon, self.post_message, message)
 
     # -- actions -------------------------------------------------------------------------
 
