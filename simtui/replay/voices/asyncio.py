@@ -77,20 +77,15 @@ class AsyncioVoice(Voice):
 
     # -- the ready queue --------------------------------------------------------------------
 
-    def ready(self, m: Moment) -> str:
-        if m.event.get("task") is None:
-            return self.ready_callback(m, labels.read_item(m.event.get("item")))
-        task = m.task
-        where = position(m.state, task)
-        before = m.before(task)
-        if before is not None and before.status == "new":
-            return (f"{task}'s Task is appended to the loop's ready queue{where}: it takes "
-                    "its first step when the loop reaches it (first in, first out).")
-        if before is None or before.status == "running" or before.reason == "yield":
-            return (f"{task} yielded (asyncio.sleep(0)): its Task goes to the back of the "
-                    f"ready queue{where}, behind everything already there.")
-        v = m.view(task)
-        cause = self.woken(wait_of(before), v.woken_by if v else None, task)
+    def ready_first(self, m: Moment, task: str, where: str) -> str:
+        return (f"{task}'s Task is appended to the loop's ready queue{where}: it takes "
+                "its first step when the loop reaches it (first in, first out).")
+
+    def ready_yielded(self, m: Moment, task: str, where: str) -> str:
+        return (f"{task} yielded (asyncio.sleep(0)): its Task goes to the back of the "
+                f"ready queue{where}, behind everything already there.")
+
+    def ready_woken(self, m: Moment, task: str, where: str, cause: str) -> str:
         return (f"{m.sentence(cause)}, so {task}'s wakeup is appended to the ready queue{where}; "
                 "it resumes when the loop gets there.")
 

@@ -72,20 +72,15 @@ class GeventVoice(Voice):
 
     # -- the callback queue -----------------------------------------------------------------
 
-    def ready(self, m: Moment) -> str:
-        if m.event.get("task") is None:
-            return self.ready_callback(m, labels.read_item(m.event.get("item")))
-        task = m.task
-        where = position(m.state, task)
-        before = m.before(task)
-        if before is not None and before.status == "new":
-            return (f"gevent.spawn queued {task}'s start on the hub's callback queue{where}; "
-                    "the hub runs callbacks in order whenever the running greenlet waits.")
-        if before is None or before.status == "running" or before.reason == "yield":
-            return (f"{task} yielded (gevent.sleep(0)): it goes to the back of the hub's "
-                    f"queue{where}.")
-        v = m.view(task)
-        cause = self.woken(wait_of(before), v.woken_by if v else None, task)
+    def ready_first(self, m: Moment, task: str, where: str) -> str:
+        return (f"gevent.spawn queued {task}'s start on the hub's callback queue{where}; "
+                "the hub runs callbacks in order whenever the running greenlet waits.")
+
+    def ready_yielded(self, m: Moment, task: str, where: str) -> str:
+        return (f"{task} yielded (gevent.sleep(0)): it goes to the back of the hub's "
+                f"queue{where}.")
+
+    def ready_woken(self, m: Moment, task: str, where: str, cause: str) -> str:
         return (f"{m.sentence(cause)}: the hub queued a callback{where} that will switch back into "
                 f"{task}.")
 

@@ -105,13 +105,30 @@ class Voice:
         return f"{parent} created {self.noun} {m.task}; it has not run yet."
 
     def ready(self, m: Moment) -> str:
+        """A task (or a callback) entered the ready queue: for its first step, after a
+        yield, or woken from a wait; each voice words the three (`ready_first`,
+        `ready_yielded`, `ready_woken`)."""
         if m.event.get("task") is None:
             return self.ready_callback(m, labels.read_item(m.event.get("item")))
         task = m.task
         before = m.before(task)
         where = position(m.state, task)
         if before is not None and before.status == "new":
-            return f"{task} is queued for its first step{where}."
+            return self.ready_first(m, task, where)
+        if before is None or before.status == "running" or before.reason == "yield":
+            return self.ready_yielded(m, task, where)
+        v = m.view(task)
+        cause = self.woken(wait_of(before), v.woken_by if v else None, task)
+        return self.ready_woken(m, task, where, cause)
+
+    def ready_first(self, m: Moment, task: str, where: str) -> str:
+        return f"{task} is queued for its first step{where}."
+
+    def ready_yielded(self, m: Moment, task: str, where: str) -> str:
+        return f"{task} is ready to run again{where}."
+
+    def ready_woken(self, m: Moment, task: str, where: str, cause: str) -> str:
+        """`cause`: what ended the wait, as a clause."""
         return f"{task} is ready to run again{where}."
 
     def ready_callback(self, m: Moment, item: labels.Item) -> str:
