@@ -260,8 +260,7 @@ class AsyncioVoice(Voice):
             return (f"{task}'s timer fired: its sleep's future is complete, so the Task's "
                     "wakeup goes on the ready queue.")
         before = m.before(task) or m.view(task)
-        v = m.view(task)
-        cause = self.woken(wait_of(before), v.woken_by if v else None, task)
+        cause = self.cause(m, task, before)
         return f"{m.sentence(cause)}: {task} can go on; its Task will be queued to resume."
 
     # -- the loop blocked, the loop idle ----------------------------------------------------

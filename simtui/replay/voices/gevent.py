@@ -127,8 +127,7 @@ class GeventVoice(Voice):
         if before is not None and before.status == "waiting" and before.woken:
             # A timer or I/O watcher (or a notification callback) switches into its
             # greenlet directly: it never went through the callback queue.
-            v = m.view(task)
-            cause = self.woken(wait_of(before), v.woken_by if v else None, task)
+            cause = self.cause(m, task, before)
             cause += self.handoff(m, task)
             if m.prev is not None and m.prev.running_item:
                 return (f"{m.sentence(cause)}: the callback the hub is running switches into "
@@ -240,8 +239,7 @@ class GeventVoice(Voice):
         if reason == "sleep":
             return f"{task}'s libev timer fired: the hub will switch back into it."
         before = m.before(task) or m.view(task)
-        v = m.view(task)
-        cause = self.woken(wait_of(before), v.woken_by if v else None, task)
+        cause = self.cause(m, task, before)
         last = m.prev.event if m.prev is not None else None
         by = (last.get("item") if last is not None and last.get("type") == "run"
               and last.get("task") is None else None)

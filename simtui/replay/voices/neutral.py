@@ -117,8 +117,7 @@ class Voice:
             return self.ready_first(m, task, where)
         if before is None or before.status == "running" or before.reason == "yield":
             return self.ready_yielded(m, task, where)
-        v = m.view(task)
-        cause = self.woken(wait_of(before), v.woken_by if v else None, task)
+        cause = self.cause(m, task, before)
         return self.ready_woken(m, task, where, cause)
 
     def ready_first(self, m: Moment, task: str, where: str) -> str:
@@ -236,6 +235,11 @@ class Voice:
             still = "still waits" if len(others) == 1 else "still wait"
             return f" (its longest waiter: {names(others)} {still})"
         return " (its only waiter)" if longest else ""
+
+    def cause(self, m: Moment, task: str, before: TaskView | None) -> str:
+        """What ended the wait `task` was in (`before`: the task then), and who did it."""
+        v = m.view(task)
+        return self.woken(wait_of(before), v.woken_by if v else None, task)
 
     def woken(self, wait: labels.Wait, by: str | None, task: str) -> str:
         """What ended `task`'s wait on `wait`, and who did it (a clause that can open a

@@ -79,8 +79,7 @@ class ThreadsVoice(Voice):
                     "OS, not a queue, decides who gets it.")
         if before.status == "running":
             return f"{task} yielded (time.sleep(0)): it is still runnable{rivals}."
-        v = m.view(task)
-        cause = self.woken(wait_of(before), v.woken_by if v else None, task)
+        cause = self.cause(m, task, before)
         return f"{m.sentence(cause)}: {task} is runnable again and waits for the GIL{rivals}."
 
     def queue_name(self) -> str:
@@ -191,8 +190,7 @@ class ThreadsVoice(Voice):
     def wake(self, m: Moment) -> str:
         task = m.task
         before = m.before(task) or m.view(task)
-        v = m.view(task)
-        cause = self.woken(wait_of(before), v.woken_by if v else None, task)
+        cause = self.cause(m, task, before)
         return (f"{m.sentence(cause)}: {task} can go on; the thread is runnable again, but it must "
                 "win the GIL to continue.")
 
