@@ -7,7 +7,9 @@ import signal
 from pathlib import Path
 
 from simtui.tui.app import SimtuiApp
+from simtui.tui.live import LiveRun
 from simtui.tui.screens.player import PlayerScreen
+from simtui.tui.session import Session
 from simtui.tui.view import PlayerView
 from simtui.tui.widgets.panes import HeaderBar
 from tests.tui.conftest import SIZE, pid_alive, wait_until
@@ -463,26 +465,33 @@ async def _first_repaint(pilot, player: PlayerScreen) -> tuple[int, bool]:  # ty
     return painted[0]
 
 
+def _hold_until_buffered(session: Session) -> LiveRun:
+    """Hold the UI's event loop (a blocking wait on its thread) until the live run's worker
+    has exited, so that its reader thread has buffered the whole run: a backlog, for sure."""
+    import time
+
+    live = session.live
+    assert live is not None
+    deadline = time.monotonic() + 60
+    while live.worker.returncode is None and time.monotonic() < deadline:
+        time.sleep(0.01)  # nothing on the UI's loop runs meanwhile
+    assert live.worker.returncode == 0 and live.has_pending()
+    return live
+
+
 async def test_the_screen_repaints_while_a_backlog_of_events_is_taken_in(tmp_path: Path) -> None:
     # A run that records faster than the UI takes its events in: the screen takes them a
     # slice per turn, and must repaint (so show keys' effects) between slices, not only
     # once the whole backlog is in. The backlog is made certain: the test holds the UI's
     # event loop (a blocking wait on this thread) until the worker has exited, so the
     # reader thread has buffered the whole run, ~200,000 events, many slices.
-    import time
-
     app = SimtuiApp(scenario=_scenario(tmp_path, BACKLOG))
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
         session = player.session
         await wait_until(pilot, lambda: session.live is not None and len(session.replay) > 0,
                          timeout=30)
-        live = session.live
-        assert live is not None
-        deadline = time.monotonic() + 60
-        while live.worker.returncode is None and time.monotonic() < deadline:
-            time.sleep(0.01)  # nothing on the UI's loop runs meanwhile
-        assert live.worker.returncode == 0 and live.has_pending()
+        _hold_until_buffered(session)
         taken, still_pending = await _first_repaint(pilot, player)
         assert still_pending, f"the first repaint came only after all {taken} events were in"
         await wait_until(pilot, lambda: _ended(player), timeout=60)
@@ -507,20 +516,13 @@ async def test_a_key_is_answered_while_a_backlog_is_taken_in_away_from_the_live_
     # once: the screen must still let a key in between two slices, not only once all is
     # in. The backlog is made certain as above: the UI's loop is held until the worker
     # exits; the key is sent once the screen is taking the backlog in.
-    import time
-
     app = SimtuiApp(scenario=_scenario(tmp_path, WIDE_BACKLOG))
     async with app.run_test(size=SIZE) as pilot:
         player = app.player
         session = player.session
         await wait_until(pilot, lambda: session.live is not None and len(session.replay) > 5,
                          timeout=30)
-        live = session.live
-        assert live is not None
-        deadline = time.monotonic() + 60
-        while live.worker.returncode is None and time.monotonic() < deadline:
-            time.sleep(0.01)  # nothing on the UI's loop runs meanwhile
-        assert live.worker.returncode == 0 and live.has_pending()
+        live = _hold_until_buffered(session)
         player.seek(0)  # as Home does
         assert session.cursor == 0 and session.mode == "paused"
         answered: list[tuple[int, bool]] = []
