@@ -31,8 +31,7 @@ from simtui.trace.model import Trace
 from simtui.trace.reader import TraceError
 from simtui.trace.stream import WorkerProcess
 from simtui.trace.wire import Batch
-from simtui.tui.live import LiveRun
-from simtui.tui.session import INGEST_BUDGET, INGEST_PIECE
+from simtui.tui.live import INGEST_BUDGET, LiveRun
 
 IDLE, RUNNING, CALLBACK, BLOCKING = 0, 1, 2, 3
 """What a lane's scheduler does from an event on (its compressed timeline)."""
@@ -352,14 +351,13 @@ class CompareSession:
         """Pieces of what the lane has buffered until `budget` seconds have passed, as the
         player takes a run in (by the clock: a key waits at most about that long); the
         first piece always, so a backlog shrinks however slow a piece is."""
-        start = self._clock()
-        while run.live is not None:
-            events = run.live.take(INGEST_PIECE)
-            if not events:
-                break
-            run.take_in(events)
-            if self._clock() - start >= budget:
-                break
+        live = run.live
+        if live is not None:
+            def sink(events: list[Batch]) -> bool:
+                run.take_in(events)
+                return run.live is live
+
+            live.take_for(budget, sink, self._clock)
         self._follow()
 
     def exited(self, run_id: int, worker: WorkerProcess) -> bool:

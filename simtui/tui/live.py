@@ -9,6 +9,13 @@ from simtui.scenario.model import Scenario
 from simtui.trace.stream import WorkerProcess
 from simtui.trace.wire import Batch
 
+INGEST_BUDGET = 0.008
+"""Seconds spent taking in a live run's events per turn of the event loop: a key waits at
+most about this long (and one piece more) behind the events being taken in, however fast
+the run records and however loaded the machine is."""
+INGEST_PIECE = 1_024
+"""Events taken in between two looks at the clock (a few milliseconds of work at most)."""
+
 
 class LiveRun:
     """Runs a scenario in a worker process and buffers its decoded batches for the UI.
@@ -80,6 +87,20 @@ class LiveRun:
                 rest[0] = tail
             self._pending = rest
         return batches
+
+    def take_for(self, budget: float, sink: Callable[[list[Batch]], bool],
+                 clock: Callable[[], float]) -> bool:
+        """Hand what is buffered to `sink`, `INGEST_PIECE` events at a time, until `budget`
+        seconds have passed by `clock` (not a count of events: their cost varies with the
+        run and the machine's load), nothing is left, or `sink` says to stop. The first
+        piece always goes, so a backlog shrinks however slow a piece is. Whether any went."""
+        start = clock()
+        taken = False
+        while events := self.take(INGEST_PIECE):
+            taken = True
+            if not sink(events) or clock() - start >= budget:
+                break
+        return taken
 
     def has_pending(self) -> bool:
         with self._lock:

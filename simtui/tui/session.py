@@ -37,7 +37,8 @@ from simtui.trace.export import describe
 from simtui.trace.model import Trace
 from simtui.trace.reader import TraceError
 from simtui.trace.stream import WorkerProcess
-from simtui.tui.live import LiveRun
+from simtui.trace.wire import Batch
+from simtui.tui.live import INGEST_BUDGET, LiveRun
 from simtui.tui.view import (
     EventRows,
     OutputLines,
@@ -58,12 +59,6 @@ SPEEDS = (0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 DEFAULT_SPEED = 4.0
 MAX_TICK = 0.25
 """Seconds of playback one tick may make up for (a stalled UI must not leap ahead)."""
-INGEST_BUDGET = 0.008
-"""Seconds spent taking in a live run's events per turn of the event loop: a key waits at
-most about this long (and one piece more) behind the events being taken in, however fast
-the run records and however loaded the machine is."""
-INGEST_PIECE = 1_024
-"""Events taken in between two looks at the clock (a few milliseconds of work at most)."""
 AXES = ("switch", "time")
 
 Wake = Callable[[int], object]
@@ -362,13 +357,8 @@ class Session:
         live = self.live
         if live is None:
             return
-        start = self._clock()
-        taken = False
-        while True:
-            events = live.take(INGEST_PIECE)
-            if not events:
-                break
-            taken = True
+
+        def sink(events: list[Batch]) -> bool:
             try:
                 self.trace.extend(events)
             except TraceError as e:  # a worker bug must not take the UI down: say so
@@ -376,9 +366,9 @@ class Session:
                 self.stop()
                 self.lifecycle = "failed"
             self.replay.sync()
-            if self.live is not live or self._clock() - start >= budget:
-                break
-        if not taken:
+            return self.live is live
+
+        if not live.take_for(budget, sink, self._clock):
             return
         if self.lifecycle == "starting":
             self.lifecycle = "live"

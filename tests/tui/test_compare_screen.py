@@ -243,7 +243,7 @@ def test_a_lanes_backlog_is_taken_in_by_the_clock_a_piece_at_a_time(tmp_path: Pa
     # As in the player: each look at the clock finds 5 ms more gone, so a pump takes in two
     # pieces (5 ms, then 10 ms: over the budget) and returns with the rest still buffered;
     # the screen answers a key before it comes back for more.
-    from simtui.tui.session import INGEST_BUDGET, INGEST_PIECE
+    from simtui.tui.live import INGEST_BUDGET, INGEST_PIECE
 
     now = [0.0]
 

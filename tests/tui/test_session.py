@@ -276,7 +276,7 @@ def test_a_key_is_handled_between_two_ingest_slices_while_a_backlog_is_taken_in(
     # Each look at the clock finds 5 ms more gone: a pump takes in one piece, looks (5 ms,
     # under the budget), takes another and looks again (10 ms: over it), and returns with
     # the rest of the backlog still buffered, so the screen handles a key before the next.
-    from simtui.tui.session import INGEST_BUDGET, INGEST_PIECE
+    from simtui.tui.live import INGEST_BUDGET, INGEST_PIECE
 
     now = [0.0]
 
