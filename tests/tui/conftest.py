@@ -52,3 +52,29 @@ def pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+BACKLOG = """
+timeout: 60
+runtimes: [asyncio]
+tasks:
+  main:
+    - gather: coco
+  coco:
+    count: 50
+    steps:
+      - repeat: {times: 100, steps: [yield]}
+"""
+"""A run of ~20,000 events on asyncio: many ingest pieces once it is all buffered."""
+
+
+def ticking_clock(step: float = 0.005) -> Callable[[], float]:
+    """A clock that finds `step` seconds more gone at each look (ingest by the clock,
+    made exact: a pump takes pieces until its budget is spent)."""
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += step
+        return now[0]
+
+    return clock

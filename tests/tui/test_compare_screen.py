@@ -16,7 +16,7 @@ from simtui.tui.app import SimtuiApp
 from simtui.tui.compare_session import CompareRequest, CompareSession
 from simtui.tui.screens.compare import CompareScreen
 from simtui.tui.screens.player import PlayerScreen
-from tests.tui.conftest import ROOT, SIZE, wait_until
+from tests.tui.conftest import BACKLOG, ROOT, SIZE, ticking_clock, wait_until
 from tests.tui.screentext import assert_no_raw_controls, screen_lines
 from tests.tui.test_untrusted_text import HOSTILE
 
@@ -226,18 +226,6 @@ def test_simtui_compare_on_a_terminal_opens_the_screen_and_q_quits() -> None:
     assert b"\x1b[?1049h" in seen and b"ready queue" in seen
 
 
-BACKLOG = """
-timeout: 60
-runtimes: [asyncio]
-tasks:
-  main:
-    - gather: coco
-  coco:
-    count: 50
-    steps:
-      - repeat: {times: 100, steps: [yield]}
-"""
-
 
 def test_a_lanes_backlog_is_taken_in_by_the_clock_a_piece_at_a_time(tmp_path: Path) -> None:
     # As in the player: each look at the clock finds 5 ms more gone, so a pump takes in two
@@ -245,12 +233,7 @@ def test_a_lanes_backlog_is_taken_in_by_the_clock_a_piece_at_a_time(tmp_path: Pa
     # the screen answers a key before it comes back for more.
     from simtui.tui.live import INGEST_BUDGET, INGEST_PIECE
 
-    now = [0.0]
-
-    def clock() -> float:
-        now[0] += 0.005
-        return now[0]
-
+    clock = ticking_clock(0.005)
     assert 0.005 < INGEST_BUDGET <= 0.010
     path = tmp_path / "backlog.yaml"
     path.write_text(BACKLOG, encoding="utf-8")

@@ -20,7 +20,7 @@ import pytest
 
 from simtui.tui.session import Session
 from simtui.tui.view import wait_text
-from tests.tui.conftest import ROOT, TRACES, pid_alive
+from tests.tui.conftest import BACKLOG, ROOT, TRACES, pid_alive, ticking_clock
 
 GATHER = str(TRACES / "gather10-asyncio.jsonl")
 
@@ -259,17 +259,6 @@ def test_last_follows_the_live_run_until_space(wires: Wires, endless: str) -> No
         s.stop()
 
 
-BACKLOG = """
-timeout: 60
-tasks:
-  main:
-    - gather: coco
-  coco:
-    count: 50
-    steps:
-      - repeat: {times: 100, steps: [yield]}
-"""
-
 
 def test_a_key_is_handled_between_two_ingest_slices_while_a_backlog_is_taken_in(
         wires: Wires, tmp_path: Path) -> None:
@@ -278,12 +267,7 @@ def test_a_key_is_handled_between_two_ingest_slices_while_a_backlog_is_taken_in(
     # the rest of the backlog still buffered, so the screen handles a key before the next.
     from simtui.tui.live import INGEST_BUDGET, INGEST_PIECE
 
-    now = [0.0]
-
-    def clock() -> float:
-        now[0] += 0.005
-        return now[0]
-
+    clock = ticking_clock(0.005)
     assert 0.005 < INGEST_BUDGET <= 0.010
     path = tmp_path / "backlog.yaml"
     path.write_text(BACKLOG, encoding="utf-8")
